@@ -1,0 +1,277 @@
+"""Checks for A2S2.py.
+
+Each function is checked on its own, so feedback points at the broken step; then self_attention is compared
+with torch's multi_head_attention_forward (the course's MHA_wrapper) well past the handout's single
+10-token example. Expected values are computed in float64 from the same inputs.
+"""
+import pytest
+import torch
+from hypothesis import example, given, strategies as st
+
+from graders.assignments.uw_cse447_a2 import bugs
+from graders.checks.compare import close, require_tensor
+from graders.checks.feedback import Feedback
+from graders.checks.inputs import DTYPES, Case, cases, draw
+from graders.checks.probe import Probe, probe
+from graders.problems import CheckFailed, SubmissionProblem, about
+from reference import uw_cse447_a2 as ref
+
+FILL_LIMIT = -1e4  # a masked score at or below this gets softmax weight exactly 0 in float32 and float64
+MASK_SIZES = range(1, 65)
+
+
+@pytest.fixture
+def a2s2(submission):
+    return submission.module("A2S2.py")
+
+
+def variants(table, *inputs):
+    """(name, fn) pairs for expect_close from a table of buggy step functions applied to `inputs`."""
+    return [(name, lambda got, f=f: f(*inputs)) for name, f in table.items()]
+
+
+def fail(summary, case=None, repro=None, details=(), bug=None):
+    raise CheckFailed(Feedback(summary, case, list(details), bug, repro))
+
+
+# Step 1: raw scores, scaling, softmax, outputs.
+
+@given(case=cases(max_T=16))
+def test_pairwise_similarities(a2s2, submission, case):
+    p = probe(a2s2, "pairwise_similarities", case, {"Q": case.heads, "K": case.heads})
+    Q, K = p.inputs.values()
+    p.expect(ref.pairwise_similarities(Q, K), submission.tolerance(case.dtype), variants(bugs.PAIRWISE, Q, K))
+
+
+@given(case=cases(max_T=16))
+def test_attn_scaled(a2s2, submission, case):
+    p = probe(a2s2, "attn_scaled", case, {"A": case.scores}, case.E, case.n_heads)
+    A = p.inputs["A"]
+    p.expect(ref.attn_scaled(A, case.E, case.n_heads), submission.tolerance(case.dtype),
+             variants(bugs.SCALE, A, case.E, case.n_heads))
+
+
+@given(case=cases(max_T=16))
+def test_attn_softmax(a2s2, submission, case):
+    p = probe(a2s2, "attn_softmax", case, {"A": case.scores})
+    p.expect(ref.attn_softmax(p.inputs["A"]), submission.tolerance(case.dtype), variants(bugs.SOFTMAX, p.inputs["A"]))
+
+
+@given(case=cases(max_T=16, min_T=2))
+def test_attn_softmax_rows_sum_to_one(a2s2, submission, case):
+    p = probe(a2s2, "attn_softmax", case, {"A": case.scores})
+    P = require_tensor(p.got, p.call)
+    if P.shape != case.scores:
+        fail(f"{p.call} has shape {tuple(P.shape)}, expected {case.scores}", p.case, p.repro)
+    sums = P.double().sum(-1)
+    tol = submission.tolerance(case.dtype)
+    bad = ~close(sums, torch.ones_like(sums), tol) | (P < 0).any(-1)
+    if bad.any():
+        row = tuple(bad.nonzero()[0].tolist())
+        fail(f"{p.call}: row {list(row)} sums to {sums[row].item():.6g}, not 1 (or has negative entries)",
+             p.case, p.repro)
+
+
+@given(case=cases(max_T=16))
+def test_compute_outputs(a2s2, submission, case):
+    p = probe(a2s2, "compute_outputs", case, {"A": case.scores, "V": case.heads})
+    A, V = p.inputs.values()
+    p.expect(ref.compute_outputs(A, V), submission.tolerance(case.dtype), variants(bugs.OUTPUTS, A, V))
+
+
+# Step 2: the causal mask.
+
+def allowed(mask):
+    """Where a mask allows attention: True/nonzero entries, or the zeros of an additive (0/-inf) mask."""
+    if mask.dtype != torch.bool and bool((mask < 0).any()):
+        return mask == 0
+    return mask != 0
+
+
+def student_mask(a2s2, n):
+    with about(f"n_tok={n}", f"make_causal_mask({n})"):
+        return require_tensor(a2s2.make_causal_mask(n), f"make_causal_mask({n})")
+
+
+def test_make_causal_mask(a2s2):
+    """Sizes 1 to 64, so a mask built for the handout's 10 tokens is caught."""
+    for n in MASK_SIZES:
+        try:
+            mask = student_mask(a2s2, n)
+        except SubmissionProblem as e:
+            if n == 1:
+                raise
+            fail(f"make_causal_mask({n}) failed: {e}", f"n_tok={n}", f"make_causal_mask({n})", bug=_fixed(n))
+        expected = ref.make_causal_mask(n)
+        if mask.shape != (n, n):
+            fail(f"make_causal_mask({n}) has shape {tuple(mask.shape)}, expected ({n}, {n})", f"n_tok={n}",
+                 f"make_causal_mask({n})", bug=_fixed(n))
+        got = allowed(mask)
+        if not torch.equal(got, expected):
+            row, col = (got != expected).nonzero()[0].tolist()
+            verb = "allows" if got[row, col] else "forbids"
+            bug = next((name for name, f in bugs.MASK.items() if torch.equal(got, f(n))), None)
+            fail(f"make_causal_mask({n}) {verb} query {row} attending to key {col}", f"n_tok={n}",
+                 f"make_causal_mask({n})", [f"Expected True on and below the diagonal:\n{expected.int()}",
+                                            f"Got:\n{mask}"] if n <= 6 else [], bug)
+
+
+def _fixed(n):
+    return f"mask of a fixed size: correct up to n_tok={n - 1}, wrong for n_tok={n}" if n > 1 else None
+
+
+def mask_for_apply(a2s2, n):
+    """The student's own mask when it is right, so apply_causal_mask is judged in the student's convention."""
+    try:
+        mask = student_mask(a2s2, n)
+        if mask.shape == (n, n) and torch.equal(allowed(mask), ref.make_causal_mask(n)):
+            return mask, f"make_causal_mask({n})"
+    except Exception:  # a broken make_causal_mask is judged by its own check
+        pass
+    return ref.make_causal_mask(n), f"torch.tril(torch.ones({n}, {n}, dtype=torch.bool))"
+
+
+def apply_mask(a2s2, case, mask, mask_text):
+    """Call apply_causal_mask on seeded (B, T, T) or (B, h, T, T) scores; entries <= FILL_LIMIT count as -inf."""
+    shape = case.scores if case.n_heads > 1 else (case.B, case.T, case.T)
+    tensors, line = draw({"A": shape}, case.seed, case.dtype)
+    call, described = "apply_causal_mask(mask, A)", f"mask = {mask_text}, A of shape {shape}, {case.dtype}, seed {case.seed}"
+    repro = f"{line}; mask = {mask_text}; {call}"
+    with about(described, repro):
+        got = require_tensor(a2s2.apply_causal_mask(mask, tensors["A"]), call)
+    if got.is_floating_point():
+        got = got.masked_fill(got <= FILL_LIMIT, float("-inf"))
+    return Probe(got, {"A": tensors["A"].double()}, call, described, repro)
+
+
+@given(case=cases(max_T=16))
+def test_apply_causal_mask(a2s2, submission, case):
+    mask, text = mask_for_apply(a2s2, case.T)
+    p = apply_mask(a2s2, case, mask, text)
+    A, M = p.inputs["A"], ref.make_causal_mask(case.T)
+    p.expect(ref.apply_causal_mask(M, A), submission.tolerance(case.dtype), variants(bugs.APPLY, M, A))
+
+
+@given(case=cases(max_T=16, min_T=2))
+def test_masked_probabilities_are_zero(a2s2, case):
+    """softmax(apply_causal_mask(make_causal_mask(T), A)): every forbidden probability is exactly 0."""
+    mask, text = mask_for_apply(a2s2, case.T)
+    p = apply_mask(a2s2, case, mask, text)
+    with about(p.case, p.repro):
+        P = require_tensor(a2s2.attn_softmax(require_tensor(p.got, p.call)), "attn_softmax")
+    forbidden = ~ref.make_causal_mask(case.T)
+    if P.shape[-2:] != forbidden.shape or not P.is_floating_point():
+        fail(f"attn_softmax({p.call}) has shape {tuple(P.shape)} and dtype {P.dtype}", p.case, p.repro)
+    leaked = (P != 0) & forbidden
+    if leaked.any():
+        pos = tuple(leaked.nonzero()[0].tolist())
+        fail(f"attn_softmax({p.call}) gives probability {P[pos].item():.3g} to query {pos[-2]} attending to "
+             f"future key {pos[-1]}; masked probabilities must be exactly 0", p.case, f"{p.repro}; attn_softmax(_)",
+             bug=next((name for name, f in bugs.APPLY.items() if bool((f(~forbidden, p.inputs["A"]) != float("-inf"))
+                                                                      [..., forbidden].all())), None))
+
+
+# Step 3: heads.
+
+@given(case=cases(max_T=16))
+def test_split_heads(a2s2, submission, case):
+    p = probe(a2s2, "split_heads", case, {"x": case.tokens}, case.n_heads)
+    x = p.inputs["x"]
+    p.expect(ref.split_heads(x, case.n_heads), submission.tolerance(case.dtype), variants(bugs.SPLIT, x, case.n_heads))
+
+
+@given(case=cases(max_T=16))
+def test_split_heads_slices(a2s2, submission, case):
+    """Head i of split_heads(x) is x[:, :, i*d:(i+1)*d]."""
+    p = probe(a2s2, "split_heads", case, {"x": case.tokens}, case.n_heads)
+    got, x, d = require_tensor(p.got, p.call), p.inputs["x"], case.head_dim
+    if got.shape != case.heads:
+        fail(f"{p.call} has shape {tuple(got.shape)}, expected {case.heads}", p.case, p.repro)
+    for i in range(case.n_heads):
+        if not torch.equal(got[:, i].double(), x[:, :, i * d:(i + 1) * d]):
+            fail(f"{p.call}[:, {i}] is not x[:, :, {i * d}:{(i + 1) * d}]: head {i} must hold its own slice of "
+                 "the embedding for every token", p.case, p.repro,
+                 bug=next((n for n, f in bugs.SPLIT.items() if torch.equal(got.double(), f(x, case.n_heads))), None))
+
+
+@given(case=cases(max_T=16))
+def test_merge_heads(a2s2, submission, case):
+    p = probe(a2s2, "merge_heads", case, {"y": case.heads})
+    y = p.inputs["y"]
+    p.expect(ref.merge_heads(y), submission.tolerance(case.dtype), variants(bugs.MERGE, y))
+
+
+@given(case=cases(max_T=16))
+def test_split_merge_round_trip(a2s2, case):
+    tensors = probe(a2s2, "split_heads", case, {"x": case.tokens}, case.n_heads)
+    with about(tensors.case, f"{tensors.repro}; merge_heads(_)"):
+        back = require_tensor(a2s2.merge_heads(require_tensor(tensors.got, tensors.call)), "merge_heads")
+    if back.shape != case.tokens or not torch.equal(back.double(), tensors.inputs["x"]):
+        fail(f"merge_heads({tensors.call}) does not give x back", tensors.case, f"{tensors.repro}; merge_heads(_)")
+
+
+# self_attention against torch, and its properties.
+
+def attention(a2s2, case):
+    return probe(a2s2, "self_attention", case, {"Q": case.tokens, "K": case.tokens, "V": case.tokens},
+                 n_heads=case.n_heads, causal=case.causal)
+
+
+def expect_torch(p, case, tol):
+    Q, K, V = p.inputs.values()
+    p.expect(ref.torch_attention(Q, K, V, case.n_heads, case.causal), tol,
+             bugs.attention_bugs(Q, K, V, case.n_heads, case.causal))
+
+
+@given(case=cases(max_heads=1, max_head_dim=16))
+@example(case=Case(B=1, T=10, n_heads=1, head_dim=6, causal=True, seed=447))
+@example(case=Case(B=2, T=11, n_heads=1, head_dim=6, causal=True))
+def test_self_attention_single_head(a2s2, submission, case):
+    expect_torch(attention(a2s2, case), case, submission.tolerance(case.dtype))
+
+
+@given(case=cases())
+@example(case=Case(B=4, T=64, n_heads=8, head_dim=8, causal=True))
+@example(case=Case(B=3, T=17, n_heads=4, head_dim=2, causal=False, dtype="float64"))
+@example(case=Case(B=2, T=12, n_heads=2, head_dim=3, causal=True))
+def test_self_attention_multi_head(a2s2, submission, case):
+    expect_torch(attention(a2s2, case), case, submission.tolerance(case.dtype))
+
+
+@given(case=cases(min_T=2, max_T=24, causal=st.just(True)), cut=st.floats(0, 1))
+def test_self_attention_causality(a2s2, submission, case, cut):
+    """Replacing every token after position t changes no output at or before t."""
+    t = min(int(cut * (case.T - 1)), case.T - 2)
+    p = attention(a2s2, case)
+    before = require_tensor(p.got, p.call)
+    changed = Case(case.B, case.T, case.n_heads, case.head_dim, True, case.dtype, case.seed + 1)
+    q = attention(a2s2, changed)
+    mixed = {n: torch.cat([a[:, :t + 1], b[:, t + 1:]], 1) for (n, a), b in zip(p.inputs.items(), q.inputs.values())}
+    with about(p.case, f"{p.repro}  # then tokens after {t} replaced"):
+        after = require_tensor(a2s2.self_attention(*(x.to(DTYPES[case.dtype]) for x in mixed.values()),
+                                                   n_heads=case.n_heads, causal=True), p.call)
+    if before.shape != case.tokens or after.shape != case.tokens:
+        fail(f"{p.call} has shape {tuple(before.shape)}, expected {case.tokens}", p.case, p.repro)
+    ok = close(after[:, :t + 1], before[:, :t + 1], submission.tolerance(case.dtype))
+    if not ok.all():
+        b, pos, e = (~ok).nonzero()[0].tolist()
+        fail(f"{p.call} at token {pos} changed when only tokens after {t} changed: the output sees the future",
+             p.case, p.repro, [f"batch row {b}, feature {e}: {before[b, pos, e].item():.6g} became "
+                               f"{after[b, pos, e].item():.6g}"])
+
+
+@given(case=cases(min_B=2, max_T=24))
+def test_self_attention_batch_rows_independent(a2s2, submission, case):
+    """Each batch row's output equals attending that row alone."""
+    p = attention(a2s2, case)
+    whole = require_tensor(p.got, p.call)
+    if whole.shape != case.tokens:
+        fail(f"{p.call} has shape {tuple(whole.shape)}, expected {case.tokens}", p.case, p.repro)
+    tol = submission.tolerance(case.dtype)
+    for b in range(case.B):
+        row = [x[b:b + 1].to(DTYPES[case.dtype]) for x in p.inputs.values()]
+        with about(p.case, f"{p.repro}; self_attention(Q[{b}:{b + 1}], K[{b}:{b + 1}], V[{b}:{b + 1}], ...)"):
+            alone = require_tensor(a2s2.self_attention(*row, n_heads=case.n_heads, causal=case.causal), p.call)
+        if alone.shape != (1,) + case.tokens[1:] or not close(alone[0], whole[b], tol).all():
+            fail(f"{p.call}: batch row {b} differs from attending row {b} alone", p.case, p.repro,
+                 bug="only batch row 0 is right: the code uses one row or a fixed batch size" if b else None)

@@ -1,0 +1,1 @@
+"""Reusable pieces for writing checks: seeded inputs, tensor comparison with diagnosis, feedback."""

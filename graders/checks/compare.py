@@ -1,0 +1,66 @@
+"""Compare a student's tensor with the expected one; on a mismatch, say where and name the bug it matches.
+
+Only exact torch.Tensor objects that came through the wire decoder reach here, so no subclass can lie.
+Comparison is |got - expected| <= atol + rtol * |expected|, in float64, with infinities equal only to
+themselves, using the tolerance of the input's dtype.
+"""
+import torch
+
+from graders.checks.feedback import Feedback
+from graders.problems import CheckFailed, InterfaceError
+
+
+def require_tensor(value, what):
+    if type(value) is not torch.Tensor:
+        kind = type(value).__name__ if not hasattr(value, "type_name") else value.type_name
+        raise InterfaceError(f"{what} returned a {kind}, expected a torch.Tensor")
+    return value
+
+
+def close(got, expected, tol):
+    """Elementwise closeness; infinities and NaN must sit exactly where expected has them."""
+    got, expected = got.double(), expected.double()
+    finite = torch.isfinite(expected)
+    ok = torch.where(finite, (got - expected).abs() <= tol.atol + tol.rtol * expected.abs(), got == expected)
+    return ok & ~torch.isnan(got)
+
+
+def matches(got, expected, tol):
+    return got.shape == expected.shape and bool(close(got, expected, tol).all())
+
+
+def expect_close(got, expected, tol, *, what, case=None, repro=None, bugs=()):
+    """Fail with feedback unless `got` is a floating tensor of expected's shape and values.
+
+    `bugs` is a sequence of (name, fn) pairs; `fn(got)` returns what that known bug outputs on this input
+    (a tensor to compare with) or a verdict (a bool). The first bug that matches is named in the feedback.
+    """
+    got = require_tensor(got, what)
+    details = []
+    if got.shape != expected.shape:
+        summary = f"{what} has shape {tuple(got.shape)}, expected {tuple(expected.shape)}"
+    elif got.dtype.is_floating_point != expected.dtype.is_floating_point:
+        summary = f"{what} has dtype {got.dtype}, expected a floating-point tensor like {expected.dtype}"
+    else:
+        ok = close(got, expected, tol)
+        if bool(ok.all()):
+            return
+        bad = (~ok).nonzero()
+        pos = tuple(bad[0].tolist())
+        err = (got.double() - expected.double()).abs()
+        err = err[torch.isfinite(err)]
+        summary = f"{what} is wrong at {len(bad)} of {ok.numel()} positions"
+        details = [f"First difference at index {list(pos)}: expected {expected[pos].item():.6g}, "
+                   f"got {got[pos].item():.6g}"]
+        if err.numel():
+            details.append(f"Max abs error: {err.max().item():.3g} (tolerance: atol {tol.atol:g}, rtol {tol.rtol:g})")
+    bug = next((name for name, fn in bugs if _matches_bug(got, fn, tol)), None)
+    raise CheckFailed(Feedback(summary, case, details, bug, repro))
+
+
+def _matches_bug(got, fn, tol):
+    try:
+        value = fn(got)
+        return value if isinstance(value, bool) else matches(got, value, tol)
+    except (RuntimeError, ValueError, IndexError):
+        return False

@@ -1,0 +1,30 @@
+"""Call a student's function on seeded inputs and keep what feedback needs to describe the call."""
+from dataclasses import dataclass
+
+from graders.checks.compare import expect_close
+from graders.checks.inputs import draw
+from graders.problems import about
+
+
+@dataclass
+class Probe:
+    got: object
+    inputs: dict          # name -> the input tensor, in float64, for computing what was expected
+    call: str             # `self_attention(Q, K, V, n_heads=2, causal=True)`
+    case: str             # `Q, K, V of shape (2, 11, 4), float32, seed 5`
+    repro: str            # one line of Python that rebuilds the inputs and makes the call
+
+    def expect(self, expected, tol, bugs=()):
+        expect_close(self.got, expected, tol, what=self.call, case=self.case, repro=self.repro, bugs=bugs)
+
+
+def probe(module, fn, case, shapes, *extra, **kwargs):
+    """Draw tensors of `shapes` (name -> shape) from the case's seed and call `module.fn(*tensors, *extra, **kwargs)`."""
+    tensors, line = draw(shapes, case.seed, case.dtype)
+    args = list(shapes) + [repr(e) for e in extra] + [f"{k}={v!r}" for k, v in kwargs.items()]
+    call = f"{fn}({', '.join(args)})"
+    described = ", ".join(f"{n} of shape {tuple(s)}" for n, s in shapes.items()) + f", {case.dtype}, seed {case.seed}"
+    repro = f"{line}; {call}"
+    with about(described, repro):
+        got = getattr(module, fn)(*tensors.values(), *extra, **kwargs)
+    return Probe(got, {n: t.double() for n, t in tensors.items()}, call, described, repro)

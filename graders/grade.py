@@ -1,0 +1,66 @@
+"""Grade one submission: intake, extraction, sandbox, checks, result.
+
+The sandbox child is started before torch and the checks are imported here, so both imports overlap.
+"""
+import shutil
+import time
+from dataclasses import asdict
+
+from graders import spec as specs
+from graders.extract import extract
+from graders.sandbox.session import Session, StudentModule
+from graders.sandbox.worker import Limits
+from graders.submission import collect, scratch_dir
+
+
+class Submission:
+    """What checks receive as the `submission` fixture."""
+
+    def __init__(self, spec, intake, extractions, session):
+        self.spec, self.intake, self.extractions, self.session = spec, intake, extractions, session
+
+    def module(self, file_name):
+        source = self.spec.source(file_name)
+        return StudentModule(self.session, source.module, self.intake.files[file_name],
+                             self.extractions[file_name].broken)
+
+    def tolerance(self, dtype):
+        return self.spec.tolerances[str(dtype).removeprefix("torch.")]
+
+
+def selected_checks(spec, visibility):
+    return [c.name for p in spec.parts for c in p.checks if visibility == "all" or c.visibility.value == "visible"]
+
+
+def grade(path, assignment, visibility="all"):
+    from graders.results import Result
+
+    started = time.monotonic()
+    spec = specs.get(assignment) if isinstance(assignment, str) else assignment
+    scratch = scratch_dir()
+    try:
+        intake = collect(path, [f.name for f in spec.files], scratch)
+        notices, modules, texts, extractions = [], [], {}, {}
+        for f in spec.files:
+            source = intake.files[f.name]
+            extractions[f.name] = extraction = extract(source.cells, f.functions)
+            notices += source.notices + extraction.notices + ([source.problem] if source.problem else [])
+            if source.problem is None:
+                modules.append({"name": f.module, "file": f.name,
+                                "statements": [asdict(s) for s in extraction.statements]})
+                texts.update(extraction.texts)
+        sandbox = scratch / "sandbox"
+        sandbox.mkdir()
+        limits = Limits(call_seconds=spec.limits.call_seconds, submission_seconds=spec.limits.submission_seconds,
+                        memory_mib=spec.limits.memory_mib)
+        session = Session(modules, texts, limits, sandbox).start()
+        try:
+            from graders import plugin
+
+            outcomes = plugin.run(spec, Submission(spec, intake, extractions, session),
+                                  selected_checks(spec, visibility))
+        finally:
+            session.close()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return Result(spec, outcomes, notices, time.monotonic() - started)

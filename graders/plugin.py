@@ -1,0 +1,93 @@
+"""The pytest plugin that runs an assignment's checks in the grader process and records their outcomes.
+
+Checks are ordinary pytest tests. This plugin hands them the `submission` fixture (proxies into the
+sandbox and the spec's tolerances), keeps only the checks the spec selects, and turns each failure into
+feedback: a CheckFailed carries structured feedback, a SubmissionProblem its message.
+"""
+from dataclasses import dataclass
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+
+from graders.problems import CheckFailed, SubmissionProblem
+
+settings.register_profile(
+    "graders", derandomize=True, database=None, deadline=None, max_examples=25, print_blob=False,
+    report_multiple_bugs=False, suppress_health_check=list(HealthCheck),
+    phases=(Phase.explicit, Phase.generate, Phase.shrink))
+
+
+@dataclass
+class Outcome:
+    passed: bool
+    output: str = ""
+    kind: str | None = None       # wrong | interface | error | limit | grader
+    bug: str | None = None
+
+
+class GradingPlugin:
+    def __init__(self, submission, selected):
+        self._submission = submission
+        self.selected = set(selected)
+        self.outcomes = {}
+        self.collected = set()
+        settings.load_profile("graders")
+
+    @pytest.fixture
+    def submission(self):
+        return self._submission
+
+    def pytest_collection_modifyitems(self, config, items):
+        self.collected = {item.originalname for item in items}
+        kept = [item for item in items if item.originalname in self.selected]
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
+
+    def pytest_runtest_setup(self, item):
+        self._submission.session.begin_check()
+
+    def pytest_runtest_makereport(self, item, call):
+        if call.when == "teardown" or (call.when == "setup" and call.excinfo is None):
+            return
+        name = item.originalname
+        if call.excinfo is None:
+            self.outcomes.setdefault(name, Outcome(True))
+        else:
+            self.outcomes[name] = outcome_of(call.excinfo.value)
+
+
+def outcome_of(exc):
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    if isinstance(exc, CheckFailed):
+        return Outcome(False, exc.feedback.render(), "wrong", exc.feedback.bug)
+    if isinstance(exc, SubmissionProblem):
+        lines = [str(exc)]
+        if getattr(exc, "case", None):
+            lines.append(f"Input: {exc.case}")
+        if getattr(exc, "repro", None):
+            lines.append(f"Reproduce: {exc.repro}")
+        return Outcome(False, "\n".join(lines), exc.kind)
+    if isinstance(exc, AssertionError):
+        return Outcome(False, str(exc).split("\nassert ")[0] or "a check assertion failed", "wrong")
+    return Outcome(False, f"the check could not evaluate the output ({type(exc).__name__}: {str(exc)[:300]})", "error")
+
+
+def run(spec, submission, selected):
+    """Run the selected checks of `spec`; every selected check gets an outcome."""
+    import importlib
+    from pathlib import Path
+
+    package = importlib.import_module(spec.checks)
+    folder = Path(package.__file__).parent
+    plugin = GradingPlugin(submission, selected)
+    args = [str(folder), "-p", "no:cacheprovider", "-p", "no:terminal", "--noconftest",
+            "--rootdir", str(folder), "-c", str(Path(__file__).with_name("pytest.ini"))]
+    status = pytest.main(args, plugins=[plugin])
+    if status in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
+        raise RuntimeError(f"pytest could not run the checks of {spec.id} ({status.name})")
+    for name in selected:
+        if name not in plugin.outcomes:
+            why = "is missing from the checks" if name not in plugin.collected else "did not run"
+            plugin.outcomes[name] = Outcome(False, f"grader problem: check {name} {why}", "grader")
+    return plugin.outcomes

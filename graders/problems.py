@@ -1,0 +1,44 @@
+"""What can go wrong with a submission, as exceptions that carry feedback in the student's terms.
+
+Checks let these propagate; the pytest plugin turns them into a failed check with a specific message,
+never a traceback of the grader.
+"""
+from contextlib import contextmanager
+
+
+class SubmissionProblem(Exception):
+    """Base: the message is the feedback; `kind` groups problems in reports and tags."""
+    kind = "problem"
+
+
+class InterfaceError(SubmissionProblem):
+    """Missing or renamed function, changed signature, wrong return type, code that needs a GPU."""
+    kind = "interface"
+
+
+class StudentError(SubmissionProblem):
+    """The student's code raised an exception."""
+    kind = "error"
+
+
+class LimitExceeded(SubmissionProblem):
+    """A sandbox limit stopped the student's code (wall time, memory, output size, budget)."""
+    kind = "limit"
+
+
+class CheckFailed(AssertionError):
+    """A check's verdict on wrong output; `feedback` is a graders.checks.feedback.Feedback."""
+
+    def __init__(self, feedback):
+        super().__init__(feedback.render())
+        self.feedback = feedback
+
+
+@contextmanager
+def about(case, repro=None):
+    """Attach the input being checked to any problem the student's code raises, for the feedback."""
+    try:
+        yield
+    except SubmissionProblem as e:
+        e.case, e.repro = case, repro
+        raise

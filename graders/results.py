@@ -1,0 +1,94 @@
+"""The result of grading one submission, and its writers: Gradescope's results.json and a terminal summary."""
+import json
+import os
+import platform
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HIDDEN_MESSAGE = {True: "Hidden check: passed.", False: "Hidden check: failed. Details appear after grades are published."}
+
+
+@dataclass
+class Result:
+    spec: object
+    outcomes: dict                     # check name -> plugin.Outcome
+    notices: list[str] = field(default_factory=list)
+    execution_time: float = 0.0
+    error: str | None = None           # set when the grader itself failed
+
+    @property
+    def score(self):
+        return sum(c.points for _, c in self.checks() if self.outcomes.get(c.name) and self.outcomes[c.name].passed)
+
+    def checks(self):
+        for part in self.spec.parts:
+            for check in part.checks:
+                yield part, check
+
+
+def environment():
+    import torch
+
+    return {"python": platform.python_version(), "torch": torch.__version__, "device": "cpu",
+            "dtypes": ["float32", "float64"], "threads": 1}
+
+
+def gradescope(result):
+    """Gradescope's results.json: hidden checks carry a neutral message; their details go to extra_data."""
+    tests, hidden = [], {}
+    for p_index, part in enumerate(result.spec.parts, start=1):
+        for c_index, check in enumerate(part.checks, start=1):
+            outcome = result.outcomes.get(check.name)
+            if outcome is None:
+                continue
+            output = outcome.output
+            if check.visibility.value != "visible":
+                hidden[check.name] = output
+                output = HIDDEN_MESSAGE[outcome.passed]
+            tags = [part.file, part.id] + ([outcome.kind] if outcome.kind else []) + \
+                   ([f"bug: {outcome.bug}"] if outcome.bug and check.visibility.value == "visible" else [])
+            tests.append({
+                "name": f"{part.title}: {check.title}", "number": f"{p_index}.{c_index}",
+                "score": check.points if outcome.passed else 0.0, "max_score": check.points,
+                "status": "passed" if outcome.passed else "failed", "output": output,
+                "output_format": "text", "visibility": check.visibility.value, "tags": tags})
+    if result.error:
+        tests.append({"name": "Grader", "number": "0", "score": 0.0, "max_score": 0.0, "status": "failed",
+                      "output": result.error, "output_format": "text", "visibility": "visible", "tags": ["grader"]})
+    return {"score": result.score, "execution_time": round(result.execution_time, 3),
+            "output": "\n".join(result.notices), "output_format": "text", "visibility": "visible",
+            "extra_data": {"assignment": result.spec.id, "max_score": result.spec.max_score,
+                           "environment": environment(), "hidden_feedback": hidden},
+            "tests": tests}
+
+
+def write_json(path, data):
+    """Write atomically: a reader sees the old file or the whole new one, never half of it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".results-", suffix=".json")
+    with os.fdopen(fd, "w") as f:
+        json.dump(data, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def summary(result, color=False):
+    """A short terminal summary: one line per check, feedback under each failure."""
+    mark = {True: "PASS", False: "FAIL"}
+    lines = [f"{result.spec.title}", *(f"  note: {n}" for n in result.notices)]
+    for part, check in result.checks():
+        outcome = result.outcomes.get(check.name)
+        if outcome is None:
+            continue
+        lines.append(f"{mark[outcome.passed]} {check.points if outcome.passed else 0:g}/{check.points:g}  "
+                     f"{part.id}: {check.title}")
+        if not outcome.passed:
+            lines += [f"      {line}" for line in outcome.output.splitlines()]
+    if result.error:
+        lines.append(f"GRADER ERROR: {result.error}")
+    total = sum(c.points for _, c in result.checks() if c.name in result.outcomes)
+    lines.append(f"Score: {result.score:g}/{total:g}")
+    return "\n".join(lines)

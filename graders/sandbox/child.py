@@ -1,0 +1,162 @@
+"""The sandbox child: loads the student's code and answers calls with plain data.
+
+Started as `python -I child.py CONFIG` in a scratch directory. It talks to the grader over the pipes it was
+started with and sends the student's prints to a log file. It loads `wire.py` by path and imports nothing
+else of the grader, and it refuses imports of `graders` and `reference`.
+"""
+import ast
+import importlib.abc
+import inspect
+import json
+import linecache
+import os
+import random
+import resource
+import sys
+import types
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import wire  # noqa: E402
+
+del sys.path[0]
+
+HIDDEN = ("graders", "reference")
+GPU_HINTS = ("CUDA", "NVIDIA driver", "cuda")
+
+
+class HideGrader(importlib.abc.MetaPathFinder):
+    """Student code must not reach the reference or the checks by import."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in HIDDEN:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+def set_limits(config):
+    mib = 1 << 20
+    limits = {resource.RLIMIT_AS: config["memory_mib"] * mib, resource.RLIMIT_CORE: 0,
+              resource.RLIMIT_FSIZE: config["file_mib"] * mib}
+    for which, value in limits.items():
+        resource.setrlimit(which, (value, value))
+
+
+def load(request, files):
+    """Run the extracted statements of each module; one failing statement costs only what depends on it."""
+    errors, names = [], {}
+    for text_file, text in request["texts"].items():
+        linecache.cache[text_file] = (len(text), None, text.splitlines(True), text_file)
+        files.add(text_file)
+    for mod in request["modules"]:
+        module = types.ModuleType(mod["name"])
+        module.__file__ = mod["file"]
+        sys.modules[mod["name"]] = module
+        for st in mod["statements"]:
+            try:
+                tree = ast.parse(st["source"], st["file"])
+                ast.increment_lineno(tree, st["lineno"] - 1)
+                exec(compile(tree, st["file"], "exec"), module.__dict__)
+            except BaseException as e:  # noqa: BLE001 - any failure of student code is reported, not raised
+                errors.append({"file": st["file"], "lineno": st["lineno"], "names": st["names"],
+                               "error": describe(e, files)})
+        names[mod["name"]] = {k: signature(v) for k, v in vars(module).items() if not k.startswith("__")}
+    return {"errors": errors, "names": names}
+
+
+def signature(obj):
+    if inspect.isfunction(obj) or inspect.isclass(obj):
+        try:
+            return {"kind": "class" if inspect.isclass(obj) else "function", "signature": str(inspect.signature(obj))}
+        except (TypeError, ValueError):
+            return {"kind": "function", "signature": "(...)"}
+    return {"kind": "value", "signature": None}
+
+
+def describe(e, files):
+    """The exception in the student's terms: type, message and the student's own frames."""
+    where, tb = [], e.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_filename in files:
+            line = linecache.getline(code.co_filename, tb.tb_lineno).strip()
+            where.append([code.co_filename, tb.tb_lineno, code.co_name, line])
+        tb = tb.tb_next
+    message = str(e)[:2000]
+    kind = "exception"
+    if isinstance(e, MemoryError) or "can't allocate memory" in message or "not enough memory" in message:
+        kind = "memory"
+    elif isinstance(e, RecursionError):
+        kind = "recursion"
+    elif any(h in message for h in GPU_HINTS) and isinstance(e, (RuntimeError, AssertionError, AttributeError)):
+        kind = "needs_gpu"
+    return {"kind": kind, "type": type(e).__name__, "message": message, "where": where[-5:]}
+
+
+def seed_everything(seed):
+    import torch
+
+    random.seed(seed)
+    torch.manual_seed(seed)
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed(seed)
+
+
+def call(request, files):
+    module = sys.modules.get(request["module"])
+    fn = getattr(module, request["fn"], None)
+    if not callable(fn):
+        return {"error": {"kind": "interface", "type": "AttributeError", "where": [],
+                          "message": f"{request['fn']} is not a function in the submission"}}
+    seed_everything(request["seed"])
+    try:
+        return {"ok": fn(*request["args"], **request["kwargs"])}
+    except BaseException as e:  # noqa: BLE001
+        return {"error": describe(e, files)}
+
+
+def serve(proto_in, proto_out, config):
+    files = set()
+    read_exact = exact_reader(proto_in)
+    while True:
+        try:
+            request = wire.decode(read_exact, config["max_bytes"])
+        except EOFError:
+            return
+        op = request["op"]
+        reply = load(request, files) if op == "load" else call(request, files)
+        try:
+            frame = wire.encode(reply, config["max_bytes"])
+        except (wire.WireError, RuntimeError, TypeError) as e:
+            frame = wire.encode({"error": {"kind": "output", "type": type(e).__name__, "message": str(e)[:500],
+                                           "where": []}}, config["max_bytes"])
+        proto_out.write(frame)
+
+
+def exact_reader(f):
+    def read_exact(n):
+        data = f.read(n)
+        if len(data) < n:
+            raise EOFError
+        return data
+    return read_exact
+
+
+def main():
+    config = json.loads(sys.argv[1])
+    proto_in = os.fdopen(os.dup(0), "rb")
+    proto_out = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    log = os.open(config["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    set_limits(config)
+    sys.meta_path.insert(0, HideGrader())
+    import torch
+
+    torch.set_num_threads(config["threads"])
+    proto_out.write(wire.encode({"ready": torch.__version__}, config["max_bytes"]))
+    serve(proto_in, proto_out, config)
+
+
+if __name__ == "__main__":
+    main()

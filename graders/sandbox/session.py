@@ -1,0 +1,162 @@
+"""One submission's sandbox session, and the proxies through which checks call the student's functions.
+
+The session keeps the extracted code, starts a child, loads the code there and restarts the child after a
+crash or a timeout. A call that hits a limit trips the current check, so later calls of that check (for
+instance hypothesis shrinking) fail at once instead of waiting again.
+"""
+import time
+
+from graders.problems import InterfaceError, LimitExceeded, StudentError
+from graders.sandbox import wire
+from graders.sandbox.worker import Died, Timeout, Worker
+
+
+class Session:
+    def __init__(self, modules, texts, limits, scratch):
+        self.modules = modules        # [{"name", "file", "statements": [...]}]
+        self.texts = texts            # file label -> text, for the child's tracebacks
+        self.limits = limits
+        self.scratch = scratch
+        self.worker = None
+        self.loaded = None            # the child's load report: {"errors": [...], "names": {...}}
+        self.loaded_in = None         # the worker that `loaded` describes
+        self.load_failed = None
+        self.spent = 0.0
+        self.tripped = None
+
+    def start(self):
+        """Start the child now, so it imports torch while the grader imports its own modules."""
+        self.worker = Worker(self.limits, self.scratch).start()
+        return self
+
+    def close(self):
+        if self.worker:
+            self.worker.stop()
+            self.worker = None
+
+    def begin_check(self):
+        self.tripped = None
+
+    def names(self, module):
+        return self._load()["names"].get(module, {})
+
+    def load_errors(self):
+        return self._load()["errors"]
+
+    def call(self, module, fn, args=(), kwargs=None, seed=0):
+        if self.tripped:
+            raise self.tripped
+        if self.spent >= self.limits.submission_seconds:
+            raise self._trip(LimitExceeded(
+                f"the submission used up its time budget of {self.limits.submission_seconds:g} s; {fn} was not run"))
+        self._load()
+        request = {"op": "call", "module": module, "fn": fn, "args": list(args), "kwargs": kwargs or {}, "seed": seed}
+        reply = self._request(request, fn)
+        if "error" in reply:
+            raise self._problem(fn, reply["error"])
+        return reply["ok"]
+
+    def _load(self):
+        """Load the code into the current child; a load that crashes or hangs fails every later call."""
+        if self.load_failed:
+            raise self.load_failed
+        if self.worker is None:
+            self.start()
+        if self.loaded_in is not self.worker:
+            self.loaded_in = self.worker
+            request = {"op": "load", "modules": self.modules, "texts": self.texts}
+            try:
+                self.loaded = self._request(request, "loading the submission")
+            except (LimitExceeded, StudentError) as e:
+                self.load_failed = e
+                raise
+        return self.loaded
+
+    def _request(self, request, what):
+        started = time.monotonic()
+        try:
+            return self.worker.request(request, self.limits.call_seconds)
+        except Timeout:
+            problem = LimitExceeded(f"{what} was stopped after {self.limits.call_seconds:g} s of wall time")
+        except Died as e:
+            tail = self.worker.output_tail().strip()
+            problem = StudentError(f"the process running {what} {e}" + (f"; it printed:\n{tail}" if tail else ""))
+        except wire.WireError as e:
+            problem = StudentError(f"{what} sent back data the grader refuses ({e})")
+        finally:
+            self.spent += time.monotonic() - started
+        self.close()
+        raise self._trip(problem)
+
+    def _trip(self, problem):
+        self.tripped = problem
+        return problem
+
+    def _problem(self, fn, err):
+        where = err.get("where") or []
+        at = ""
+        if where:
+            file, line, func, text = where[-1]
+            at = f" at {file} line {line} (in {func}): {text}"
+        kind, kind_msg = err["kind"], f"{err['type']}: {err['message']}"
+        if kind == "memory":
+            return self._trip(LimitExceeded(f"{fn} used more than the {self.limits.memory_mib} MiB memory limit{at}"))
+        if kind == "needs_gpu":
+            return InterfaceError(f"{fn} needs a GPU, but grading runs on the CPU ({kind_msg}){at}. "
+                                  "Put new tensors on the device of the inputs (x.device) instead of 'cuda'.")
+        if kind == "interface":
+            return InterfaceError(err["message"])
+        if kind == "output":
+            return StudentError(f"{fn} returned something the grader cannot receive ({kind_msg})")
+        if err["type"] == "TypeError" and not where:
+            sig = self._signature(fn)
+            return InterfaceError(f"{fn} could not be called with the handout's arguments ({err['message']})"
+                                  + (f"; your definition is {fn}{sig}" if sig else ""))
+        if kind == "recursion":
+            return StudentError(f"{fn} recursed without end ({kind_msg}){at}")
+        return StudentError(f"{fn} raised {kind_msg}{at}")
+
+    def _signature(self, fn):
+        for names in self.loaded["names"].values():
+            if fn in names:
+                return names[fn]["signature"]
+        return None
+
+
+class StudentModule:
+    """A student file as checks see it: `a2s2.self_attention(Q, K, V)` runs in the sandbox."""
+
+    def __init__(self, session, module, source, broken):
+        self._session, self._module, self._source, self._broken = session, module, source, broken
+
+    def __getattr__(self, fn):
+        if fn.startswith("_"):
+            raise AttributeError(fn)
+        return StudentFunction(self, fn)
+
+    def _require(self, fn):
+        if self._source.problem:
+            raise InterfaceError(self._source.problem)
+        names = self._session.names(self._module)
+        if fn in names:
+            if names[fn]["kind"] != "function":
+                raise InterfaceError(f"{fn} in {self._source.name} is a {names[fn]['kind']}, not a function")
+            return
+        if fn in self._broken:
+            raise InterfaceError(f"{fn} could not be graded: {self._broken[fn]}")
+        for err in self._session.load_errors():
+            if fn in err["names"]:
+                e = err["error"]
+                raise StudentError(f"defining {fn} failed at {err['file']} line {err['lineno']}: "
+                                   f"{e.get('type', 'Error')}: {e['message']}")
+        defined = sorted(k for k, v in names.items() if v["kind"] == "function")
+        raise InterfaceError(f"{self._source.name} has no function {fn}; it defines: {', '.join(defined) or 'none'}")
+
+
+class StudentFunction:
+    def __init__(self, module, fn):
+        self.module, self.fn = module, fn
+
+    def __call__(self, *args, _seed=0, **kwargs):
+        self.module._require(self.fn)
+        return self.module._session.call(self.module._module, self.fn, args, kwargs, seed=_seed)

@@ -1,0 +1,123 @@
+"""Assignment specs: pydantic models for specs/*.yaml, loading with errors that name the file and field."""
+import os
+from enum import Enum
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+SPECS_DIR = Path(os.environ.get("GRADERS_SPECS", Path(__file__).resolve().parents[1] / "specs"))
+
+
+class SpecError(Exception):
+    pass
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Visibility(str, Enum):
+    """Gradescope's visibility values; only `visible` checks run in a student's self-check."""
+    hidden = "hidden"
+    after_due_date = "after_due_date"
+    after_published = "after_published"
+    visible = "visible"
+
+
+class Tolerance(Strict):
+    rtol: float = Field(ge=0)
+    atol: float = Field(ge=0)
+
+
+class Limits(Strict):
+    call_seconds: float = Field(10.0, gt=0, description="wall time of one call into student code")
+    submission_seconds: float = Field(120.0, gt=0, description="wall time of all calls of one submission")
+    memory_mib: int = Field(4096, ge=1024, description="address space of the sandbox child (torch needs ~700)")
+
+
+class SourceSpec(Strict):
+    name: str = Field(description="file name as the handout gives it, e.g. A2S2.py")
+    module: str = Field(description="module name the student's code is loaded as")
+    functions: list[str] = Field(description="names the checks use; they and what they need are extracted")
+
+
+class Check(Strict):
+    name: str = Field(description="the pytest test function in the assignment's check module")
+    title: str
+    points: float = Field(ge=0)
+    visibility: Visibility = Visibility.visible
+
+
+class Part(Strict):
+    id: str
+    title: str
+    file: str = Field(description="the source file this part grades")
+    checks: list[Check]
+
+
+class Assignment(Strict):
+    id: str
+    title: str
+    course: str
+    checks: str = Field(description="Python package holding the pytest checks")
+    files: list[SourceSpec]
+    parts: list[Part]
+    tolerances: dict[str, Tolerance] = Field(description="per dtype, e.g. float32: {rtol, atol}")
+    limits: Limits = Limits()
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        names = {f.name for f in self.files}
+        for i, part in enumerate(self.parts):
+            if part.file not in names:
+                raise ValueError(f"parts.{i}.file: {part.file!r} is not one of files: {sorted(names)}")
+        checks = [c.name for p in self.parts for c in p.checks]
+        duplicated = sorted({c for c in checks if checks.count(c) > 1})
+        if duplicated:
+            raise ValueError(f"parts: check names must be unique; repeated: {duplicated}")
+        return self
+
+    @property
+    def max_score(self):
+        return sum(c.points for p in self.parts for c in p.checks)
+
+    def source(self, name):
+        return next(f for f in self.files if f.name == name)
+
+
+def load(path):
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as e:
+        raise SpecError(f"{path}: cannot read spec: {e}") from None
+    try:
+        return Assignment.model_validate(data)
+    except ValidationError as e:
+        first = e.errors()[0]
+        field = ".".join(str(x) for x in first["loc"]) or "(top level)"
+        raise SpecError(f"{path}: field {field}: {first['msg']}" + (f" ({len(e.errors()) - 1} more errors)"
+                                                                      if len(e.errors()) > 1 else "")) from None
+
+
+def available():
+    """Every spec under specs/, by assignment id."""
+    specs = {}
+    for path in sorted(SPECS_DIR.glob("*.yaml")):
+        spec = load(path)
+        if spec.id != path.stem:
+            raise SpecError(f"{path}: field id: {spec.id!r} differs from the file name {path.stem!r}")
+        specs[spec.id] = spec
+    return specs
+
+
+def get(assignment_id):
+    path = SPECS_DIR / f"{assignment_id}.yaml"
+    if not path.exists():
+        raise SpecError(f"unknown assignment {assignment_id!r}; known: {', '.join(available()) or 'none'}")
+    return load(path)
+
+
+def json_schema():
+    return Assignment.model_json_schema()

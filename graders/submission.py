@@ -1,0 +1,163 @@
+"""Find the files a spec names in a submission (file, folder, .zip or .ipynb) and read their code cells."""
+import re
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MAX_SOURCE_BYTES = 2 << 20
+ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
+SKIP_DIRS = {"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git"}
+COPY_SUFFIX = re.compile(r"(\s*\(\d+\)|[\s_-]+copy(\s*\d+)?|-\d+)$")
+CELL_MAGICS_KEPT = ("%%time", "%%timeit", "%%capture")
+
+
+@dataclass
+class Cell:
+    """Code as the student wrote it; `file` is how feedback names it (`a2s2.ipynb cell 4`)."""
+    text: str
+    file: str
+
+
+@dataclass
+class SourceFile:
+    name: str                      # the name the spec uses, e.g. A2S2.py
+    path: Path | None = None       # what was graded, None when missing
+    cells: list[Cell] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    problem: str | None = None     # why it could not be read at all
+
+
+@dataclass
+class Intake:
+    files: dict[str, SourceFile]
+    found: list[str]
+
+
+def normalize(name):
+    """`A2S2 (1).py`, `a2s2-copy.ipynb` and `A2S2.py` all become `a2s2`."""
+    stem = Path(name).stem.strip().lower()
+    return COPY_SUFFIX.sub("", stem)
+
+
+def collect(submission, file_names, workdir):
+    """Match each spec file name to a file of the submission and read it."""
+    submission = Path(submission)
+    root = _unpack(submission, Path(workdir)) if submission.suffix.lower() == ".zip" else submission
+    candidates = sorted(p for p in _walk(root) if p.suffix.lower() in (".py", ".ipynb"))
+    found = sorted(str(p.relative_to(root)) if root.is_dir() else p.name for p in _walk(root))
+    files = {}
+    for name in file_names:
+        matches = [p for p in candidates if normalize(p.name) == normalize(name)]
+        if not matches and root.is_file() and len(file_names) == 1 and candidates:
+            matches = candidates
+        files[name] = _read_best(name, matches, found)
+    return Intake(files, found)
+
+
+def _walk(root):
+    if root.is_file():
+        yield root
+        return
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and not p.is_symlink() and not SKIP_DIRS & set(p.relative_to(root).parts):
+            yield p
+
+
+def _unpack(archive, workdir):
+    """Extract a zip, skipping entries that are absolute, climb out with `..`, or are links."""
+    dest = workdir / "unzipped"
+    dest.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(archive) as z:
+        for info in z.infolist():
+            parts = Path(info.filename).parts
+            is_link = (info.external_attr >> 16) & 0o170000 == 0o120000
+            if info.is_dir() or is_link or info.filename.startswith("/") or ".." in parts:
+                continue
+            target = dest.joinpath(*parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with z.open(info) as src, open(target, "wb") as out:
+                shutil.copyfileobj(src, out, MAX_SOURCE_BYTES + 1)
+    return dest
+
+
+def _read_best(name, matches, found):
+    source = SourceFile(name)
+    if not matches:
+        source.problem = f"{name} was not found in the submission; files found: {', '.join(found) or 'none'}"
+        return source
+    exact = [p for p in matches if p.name == name]
+    best = (exact or sorted(matches, key=lambda p: (p.suffix != Path(name).suffix, len(p.name), str(p))))[0]
+    source.path = best
+    source.notices.append(f"graded {best.name} as {name}")
+    others = [p.name for p in matches if p != best]
+    if others:
+        source.notices.append(f"also found {', '.join(others)}; those were not graded")
+    try:
+        source.cells = _read_cells(best, source.notices)
+    except ValueError as e:
+        source.problem = f"{best.name} could not be read: {e}"
+    return source
+
+
+def _read_cells(path, notices):
+    data = path.read_bytes()
+    if len(data) > MAX_SOURCE_BYTES:
+        raise ValueError(f"it is {len(data)} bytes, more than the {MAX_SOURCE_BYTES} bytes a source file may have")
+    if b"\0" in data:
+        raise ValueError("it is a binary file, not Python source")
+    text = _decode(data, path.name, notices)
+    if path.suffix.lower() == ".ipynb":
+        return _notebook_cells(text, path.name, notices)
+    return [Cell(_drop_ipython(text, path.name, notices), path.name)]
+
+
+def _decode(data, name, notices):
+    for encoding in ENCODINGS:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if encoding != ENCODINGS[0]:
+            notices.append(f"{name} is not UTF-8; read it as {encoding}")
+        return text
+    raise ValueError("it is not text")
+
+
+def _notebook_cells(text, name, notices):
+    import nbformat
+
+    try:
+        nb = nbformat.reads(text, as_version=4)
+    except Exception as e:  # nbformat raises several unrelated types for bad JSON or schema
+        raise ValueError(f"it is not a valid notebook ({type(e).__name__}: {str(e)[:200]})") from None
+    cells = []
+    for i, cell in enumerate(nb.cells, start=1):
+        if cell.cell_type != "code":
+            continue
+        source = cell.source
+        first = source.lstrip().split("\n", 1)[0]
+        if first.startswith("%%") and not first.startswith(CELL_MAGICS_KEPT):
+            notices.append(f"{name} cell {i} is a {first.split()[0]} cell, not Python; skipped it")
+            continue
+        cells.append(Cell(_drop_ipython(source, f"{name} cell {i}", notices), f"{name} cell {i}"))
+    return cells
+
+
+def _drop_ipython(text, where, notices):
+    """Replace shell escapes and magics (`!pip install`, `%matplotlib`) by `pass`, keeping line numbers."""
+    out, dropped = [], []
+    for line in text.split("\n"):
+        stripped = line.lstrip()
+        if stripped[:1] in ("!", "%"):
+            dropped.append(stripped.split()[0] if stripped.split() else stripped)
+            line = line[: len(line) - len(stripped)] + "pass"
+        out.append(line)
+    if dropped:
+        notices.append(f"{where}: ignored {len(dropped)} IPython line(s) ({', '.join(sorted(set(dropped))[:4])})")
+    return "\n".join(out)
+
+
+def scratch_dir():
+    return Path(tempfile.mkdtemp(prefix="graders-"))
