@@ -21,6 +21,8 @@ def main(argv=None):
     c = sub.add_parser("check", help="a student's self-check: public checks only")
     c.add_argument("submission", type=Path)
     c.add_argument("--assignment", required=True)
+    d = sub.add_parser("demo", help="grade the bundled sample submissions into reports/")
+    d.add_argument("--out", type=Path, default=Path("reports"))
     s = sub.add_parser("schema", help="print the JSON Schema of specs/*.yaml")
     s.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
@@ -33,6 +35,8 @@ def main(argv=None):
         text = json.dumps(specs.json_schema(), indent=2) + "\n"
         args.out.write_text(text) if args.out else sys.stdout.write(text)
         return 0
+    if args.command == "demo":
+        return demo(args.out)
     try:
         spec = specs.get(args.assignment)
     except specs.SpecError as e:
@@ -66,4 +70,22 @@ def self_check(args, spec):
 
     print(summary(grade(args.submission, spec, visibility="public")))
     print("(Public checks only; the final grade also runs hidden checks.)")
+    return 0
+
+
+def demo(out):
+    """Grade every sample under submissions/ and write each one's results.json under `out`."""
+    from graders.grade import grade
+    from graders.results import gradescope, write_json
+
+    samples = specs.SPECS_DIR.parent / "submissions"
+    for assignment in specs.available().values():
+        folders = sorted(p for p in (samples / assignment.id).iterdir() if p.is_dir())
+        print(f"{assignment.id}: {len(folders)} sample submissions")
+        for folder in folders:
+            result = grade(folder, assignment)
+            write_json(out / assignment.id / folder.name / "results.json", gradescope(result))
+            failed = [c.name.removeprefix("test_") for _, c in result.checks() if not result.outcomes[c.name].passed]
+            print(f"  {result.score:5g}/{assignment.max_score:g}  {folder.name:40} {', '.join(failed)[:80]}")
+    print(f"results written under {out}/")
     return 0

@@ -149,6 +149,7 @@ def main():
     log = os.open(config["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(log, 1)
     os.dup2(log, 2)
+    sys.stdout.reconfigure(line_buffering=True)
     set_limits(config)
     sys.meta_path.insert(0, HideGrader())
     import torch

@@ -47,7 +47,7 @@ def encode(value, max_bytes):
             return [node(x, depth + 1) for x in v]
         if type(v) is dict and all(type(k) is str for k in v):
             return {"$dict": [[k, node(x, depth + 1)] for k, x in v.items()]}
-        return {"$object": type(v).__qualname__}
+        return {"$object": type(v).__name__}
 
     body = node(value, 0)
     header = json.dumps({"body": body, "tensors": tensors}).encode()

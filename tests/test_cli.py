@@ -1,0 +1,71 @@
+"""The command line contract of DESIGN.md: list, grade (exit codes, results.json), check, schema."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import read_results
+
+REFERENCE = Path(__file__).resolve().parents[1] / "submissions" / "uw-cse447-a2" / "reference"
+GRADESCOPE_TEST_KEYS = {"name", "number", "score", "max_score", "status", "output", "output_format", "visibility", "tags"}
+
+
+def graders(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "graders", *map(str, args)], capture_output=True, text=True,
+                          env=env, timeout=300)
+
+
+def test_list_gives_id_tab_title():
+    out = graders("list")
+    assert out.returncode == 0
+    assert "uw-cse447-a2\tUW CSE 447/517 A2 §2.1: causal multi-head self-attention from scratch" in out.stdout.splitlines()
+
+
+def test_grade_writes_gradescope_results(tmp_path):
+    out = graders("grade", REFERENCE, "--assignment", "uw-cse447-a2", "--out", tmp_path)
+    assert out.returncode == 0, out.stderr
+    results = read_results(tmp_path)
+    assert results["score"] == 20 and {"execution_time", "output", "visibility", "extra_data"} <= set(results)
+    assert len(results["tests"]) == 16
+    for test in results["tests"]:
+        assert set(test) == GRADESCOPE_TEST_KEYS and "A2S2.py" in test["tags"] and test["status"] == "passed"
+    assert results["extra_data"]["environment"]["torch"].startswith("2.")
+    assert "Score: 20/20" in out.stdout
+
+
+@pytest.mark.parametrize("args,message", [
+    (["grade", REFERENCE, "--assignment", "nope", "--out", "x"], "unknown assignment 'nope'"),
+    (["grade", "/no/such/file.py", "--assignment", "uw-cse447-a2", "--out", "x"], "does not exist"),
+    (["grade", REFERENCE, "--assignment", "uw-cse447-a2"], "--out"),
+])
+def test_usage_errors_exit_2(args, message):
+    out = graders(*args)
+    assert out.returncode == 2 and message in out.stderr
+
+
+def test_a_grader_failure_exits_1_and_still_writes_results(tmp_path):
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    text = (Path(__file__).resolve().parents[1] / "specs" / "uw-cse447-a2.yaml").read_text()
+    (specs / "uw-cse447-a2.yaml").write_text(text.replace("checks: graders.assignments.uw_cse447_a2",
+                                                          "checks: graders.assignments.missing"))
+    env = {**__import__("os").environ, "GRADERS_SPECS": str(specs)}
+    out = graders("grade", REFERENCE, "--assignment", "uw-cse447-a2", "--out", tmp_path / "out", env=env)
+    assert out.returncode == 1
+    results = read_results(tmp_path / "out")
+    assert results["score"] == 0 and results["tests"][-1]["status"] == "failed"
+    assert "The grader failed" in results["tests"][-1]["output"] and "graders.assignments.missing" in results["tests"][-1]["output"]
+
+
+def test_self_check_runs_public_checks_only():
+    out = graders("check", REFERENCE, "--assignment", "uw-cse447-a2")
+    assert out.returncode == 0
+    assert "Score: 18/18" in out.stdout and "causality" not in out.stdout and "hidden checks" in out.stdout
+
+
+def test_schema_is_json_schema_of_a_spec(tmp_path):
+    out = graders("schema", "--out", tmp_path / "schema.json")
+    schema = json.loads((tmp_path / "schema.json").read_text())
+    assert out.returncode == 0 and schema["title"] == "Assignment" and "parts" in schema["properties"]

@@ -1,0 +1,110 @@
+"""The sandbox: student code runs in a child, limits cost only the call that hit them, and every kind of
+failure becomes a specific message."""
+import os
+import re
+from dataclasses import asdict
+
+import pytest
+import torch
+
+from graders.extract import extract
+from graders.problems import InterfaceError, LimitExceeded, StudentError
+from graders.sandbox.session import Session, StudentModule
+from graders.sandbox.worker import Limits
+from graders.submission import Cell, SourceFile
+
+
+@pytest.fixture
+def student(tmp_path):
+    sessions = []
+
+    def make(code, **limits):
+        wanted = re.findall(r"^def (\w+)", code, re.M)
+        e = extract([Cell(code, "A2S2.py")], wanted)
+        modules = [{"name": "A2S2", "file": "A2S2.py", "statements": [asdict(s) for s in e.statements]}]
+        session = Session(modules, e.texts, Limits(**{"call_seconds": 5, **limits}), tmp_path).start()
+        sessions.append(session)
+        return StudentModule(session, "A2S2", SourceFile("A2S2.py"), e.broken)
+    yield make
+    for s in sessions:
+        s.close()
+
+
+def test_calls_return_tensors_and_seed_every_call(student):
+    s = student("import torch\ndef f(x):\n    return x * 2 + torch.rand(())\n")
+    a, b = s.f(torch.ones(3)), s.f(torch.ones(3))
+    assert type(a) is torch.Tensor and torch.equal(a, b)
+
+
+def test_the_child_cannot_import_the_reference_or_the_grader(student):
+    s = student("def f():\n    import reference.uw_cse447_a2\n")
+    with pytest.raises(StudentError, match="ModuleNotFoundError: No module named 'reference"):
+        s.f()
+    s = student("def g():\n    from graders.assignments.uw_cse447_a2 import test_a2s2\n")
+    with pytest.raises(StudentError, match="No module named 'graders"):
+        s.g()
+
+
+def test_the_child_runs_elsewhere_with_a_scrubbed_environment(student):
+    s = student("import os\ndef f():\n    return [os.getpid(), sorted(os.environ)]\n")
+    pid, env = s.f()
+    assert pid != os.getpid() and "HOME" in env and not any("GRADERS" in k or "PYTEST" in k for k in env)
+
+
+def test_a_hang_is_stopped_and_later_calls_still_work(student):
+    s = student("import time\ndef slow():\n    time.sleep(60)\ndef fast():\n    return 1\n", call_seconds=1)
+    with pytest.raises(LimitExceeded, match="slow was stopped after 1 s of wall time"):
+        s.slow()
+    s._session.begin_check()
+    assert s.fast() == 1
+
+
+def test_a_memory_bomb_is_a_memory_limit(student):
+    s = student("import torch\ndef bomb():\n    return torch.empty(2**40)\n", memory_mib=2048)
+    with pytest.raises(LimitExceeded, match="more than the 2048 MiB memory limit at A2S2.py line 3"):
+        s.bomb()
+
+
+def test_a_crash_reports_how_the_process_died_and_what_it_printed(student):
+    s = student("import os\ndef die():\n    print('bye')\n    os._exit(3)\n")
+    with pytest.raises(StudentError, match="(?s)exited with status 3.*bye"):
+        s.die()
+
+
+def test_exceptions_name_the_students_line(student):
+    s = student("def f(x):\n    y = x\n    return y[10]\n")
+    with pytest.raises(StudentError, match=r"f raised IndexError: list index out of range at A2S2.py line 3 \(in f\): return y\[10\]"):
+        s.f([1])
+
+
+def test_interface_problems_are_told_apart(student):
+    s = student("import torch\nN = 3\ndef f(a, b, extra):\n    return a + N\ndef gpu():\n    return torch.zeros(1, device='cuda')\n")
+    with pytest.raises(InterfaceError, match=r"A2S2.py has no function g; it defines: f, gpu"):
+        s.g()
+    with pytest.raises(InterfaceError, match=r"N in A2S2.py is a value, not a function"):
+        s.N()
+    with pytest.raises(InterfaceError, match=r"could not be called with the handout's arguments .*your definition is f\(a, b, extra\)"):
+        s.f(1, 2)
+    with pytest.raises(InterfaceError, match="needs a GPU"):
+        s.gpu()
+
+
+def test_a_syntax_error_names_the_function_that_could_not_be_graded(student):
+    s = student("def good():\n    return 1\ndef bad(x):\n    assert x,\n    return x\n")
+    assert s.good() == 1
+    with pytest.raises(InterfaceError, match="bad could not be graded: its definition has a syntax error .*line 4"):
+        s.bad(1)
+
+
+def test_objects_cross_as_type_names_only(student):
+    s = student("import torch\nclass Sneaky(torch.Tensor):\n    pass\ndef f():\n    return torch.ones(2).as_subclass(Sneaky)\n")
+    assert repr(s.f()) == "<Sneaky object>"
+
+
+def test_a_failing_load_fails_every_call_with_the_reason(student):
+    s = student("import os\nX = os._exit(1)\ndef f():\n    return X\n")
+    with pytest.raises(StudentError, match="loading the submission exited with status 1"):
+        s.f()
+    s._session.begin_check()
+    with pytest.raises(StudentError, match="loading the submission"):
+        s.f()

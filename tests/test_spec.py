@@ -1,0 +1,38 @@
+"""Specs load, agree with their check modules, and a bad spec is reported by file and field."""
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+from graders import spec
+
+
+def test_every_spec_loads_and_names_only_existing_checks():
+    for assignment in spec.available().values():
+        package = importlib.import_module(assignment.checks)
+        tests = set()
+        for path in Path(package.__file__).parent.glob("test_*.py"):
+            tree = ast.parse(path.read_text())
+            tests |= {n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")}
+        named = {c.name for p in assignment.parts for c in p.checks}
+        assert named == tests, f"{assignment.id}: spec and checks disagree"
+
+
+def test_a2_is_worth_the_courses_20_points(a2_spec):
+    assert a2_spec.max_score == 20
+
+
+@pytest.mark.parametrize("edit,message", [
+    (lambda t: t.replace("points: 2}", "points: -2}", 1), "field parts.0.checks.0.points: Input should be greater than or equal to 0"),
+    (lambda t: t.replace("    file: A2S2.py\n", "    file: A2S3.py\n", 1), "parts.0.file: 'A2S3.py' is not one of files"),
+    (lambda t: t.replace("course: UW CSE 447/517\n", ""), "field course: Field required"),
+    (lambda t: t + "colour: blue\n", "field colour: Extra inputs are not permitted"),
+    (lambda t: t.replace("test_attn_scaled,", "test_pairwise_similarities,"), "check names must be unique"),
+])
+def test_bad_specs_name_the_file_and_the_field(tmp_path, edit, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(edit((spec.SPECS_DIR / "uw-cse447-a2.yaml").read_text()))
+    with pytest.raises(spec.SpecError) as e:
+        spec.load(path)
+    assert str(e.value).startswith(str(path)) and message in str(e.value)
