@@ -76,8 +76,9 @@ def _select(definitions, wanted, result):
         d = next((o for o in options if not o.stub), options[0])
         if name in wanted and len(options) > 1:
             places = ", ".join(f"{o.file} line {o.lineno}" for o in options)
-            result.notices.append(f"{name} is defined {len(options)} times ({places}); graded the one at "
-                                  f"{d.file} line {d.lineno} and ignored the others")
+            why = "the first one" if d is options[0] else "the first one that is not a handout stub"
+            result.notices.append(f"{name} is defined {len(options)} times ({places}); graded {why}, "
+                                  f"at {d.file} line {d.lineno}")
         if id(d) not in chosen:
             chosen.add(id(d))
             todo.extend(sorted(d.refs()))

@@ -6,7 +6,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-HIDDEN_MESSAGE = {True: "Hidden check: passed.", False: "Hidden check: failed. Details appear after grades are published."}
+HIDDEN_MESSAGE = {True: "Hidden check: passed.",
+                  False: "Hidden check: failed. Details appear after grades are published."}
 
 
 @dataclass

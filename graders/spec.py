@@ -1,6 +1,6 @@
 """Assignment specs: pydantic models for specs/*.yaml, loading with errors that name the file and field."""
 import os
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import yaml
@@ -17,7 +17,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Visibility(str, Enum):
+class Visibility(StrEnum):
     """Gradescope's visibility values; only `visible` checks run in a student's self-check."""
     hidden = "hidden"
     after_due_date = "after_due_date"

@@ -5,7 +5,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import read_results
 
 REFERENCE = Path(__file__).resolve().parents[1] / "submissions" / "uw-cse447-a2" / "reference"

@@ -5,7 +5,8 @@ import struct
 
 import pytest
 import torch
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from graders.sandbox import wire
 

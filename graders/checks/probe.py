@@ -19,7 +19,7 @@ class Probe:
 
 
 def probe(module, fn, case, shapes, *extra, **kwargs):
-    """Draw tensors of `shapes` (name -> shape) from the case's seed and call `module.fn(*tensors, *extra, **kwargs)`."""
+    """Draw tensors of `shapes` (name -> shape) from the case's seed; call `module.fn(*tensors, *extra, **kwargs)`."""
     tensors, line = draw(shapes, case.seed, case.dtype)
     args = list(shapes) + [repr(e) for e in extra] + [f"{k}={v!r}" for k, v in kwargs.items()]
     call = f"{fn}({', '.join(args)})"
