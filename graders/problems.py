@@ -36,9 +36,14 @@ class CheckFailed(AssertionError):
 
 @contextmanager
 def about(case, repro=None):
-    """Attach the input being checked to any problem the student's code raises, for the feedback."""
+    """Attach the input being checked to any problem the student's code raises, for the feedback.
+
+    The first input sticks: a tripped limit is re-raised as the same object on later (shrunk) inputs, and
+    the feedback must name the input that actually hit the limit.
+    """
     try:
         yield
     except SubmissionProblem as e:
-        e.case, e.repro = case, repro
+        if getattr(e, "case", None) is None:
+            e.case, e.repro = case, repro
         raise

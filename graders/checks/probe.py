@@ -23,7 +23,8 @@ def probe(module, fn, case, shapes, *extra, **kwargs):
     tensors, line = draw(shapes, case.seed, case.dtype)
     args = list(shapes) + [repr(e) for e in extra] + [f"{k}={v!r}" for k, v in kwargs.items()]
     call = f"{fn}({', '.join(args)})"
-    described = ", ".join(f"{n} of shape {tuple(s)}" for n, s in shapes.items()) + f", {case.dtype}, seed {case.seed}"
+    shaped = ", ".join(f"{n} of shape {tuple(s)}" for n, s in shapes.items())
+    described = f"{call} with {shaped}, {case.dtype}, seed {case.seed}"
     repro = f"{line}; {call}"
     with about(described, repro):
         got = getattr(module, fn)(*tensors.values(), *extra, **kwargs)

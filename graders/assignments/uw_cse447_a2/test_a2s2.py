@@ -137,7 +137,7 @@ def apply_mask(a2s2, case, mask, mask_text):
     shape = case.scores if case.n_heads > 1 else (case.B, case.T, case.T)
     tensors, line = draw({"A": shape}, case.seed, case.dtype)
     call = "apply_causal_mask(mask, A)"
-    described = f"mask = {mask_text}, A of shape {shape}, {case.dtype}, seed {case.seed}"
+    described = f"{call} with mask = {mask_text}, A of shape {shape}, {case.dtype}, seed {case.seed}"
     repro = f"{line}; mask = {mask_text}; {call}"
     with about(described, repro):
         got = require_tensor(a2s2.apply_causal_mask(mask, tensors["A"]), call)
