@@ -58,7 +58,7 @@ def grade(path, assignment, visibility="all"):
             from graders import plugin
 
             outcomes = plugin.run(spec, Submission(spec, intake, extractions, session),
-                                  selected_checks(spec, visibility))
+                                  selected_checks(spec, visibility), scratch)
         finally:
             session.close()
     finally:

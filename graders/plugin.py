@@ -73,11 +73,17 @@ def outcome_of(exc):
     return Outcome(False, f"the check could not evaluate the output ({type(exc).__name__}: {str(exc)[:300]})", "error")
 
 
-def run(spec, submission, selected):
-    """Run the selected checks of `spec`; every selected check gets an outcome."""
+def run(spec, submission, selected, workdir):
+    """Run the selected checks of `spec`; every selected check gets an outcome.
+
+    Hypothesis keeps its files under `workdir`, never in the directory the grader was started from.
+    """
     import importlib
     from pathlib import Path
 
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    set_hypothesis_home_dir(Path(workdir) / "hypothesis")
     package = importlib.import_module(spec.checks)
     folder = Path(package.__file__).parent
     plugin = GradingPlugin(submission, selected)

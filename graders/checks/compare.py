@@ -17,16 +17,21 @@ def require_tensor(value, what):
     return value
 
 
-def close(got, expected, tol):
-    """Elementwise closeness; infinities and NaN must sit exactly where expected has them."""
+def close(got, expected, tol, equal_nan=False):
+    """Elementwise closeness; infinities must sit exactly where expected has them.
+
+    NaN never passes against a reference, but `equal_nan` lets a NaN match a NaN where the student's
+    output is compared with itself (properties) or with a known bug that produces NaN too.
+    """
     got, expected = got.double(), expected.double()
     finite = torch.isfinite(expected)
     ok = torch.where(finite, (got - expected).abs() <= tol.atol + tol.rtol * expected.abs(), got == expected)
-    return ok & ~torch.isnan(got)
+    both_nan = torch.isnan(got) & torch.isnan(expected)
+    return (ok & ~torch.isnan(got)) | (both_nan if equal_nan else torch.zeros_like(ok))
 
 
-def matches(got, expected, tol):
-    return got.shape == expected.shape and bool(close(got, expected, tol).all())
+def matches(got, expected, tol, equal_nan=False):
+    return got.shape == expected.shape and bool(close(got, expected, tol, equal_nan).all())
 
 
 def expect_close(got, expected, tol, *, what, case=None, repro=None, bugs=()):
@@ -47,13 +52,16 @@ def expect_close(got, expected, tol, *, what, case=None, repro=None, bugs=()):
             return
         bad = (~ok).nonzero()
         pos = tuple(bad[0].tolist())
-        err = (got.double() - expected.double()).abs()
-        err = err[torch.isfinite(err)]
         summary = f"{what} is wrong at {len(bad)} of {ok.numel()} positions"
         details = [f"First difference at index {list(pos)}: expected {expected[pos].item():.6g}, "
                    f"got {got[pos].item():.6g}"]
-        if err.numel():
-            details.append(f"Max abs error: {err.max().item():.3g} (tolerance: atol {tol.atol:g}, rtol {tol.rtol:g})")
+        finite = ~ok & torch.isfinite(expected) & torch.isfinite(got)
+        if finite.any():
+            err = (got.double() - expected.double()).abs()[finite].max().item()
+            details.append(f"Max abs error: {err:.3g} (tolerance: atol {tol.atol:g}, rtol {tol.rtol:g})")
+        special = int((~ok & ~finite).sum())
+        if special:
+            details.append(f"{special} of the wrong positions involve -inf, inf or NaN")
     bug = next((name for name, fn in bugs if _matches_bug(got, fn, tol)), None)
     raise CheckFailed(Feedback(summary, case, details, bug, repro))
 
@@ -61,6 +69,6 @@ def expect_close(got, expected, tol, *, what, case=None, repro=None, bugs=()):
 def _matches_bug(got, fn, tol):
     try:
         value = fn(got)
-        return value if isinstance(value, bool) else matches(got, value, tol)
+        return value if isinstance(value, bool) else matches(got, value, tol, equal_nan=True)
     except (RuntimeError, ValueError, IndexError):
         return False

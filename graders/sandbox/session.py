@@ -7,7 +7,6 @@ instance hypothesis shrinking) fail at once instead of waiting again.
 import time
 
 from graders.problems import InterfaceError, LimitExceeded, StudentError
-from graders.sandbox import wire
 from graders.sandbox.worker import Died, Timeout, Worker
 
 
@@ -73,6 +72,8 @@ class Session:
         return self.loaded
 
     def _request(self, request, what):
+        from graders.sandbox import wire  # not at import time: see worker.py
+
         started = time.monotonic()
         try:
             return self.worker.request(request, self.limits.call_seconds)

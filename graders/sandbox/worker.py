@@ -1,4 +1,8 @@
-"""The grader's end of one sandbox child process: start it, send a request, wait with a deadline."""
+"""The grader's end of one sandbox child process: start it, send a request, wait with a deadline.
+
+`wire` (and with it torch) is imported on first use, so a child started at once imports torch while the
+grader imports its own modules: the two imports overlap on two cores.
+"""
 import json
 import os
 import select
@@ -8,8 +12,6 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
-from graders.sandbox import wire
 
 CHILD = Path(__file__).with_name("child.py")
 ENV_KEPT = ("PATH", "LANG", "LC_ALL", "TZ")
@@ -56,6 +58,8 @@ class Worker:
 
     def request(self, message, timeout):
         """Send one request; the wall clock for `timeout` starts once the child has imported torch."""
+        from graders.sandbox import wire
+
         if not self.ready:
             self._receive(self.limits.startup_seconds)
             self.ready = True
@@ -67,6 +71,8 @@ class Worker:
         return self._receive(timeout)
 
     def _receive(self, timeout):
+        from graders.sandbox import wire
+
         deadline = time.monotonic() + timeout
         fd = self.proc.stdout.fileno()
 

@@ -10,7 +10,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from graders.assignments.uw_cse447_a2 import bugs
-from graders.checks.compare import close, require_tensor
+from graders.checks.compare import close, matches, require_tensor
 from graders.checks.feedback import Feedback
 from graders.checks.inputs import DTYPES, Case, cases, draw
 from graders.checks.probe import Probe, probe
@@ -121,19 +121,33 @@ def _fixed(n):
     return f"mask of a fixed size: correct up to n_tok={n - 1}, wrong for n_tok={n}" if n > 1 else None
 
 
-def mask_for_apply(a2s2, n):
-    """The student's own mask when it is right, so apply_causal_mask is judged in the student's convention."""
+# What make_causal_mask may return: apply_causal_mask is judged in the student's own convention when their
+# make_causal_mask is right, and otherwise in each of these (it passes if it is right in one of them).
+CONVENTIONS = [
+    (lambda n: torch.tril(torch.ones(n, n, dtype=torch.bool)), "torch.tril(torch.ones({n}, {n}, dtype=torch.bool))"),
+    (lambda n: torch.tril(torch.ones(n, n)), "torch.tril(torch.ones({n}, {n}))"),
+    (lambda n: torch.zeros(n, n).masked_fill(~ref.make_causal_mask(n), float("-inf")),
+     "torch.zeros({n}, {n}).masked_fill(~torch.tril(torch.ones({n}, {n}, dtype=torch.bool)), float('-inf'))"),
+]
+
+
+def masks_for_apply(a2s2, n):
     try:
         mask = student_mask(a2s2, n)
         if mask.shape == (n, n) and torch.equal(allowed(mask), ref.make_causal_mask(n)):
-            return mask, f"make_causal_mask({n})"
-    except Exception:  # a broken make_causal_mask is judged by its own check
+            return [(mask, f"make_causal_mask({n})")]
+    except SubmissionProblem:  # a broken make_causal_mask is judged by its own check
         pass
-    return ref.make_causal_mask(n), f"torch.tril(torch.ones({n}, {n}, dtype=torch.bool))"
+    return [(build(n), text.format(n=n)) for build, text in CONVENTIONS]
+
+
+def fill_to_inf(t):
+    """Masked scores at or below FILL_LIMIT count as -inf."""
+    return t.masked_fill(t <= FILL_LIMIT, float("-inf")) if t.is_floating_point() else t
 
 
 def apply_mask(a2s2, case, mask, mask_text):
-    """Call apply_causal_mask on seeded (B, T, T) or (B, h, T, T) scores; entries <= FILL_LIMIT count as -inf."""
+    """apply_causal_mask on seeded (B, T, T) or (B, h, T, T) scores."""
     shape = case.scores if case.n_heads > 1 else (case.B, case.T, case.T)
     tensors, line = draw({"A": shape}, case.seed, case.dtype)
     call = "apply_causal_mask(mask, A)"
@@ -141,36 +155,56 @@ def apply_mask(a2s2, case, mask, mask_text):
     repro = f"{line}; mask = {mask_text}; {call}"
     with about(described, repro):
         got = require_tensor(a2s2.apply_causal_mask(mask, tensors["A"]), call)
-    if got.is_floating_point():
-        got = got.masked_fill(got <= FILL_LIMIT, float("-inf"))
     return Probe(got, {"A": tensors["A"].double()}, call, described, repro)
+
+
+def masked_scores(a2s2, case, tol):
+    """The call in the first mask convention where apply_causal_mask is right, else the first that ran."""
+    expected, ran, error = None, [], None
+    for mask, text in masks_for_apply(a2s2, case.T):
+        try:
+            p = apply_mask(a2s2, case, mask, text)
+        except SubmissionProblem as e:
+            error = error or e
+            continue
+        expected = ref.apply_causal_mask(ref.make_causal_mask(case.T), p.inputs["A"])
+        if matches(fill_to_inf(p.got), expected, tol):
+            return p, expected
+        ran.append(p)
+    if not ran:
+        raise error
+    return ran[0], expected
 
 
 @given(case=cases(max_T=16))
 def test_apply_causal_mask(a2s2, submission, case):
-    mask, text = mask_for_apply(a2s2, case.T)
-    p = apply_mask(a2s2, case, mask, text)
-    A, M = p.inputs["A"], ref.make_causal_mask(case.T)
-    p.expect(ref.apply_causal_mask(M, A), submission.tolerance(case.dtype), variants(bugs.APPLY, M, A))
+    tol = submission.tolerance(case.dtype)
+    p, expected = masked_scores(a2s2, case, tol)
+    p.got = fill_to_inf(p.got)
+    p.expect(expected, tol, variants(bugs.APPLY, ref.make_causal_mask(case.T), p.inputs["A"]))
 
 
 @given(case=cases(max_T=16, min_T=2))
-def test_masked_probabilities_are_zero(a2s2, case):
+def test_masked_probabilities_are_zero(a2s2, submission, case):
     """softmax(apply_causal_mask(make_causal_mask(T), A)): every forbidden probability is exactly 0."""
-    mask, text = mask_for_apply(a2s2, case.T)
-    p = apply_mask(a2s2, case, mask, text)
-    with about(p.case, p.repro):
-        P = require_tensor(a2s2.attn_softmax(require_tensor(p.got, p.call)), "attn_softmax")
+    tol = submission.tolerance(case.dtype)
+    p, expected = masked_scores(a2s2, case, tol)
+    with about(p.case, f"{p.repro}; attn_softmax(_)"):
+        P = require_tensor(a2s2.attn_softmax(p.got), "attn_softmax")
     forbidden = ~ref.make_causal_mask(case.T)
-    if P.shape[-2:] != forbidden.shape or not P.is_floating_point():
+    if P.shape != p.got.shape or not P.is_floating_point():
         fail(f"attn_softmax({p.call}) has shape {tuple(P.shape)} and dtype {P.dtype}", p.case, p.repro)
     leaked = (P != 0) & forbidden
     if leaked.any():
         pos = tuple(leaked.nonzero()[0].tolist())
+        if matches(fill_to_inf(p.got), expected, tol):  # the scores were masked right: the softmax leaks
+            bug = next((n for n, f in bugs.SOFTMAX.items() if matches(P, f(expected), tol, equal_nan=True)), None)
+        else:
+            bug = next((n for n, f in bugs.APPLY.items()
+                        if matches(fill_to_inf(p.got), f(~forbidden, p.inputs["A"]), tol, equal_nan=True)), None)
         fail(f"attn_softmax({p.call}) gives probability {P[pos].item():.3g} to query {pos[-2]} attending to "
              f"future key {pos[-1]}; masked probabilities must be exactly 0", p.case, f"{p.repro}; attn_softmax(_)",
-             bug=next((name for name, f in bugs.APPLY.items() if bool((f(~forbidden, p.inputs["A"]) != float("-inf"))
-                                                                      [..., forbidden].all())), None))
+             bug=bug)
 
 
 # Step 3: heads.
@@ -205,11 +239,17 @@ def test_merge_heads(a2s2, submission, case):
 
 @given(case=cases(max_T=16))
 def test_split_merge_round_trip(a2s2, case):
-    tensors = probe(a2s2, "split_heads", case, {"x": case.tokens}, case.n_heads)
-    with about(tensors.case, f"{tensors.repro}; merge_heads(_)"):
-        back = require_tensor(a2s2.merge_heads(require_tensor(tensors.got, tensors.call)), "merge_heads")
-    if back.shape != case.tokens or not torch.equal(back.double(), tensors.inputs["x"]):
-        fail(f"merge_heads({tensors.call}) does not give x back", tensors.case, f"{tensors.repro}; merge_heads(_)")
+    split = probe(a2s2, "split_heads", case, {"x": case.tokens}, case.n_heads)
+    repro = f"{split.repro}; merge_heads(_)"
+    with about(split.case, repro):
+        back = require_tensor(a2s2.merge_heads(require_tensor(split.got, split.call)), "merge_heads")
+    x = split.inputs["x"]
+    if back.shape != case.tokens or not torch.equal(back.double(), x):
+        expected = ref.split_heads(x, case.n_heads)
+        split_right = split.got.shape == expected.shape and torch.equal(split.got.double(), expected)
+        fail(f"merge_heads({split.call}) does not give x back", split.case, repro,
+             bug="merge_heads does not undo split_heads" if split_right else
+             "split_heads is wrong (see its checks), so merge_heads cannot undo it")
 
 
 # self_attention against torch, and its properties.
@@ -225,17 +265,17 @@ def expect_torch(p, case, tol):
              bugs.attention_bugs(Q, K, V, case.n_heads, case.causal))
 
 
+# Explicit examples run first, in order, and one that fails is reported unshrunk: list them smallest first.
 @given(case=cases(max_heads=1, max_head_dim=16))
-@example(case=Case(B=1, T=10, n_heads=1, head_dim=6, causal=True, seed=447))
 @example(case=Case(B=2, T=11, n_heads=1, head_dim=6, causal=True))
 def test_self_attention_single_head(a2s2, submission, case):
     expect_torch(attention(a2s2, case), case, submission.tolerance(case.dtype))
 
 
 @given(case=cases())
-@example(case=Case(B=4, T=64, n_heads=8, head_dim=8, causal=True))
-@example(case=Case(B=3, T=17, n_heads=4, head_dim=2, causal=False, dtype="float64"))
 @example(case=Case(B=2, T=12, n_heads=2, head_dim=3, causal=True))
+@example(case=Case(B=3, T=17, n_heads=4, head_dim=2, causal=False, dtype="float64"))
+@example(case=Case(B=4, T=64, n_heads=8, head_dim=8, causal=True))
 def test_self_attention_multi_head(a2s2, submission, case):
     expect_torch(attention(a2s2, case), case, submission.tolerance(case.dtype))
 
@@ -252,7 +292,7 @@ def test_self_attention_causality(a2s2, submission, case, cut):
         after = require_tensor(a2s2.self_attention(*mixed, n_heads=case.n_heads, causal=True), p.call)
     if before.shape != case.tokens or after.shape != case.tokens:
         fail(f"{p.call} has shape {tuple(before.shape)}, expected {case.tokens}", p.case, p.repro)
-    ok = close(after[:, :t + 1], before[:, :t + 1], submission.tolerance(case.dtype))
+    ok = close(after[:, :t + 1], before[:, :t + 1], submission.tolerance(case.dtype), equal_nan=True)
     if not ok.all():
         b, pos, e = (~ok).nonzero()[0].tolist()
         fail(f"{p.call} at token {pos} changed when only tokens after {t} changed: the output sees the future",
@@ -272,6 +312,6 @@ def test_self_attention_batch_rows_independent(a2s2, submission, case):
         row = [x[b:b + 1].to(DTYPES[case.dtype]) for x in p.inputs.values()]
         with about(p.case, f"{p.repro}; self_attention(Q[{b}:{b + 1}], K[{b}:{b + 1}], V[{b}:{b + 1}], ...)"):
             alone = require_tensor(a2s2.self_attention(*row, n_heads=case.n_heads, causal=case.causal), p.call)
-        if alone.shape != (1,) + case.tokens[1:] or not close(alone[0], whole[b], tol).all():
+        if alone.shape != (1,) + case.tokens[1:] or not close(alone[0], whole[b], tol, equal_nan=True).all():
             fail(f"{p.call}: batch row {b} differs from attending row {b} alone", p.case, p.repro,
-                 bug="only batch row 0 is right: the code uses one row or a fixed batch size" if b else None)
+                 bug=bugs.ONLY_ROW_ZERO if b else None)
