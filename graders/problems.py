@@ -16,6 +16,10 @@ class InterfaceError(SubmissionProblem):
     kind = "interface"
 
 
+class NotGradable(InterfaceError):
+    """The function cannot be called at all (missing, unparseable, its definition raised): no input involved."""
+
+
 class StudentError(SubmissionProblem):
     """The student's code raised an exception."""
     kind = "error"
@@ -44,6 +48,6 @@ def about(case, repro=None):
     try:
         yield
     except SubmissionProblem as e:
-        if getattr(e, "case", None) is None:
+        if getattr(e, "case", None) is None and not isinstance(e, NotGradable):
             e.case, e.repro = case, repro
         raise

@@ -108,3 +108,10 @@ def test_a_failing_load_fails_every_call_with_the_reason(student):
     s._session.begin_check()
     with pytest.raises(StudentError, match="loading the submission"):
         s.f()
+
+
+def test_a_failed_import_is_named_where_its_name_is_used(student):
+    s = student("import numpy_that_is_not_installed as np\ndef f():\n    return np.zeros(1)\n")
+    with pytest.raises(StudentError, match=r"NameError: name 'np' is not defined .*the statement defining np at "
+                                           r"A2S2.py line 1 failed: ModuleNotFoundError: No module named"):
+        s.f()

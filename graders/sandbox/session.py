@@ -4,9 +4,10 @@ The session keeps the extracted code, starts a child, loads the code there and r
 crash or a timeout. A call that hits a limit trips the current check, so later calls of that check (for
 instance hypothesis shrinking) fail at once instead of waiting again.
 """
+import re
 import time
 
-from graders.problems import InterfaceError, LimitExceeded, StudentError
+from graders.problems import InterfaceError, LimitExceeded, NotGradable, StudentError
 from graders.sandbox.worker import Died, Timeout, Worker
 
 
@@ -115,7 +116,17 @@ class Session:
                                   + (f"; your definition is {fn}{sig}" if sig else ""))
         if kind == "recursion":
             return StudentError(f"{fn} recursed without end ({kind_msg}){at}")
-        return StudentError(f"{fn} raised {kind_msg}{at}")
+        return StudentError(f"{fn} raised {kind_msg}{at}{self._why_undefined(err)}")
+
+    def _why_undefined(self, err):
+        """A NameError for a global whose defining statement failed when the file was loaded says why."""
+        missing = re.match(r"name '(\w+)' is not defined", err["message"]) if err["type"] == "NameError" else None
+        for failed in self.loaded["errors"] if missing else ():
+            if missing.group(1) in failed["names"]:
+                e = failed["error"]
+                return (f" (the statement defining {missing.group(1)} at {failed['file']} line {failed['lineno']} "
+                        f"failed: {e.get('type', 'Error')}: {e['message']})")
+        return ""
 
     def _signature(self, fn):
         for names in self.loaded["names"].values():
@@ -137,21 +148,21 @@ class StudentModule:
 
     def _require(self, fn):
         if self._source.problem:
-            raise InterfaceError(self._source.problem)
+            raise NotGradable(self._source.problem)
         names = self._session.names(self._module)
         if fn in names:
             if names[fn]["kind"] != "function":
-                raise InterfaceError(f"{fn} in {self._source.name} is a {names[fn]['kind']}, not a function")
+                raise NotGradable(f"{fn} in {self._source.name} is a {names[fn]['kind']}, not a function")
             return
         if fn in self._broken:
-            raise InterfaceError(f"{fn} could not be graded: {self._broken[fn]}")
+            raise NotGradable(f"{fn} could not be graded: {self._broken[fn]}")
         for err in self._session.load_errors():
             if fn in err["names"]:
                 e = err["error"]
-                raise StudentError(f"defining {fn} failed at {err['file']} line {err['lineno']}: "
-                                   f"{e.get('type', 'Error')}: {e['message']}")
+                raise NotGradable(f"defining {fn} failed at {err['file']} line {err['lineno']}: "
+                                  f"{e.get('type', 'Error')}: {e['message']}")
         defined = sorted(k for k, v in names.items() if v["kind"] == "function")
-        raise InterfaceError(f"{self._source.name} has no function {fn}; it defines: {', '.join(defined) or 'none'}")
+        raise NotGradable(f"{self._source.name} has no function {fn}; it defines: {', '.join(defined) or 'none'}")
 
 
 class StudentFunction:
