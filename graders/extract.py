@@ -32,7 +32,6 @@ class Extraction:
 
 @dataclass
 class _Definition:
-    stmt: ast.stmt
     source: str
     file: str
     lineno: int
@@ -54,7 +53,7 @@ def extract(cells, wanted):
             binds = _bound_names(stmt)
             if binds:
                 source, lineno = _segment(stmt, lines, text)
-                definitions.append(_Definition(stmt, source, cell.file, lineno, binds, _is_stub(stmt)))
+                definitions.append(_Definition(source, cell.file, lineno, binds, _is_stub(stmt)))
     chosen = _select(definitions, wanted, result)
     result.statements = [Statement(d.source, d.file, d.lineno, sorted(d.binds)) for d in definitions if id(d) in chosen]
     return result

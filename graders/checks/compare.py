@@ -12,7 +12,7 @@ from graders.problems import CheckFailed, InterfaceError
 
 def require_tensor(value, what):
     if type(value) is not torch.Tensor:
-        kind = type(value).__name__ if not hasattr(value, "type_name") else value.type_name
+        kind = getattr(value, "type_name", type(value).__name__)  # a wire.Foreign carries the child's type name
         raise InterfaceError(f"{what} returned a {kind}, expected a torch.Tensor")
     return value
 

@@ -169,6 +169,6 @@ class StudentFunction:
     def __init__(self, module, fn):
         self.module, self.fn = module, fn
 
-    def __call__(self, *args, _seed=0, **kwargs):
+    def __call__(self, *args, **kwargs):
         self.module._require(self.fn)
-        return self.module._session.call(self.module._module, self.fn, args, kwargs, seed=_seed)
+        return self.module._session.call(self.module._module, self.fn, args, kwargs)
