@@ -28,6 +28,14 @@ class Submission:
         return self.spec.tolerances[str(dtype).removeprefix("torch.")]
 
 
+def protect_grader():
+    """Make the grader process non-dumpable: same-uid processes can then neither ptrace it nor read its
+    memory through /proc/<pid>/mem."""
+    import ctypes
+
+    ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE
+
+
 def selected_checks(spec, visibility):
     return [c.name for p in spec.parts for c in p.checks if visibility == "all" or c.visibility.value == "visible"]
 
@@ -35,6 +43,7 @@ def selected_checks(spec, visibility):
 def grade(path, assignment, visibility="all"):
     from graders.results import Result
 
+    protect_grader()
     started = time.monotonic()
     spec = specs.get(assignment) if isinstance(assignment, str) else assignment
     scratch = scratch_dir()
@@ -49,11 +58,9 @@ def grade(path, assignment, visibility="all"):
                 modules.append({"name": f.module, "file": f.name,
                                 "statements": [asdict(s) for s in extraction.statements]})
                 texts.update(extraction.texts)
-        sandbox = scratch / "sandbox"
-        sandbox.mkdir()
         limits = Limits(call_seconds=spec.limits.call_seconds, submission_seconds=spec.limits.submission_seconds,
                         memory_mib=spec.limits.memory_mib)
-        session = Session(modules, texts, limits, sandbox).start()
+        session = Session(modules, texts, limits).start()
         try:
             from graders import plugin
 
@@ -63,4 +70,5 @@ def grade(path, assignment, visibility="all"):
             session.close()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return Result(spec, outcomes, notices, time.monotonic() - started)
+    return Result(spec, outcomes, notices + session.warnings(), time.monotonic() - started,
+                  sandbox=session.protections)

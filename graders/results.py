@@ -17,6 +17,7 @@ class Result:
     notices: list[str] = field(default_factory=list)
     execution_time: float = 0.0
     error: str | None = None           # set when the grader itself failed
+    sandbox: dict | None = None        # the protections the sandbox child ran with
 
     @property
     def score(self):
@@ -60,7 +61,7 @@ def gradescope(result):
     return {"score": result.score, "execution_time": round(result.execution_time, 3),
             "output": "\n".join(result.notices), "output_format": "text", "visibility": "visible",
             "extra_data": {"assignment": result.spec.id, "max_score": result.spec.max_score,
-                           "environment": environment(), "hidden_feedback": hidden},
+                           "environment": environment(), "sandbox": result.sandbox, "hidden_feedback": hidden},
             "tests": tests}
 
 

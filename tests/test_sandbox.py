@@ -22,7 +22,7 @@ def student(tmp_path):
         wanted = re.findall(r"^def (\w+)", code, re.M)
         e = extract([Cell(code, "A2S2.py")], wanted)
         modules = [{"name": "A2S2", "file": "A2S2.py", "statements": [asdict(s) for s in e.statements]}]
-        session = Session(modules, e.texts, Limits(**{"call_seconds": 5, **limits}), tmp_path).start()
+        session = Session(modules, e.texts, Limits(**{"call_seconds": 5, **limits})).start()
         sessions.append(session)
         return StudentModule(session, "A2S2", SourceFile("A2S2.py"), e.broken)
     yield make

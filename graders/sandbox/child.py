@@ -1,8 +1,10 @@
 """The sandbox child: loads the student's code and answers calls with plain data.
 
-Started as `python -I child.py CONFIG` in a scratch directory. It talks to the grader over the pipes it was
-started with and sends the student's prints to a log file. It loads `wire.py` by path and imports nothing
-else of the grader, and it refuses imports of `graders` and `reference`.
+Started as `python -I child.py` in a scratch directory, it reads its configuration from the first line of
+stdin, confines itself (confine.py) and reports which protections took effect. It talks to the grader over
+the pipes it was started with and sends the student's prints to a log file. It loads `wire.py` and
+`confine.py` by path and imports nothing else of the grader, and it refuses imports of `graders` and
+`reference`.
 """
 import ast
 import importlib.abc
@@ -11,11 +13,12 @@ import json
 import linecache
 import os
 import random
-import resource
+import signal
 import sys
 import types
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import confine  # noqa: E402
 import wire  # noqa: E402
 
 del sys.path[0]
@@ -32,14 +35,6 @@ class HideGrader(importlib.abc.MetaPathFinder):
         if name.split(".")[0] in HIDDEN:
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
         return None
-
-
-def set_limits(config):
-    mib = 1 << 20
-    limits = {resource.RLIMIT_AS: config["memory_mib"] * mib, resource.RLIMIT_CORE: 0,
-              resource.RLIMIT_FSIZE: config["file_mib"] * mib}
-    for which, value in limits.items():
-        resource.setrlimit(which, (value, value))
 
 
 def load(request, files):
@@ -90,6 +85,10 @@ def describe(e, files):
         kind = "recursion"
     elif any(h in message for h in GPU_HINTS):
         kind = "needs_gpu"
+    elif isinstance(e, OSError) and e.errno in (27, 28):  # EFBIG (RLIMIT_FSIZE), ENOSPC (the scratch quota)
+        kind = "file_size"
+    elif isinstance(e, PermissionError):
+        kind = "forbidden"
     return {"kind": kind, "type": type(e).__name__, "message": message, "where": where[-5:]}
 
 
@@ -143,20 +142,31 @@ def exact_reader(f):
 
 
 def main():
-    config = json.loads(sys.argv[1])
     proto_in = os.fdopen(os.dup(0), "rb")
     proto_out = os.fdopen(os.dup(1), "wb", buffering=0)
+    config = json.loads(proto_in.readline(1 << 16))
+    # Namespaces first: once the process is not dumpable, /proc/self/uid_map is no longer ours to write.
+    protections = {"uid": os.getuid(), **confine.namespaces(config["workdir"], config["quota_mib"])}
+    protections.update(confine.process_flags())
+    os.chdir(config["workdir"])
     os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
     log = os.open(config["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(log, 1)
     os.dup2(log, 2)
+    os.close(log)
     sys.stdout.reconfigure(line_buffering=True)
-    set_limits(config)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past RLIMIT_FSIZE fails with EFBIG instead
+    protections["rlimits"] = confine.rlimits(config["memory_mib"], config["cpu_seconds"], config["file_mib"],
+                                             config["dedicated_uid"])
     sys.meta_path.insert(0, HideGrader())
     import torch
 
     torch.set_num_threads(config["threads"])
-    proto_out.write(wire.encode({"ready": torch.__version__}, config["max_bytes"]))
+    protections["threads"] = len(os.listdir("/proc/self/task"))
+    protections["landlock"] = confine.landlock(confine.readable_roots(), [os.getcwd(), config["log"], os.devnull],
+                                               config["hidden"])
+    protections["seccomp"] = confine.seccomp()
+    proto_out.write(wire.encode({"ready": torch.__version__, "protections": protections}, config["max_bytes"]))
     serve(proto_in, proto_out, config)
 
 

@@ -12,12 +12,12 @@ from graders.sandbox.worker import Died, Timeout, Worker
 
 
 class Session:
-    def __init__(self, modules, texts, limits, scratch):
+    def __init__(self, modules, texts, limits):
         self.modules = modules        # [{"name", "file", "statements": [...]}]
         self.texts = texts            # file label -> text, for the child's tracebacks
         self.limits = limits
-        self.scratch = scratch
         self.worker = None
+        self.protections = None       # what the first child reported: the same for every restart
         self.loaded = None            # the child's load report: {"errors": [...], "names": {...}}
         self.loaded_in = None         # the worker that `loaded` describes
         self.load_failed = None
@@ -26,13 +26,27 @@ class Session:
 
     def start(self):
         """Start the child now, so it imports torch while the grader imports its own modules."""
-        self.worker = Worker(self.limits, self.scratch).start()
+        self.worker = Worker(self.limits).start()
         return self
 
     def close(self):
         if self.worker:
             self.worker.stop()
             self.worker = None
+
+    def warnings(self):
+        """Protections this machine could give but the child ran without, in words for course staff."""
+        p = self.protections
+        if not p:
+            return []
+        missing = []
+        if not p["dedicated_uid"] and p.get("no_dedicated_uid_because") != "not started as root":
+            missing.append(f"no dedicated uid: {p['no_dedicated_uid_because']}")
+        if not p["landlock"]:
+            missing.append("no Landlock: student code can read any file the grader's uid can, the reference too")
+        if not p["seccomp"]:
+            missing.append("no seccomp filter: student code can open sockets and start processes")
+        return [f"sandbox warning: {m}" for m in missing]
 
     def begin_check(self):
         self.tripped = None
@@ -67,6 +81,7 @@ class Session:
             request = {"op": "load", "modules": self.modules, "texts": self.texts}
             try:
                 self.loaded = self._request(request, "loading the submission")
+                self.protections = self.protections or self.worker.protections
             except (LimitExceeded, StudentError) as e:
                 self.load_failed = e
                 raise
@@ -110,6 +125,13 @@ class Session:
             return InterfaceError(err["message"])
         if kind == "output":
             return StudentError(f"{fn} returned something the grader cannot receive ({kind_msg})")
+        if kind == "file_size":
+            return self._trip(LimitExceeded(
+                f"{fn} printed or wrote more than the sandbox allows ({self.limits.file_mib} MiB per file, "
+                f"{self.limits.quota_mib} MiB in all){at}"))
+        if kind == "forbidden":
+            return StudentError(f"{fn} tried something the sandbox forbids ({kind_msg}){at}. Graded code may not "
+                                "use the network, start processes, or touch files outside its working directory.")
         if err["type"] == "TypeError" and not where:
             sig = self._signature(fn)
             return InterfaceError(f"{fn} could not be called with the handout's arguments ({err['message']})"

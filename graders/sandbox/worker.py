@@ -1,20 +1,33 @@
 """The grader's end of one sandbox child process: start it, send a request, wait with a deadline.
 
+Started as root, the child runs as a dedicated uid of its own (claimed with a lock file, so concurrent
+graders never share one), which no other process uses: the grader can then kill everything that uid runs.
+
 `wire` (and with it torch) is imported on first use, so a child started at once imports torch while the
 grader imports its own modules: the two imports overlap on two cores.
 """
+import fcntl
+import importlib.util
 import json
 import os
 import select
+import shutil
 import signal
+import stat
 import subprocess
 import sys
+import sysconfig
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 CHILD = Path(__file__).with_name("child.py")
 ENV_KEPT = ("PATH", "LANG", "LC_ALL", "TZ")
+FIRST_UID = 61000
+SLOTS = 256
+LOCKS = Path("/run/lock" if os.path.isdir("/run/lock") else tempfile.gettempdir()) / "graders-uids"
+SIGNAL_MEANING = {signal.SIGXCPU: "used up its CPU time limit", signal.SIGKILL: "was killed (SIGKILL)"}
 
 
 @dataclass(frozen=True)
@@ -23,7 +36,8 @@ class Limits:
     startup_seconds: float = 60.0
     submission_seconds: float = 120.0
     memory_mib: int = 4096
-    file_mib: int = 64
+    file_mib: int = 16
+    quota_mib: int = 256
     max_bytes: int = 256 << 20
     threads: int = 1
 
@@ -36,24 +50,96 @@ class Died(Exception):
     """The child exited or was killed; `args[0]` says how."""
 
 
+def hidden_paths():
+    """Where the grader's own packages live: the child may never read them."""
+    return [str(Path(importlib.util.find_spec(name).origin).parent) for name in ("graders", "reference")]
+
+
+def unreachable_by_others():
+    """The first directory on the way to Python, its packages or the sandbox code that other users cannot
+    traverse (so a dedicated uid could not start the child), or None."""
+    paths = sysconfig.get_paths()
+    targets = [os.path.realpath(sys.executable), str(CHILD.parent), paths["stdlib"], paths["purelib"],
+               str(Path(importlib.util.find_spec("torch").origin).parent)]
+    for target in targets:
+        here = Path(target)
+        for directory in [*reversed(here.parents), here]:
+            if directory.is_dir() and not os.stat(directory).st_mode & stat.S_IXOTH:
+                return str(directory)
+    return None
+
+
+class UidSlot:
+    """A uid of the grader's own for one worker, held through a lock file while the worker lives."""
+
+    def __init__(self):
+        self.uid, self._lock, self.why_not = None, None, None
+        if os.geteuid() != 0:
+            self.why_not = "not started as root"
+            return
+        blocked = unreachable_by_others()
+        if blocked:
+            self.why_not = f"{blocked} is not accessible to other users, so a dedicated uid could not run Python"
+            return
+        LOCKS.mkdir(mode=0o700, exist_ok=True)
+        for slot in range(SLOTS):
+            f = open(LOCKS / f"{slot}.lock", "a")
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                f.close()
+                continue
+            self.uid, self._lock = FIRST_UID + slot, f
+            return
+        raise RuntimeError(f"all {SLOTS} sandbox uids are in use")
+
+    def kill_all(self):
+        """SIGKILL every process of the uid, sent as that uid: nothing it started outlives the worker."""
+        if self.uid is not None:
+            subprocess.run([sys.executable, "-I", "-S", "-c", "import os; os.kill(-1, 9)"], user=self.uid,
+                           group=self.uid, extra_groups=[], check=False, env={})
+
+    def release(self):
+        if self._lock:
+            self._lock.close()
+            self._lock = None
+
+
 class Worker:
-    def __init__(self, limits, scratch):
+    """One child, in a scratch directory of its own that is removed when the worker stops."""
+
+    def __init__(self, limits):
         self.limits = limits
-        self.scratch = Path(scratch)
+        self.scratch = Path(tempfile.mkdtemp(prefix="graders-sandbox-"))
         self.log = self.scratch / "output.log"
+        self.workdir = self.scratch / "work"
         self.proc = None
         self.ready = False
+        self.protections = None
+        self.slot = UidSlot()
 
     def start(self):
+        uid = self.slot.uid
+        self.log.touch(mode=0o600)
+        self.workdir.mkdir(mode=0o700)
+        if uid is not None:
+            for path in (self.scratch, self.log, self.workdir):
+                os.chown(path, uid, uid)
         config = {"memory_mib": self.limits.memory_mib, "file_mib": self.limits.file_mib, "log": str(self.log),
-                  "max_bytes": self.limits.max_bytes, "threads": self.limits.threads}
+                  "max_bytes": self.limits.max_bytes, "threads": self.limits.threads,
+                  "workdir": str(self.workdir), "quota_mib": self.limits.quota_mib,
+                  "cpu_seconds": int(self.limits.submission_seconds) + 30, "dedicated_uid": uid is not None,
+                  "hidden": hidden_paths()}
         env = {k: os.environ[k] for k in ENV_KEPT if k in os.environ}
         env.update(HOME=str(self.scratch), PYTHONHASHSEED="0", OMP_NUM_THREADS=str(self.limits.threads),
                    PYTHONDONTWRITEBYTECODE="1", CUDA_VISIBLE_DEVICES="")
+        ids = {"user": uid, "group": uid, "extra_groups": []} if uid is not None else {}
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-I", str(CHILD), json.dumps(config)], stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE, stderr=log, cwd=self.scratch, env=env, start_new_session=True)
+                [sys.executable, "-I", str(CHILD)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                cwd=self.workdir, env=env, start_new_session=True, **ids)
+        self.proc.stdin.write(json.dumps(config).encode() + b"\n")
+        self.proc.stdin.flush()
         return self
 
     def request(self, message, timeout):
@@ -61,7 +147,10 @@ class Worker:
         from graders.sandbox import wire
 
         if not self.ready:
-            self._receive(self.limits.startup_seconds)
+            reported = self._receive(self.limits.startup_seconds)["protections"]
+            self.protections = {"dedicated_uid": self.slot.uid is not None, **reported}
+            if self.slot.why_not:
+                self.protections["no_dedicated_uid_because"] = self.slot.why_not
             self.ready = True
         try:
             self.proc.stdin.write(wire.encode(message, self.limits.max_bytes))
@@ -97,7 +186,8 @@ class Worker:
         except subprocess.TimeoutExpired:
             return "stopped answering"
         if code < 0:
-            return f"was killed by {signal.Signals(-code).name}"
+            sig = signal.Signals(-code)
+            return SIGNAL_MEANING.get(sig, f"was killed by {sig.name}")
         return f"exited with status {code}"
 
     def output_tail(self, limit=2000):
@@ -109,13 +199,15 @@ class Worker:
         return data[-limit:].decode("utf-8", "replace")
 
     def stop(self):
-        if self.proc is None:
-            return
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.proc.wait()
-        for f in (self.proc.stdin, self.proc.stdout):
-            f.close()
-        self.proc = None
+        if self.proc is not None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            self.proc.wait()
+            for f in (self.proc.stdin, self.proc.stdout):
+                f.close()
+            self.proc = None
+        self.slot.kill_all()
+        self.slot.release()
+        shutil.rmtree(self.scratch, ignore_errors=True)
