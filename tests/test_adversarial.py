@@ -1,0 +1,100 @@
+"""The adversarial and bad-input catalogue (submissions/adversarial/), graded through the real command.
+
+Exploits never score more than plain wrong code; bad inputs get their specific message and the other parts
+are still graded; honest controls keep full marks; the grader exits 0 or 1 with a valid results.json, and
+leaves nothing behind: no process of a sandbox uid, no file in /tmp or /dev/shm, no SysV shared memory.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+CATALOGUE = Path(__file__).resolve().parents[1] / "submissions" / "adversarial"
+SAMPLES = sorted(p.parent for p in CATALOGUE.glob("*/expected.yaml"))
+SANDBOX_UIDS = range(61000, 61256)
+
+
+def expected(folder):
+    return yaml.safe_load((folder / "expected.yaml").read_text())
+
+
+def ours(directory):
+    """Entries of `directory` that a sandbox uid owns or the grader named: anything else is not ours."""
+    names = set()
+    for name in os.listdir(directory):
+        try:
+            if name.startswith("graders") or os.lstat(os.path.join(directory, name)).st_uid in SANDBOX_UIDS:
+                names.add(name)
+        except FileNotFoundError:
+            pass
+    return names
+
+
+def leftovers():
+    """What a submission could leave behind on this machine."""
+    processes = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.stat(f"/proc/{pid}").st_uid in SANDBOX_UIDS:
+                processes.add(pid)
+        except FileNotFoundError:
+            pass
+    ipcs = subprocess.run(["ipcs", "-m"], capture_output=True, text=True).stdout if os.path.exists("/usr/bin/ipcs") else ""
+    return {"processes": processes, "tmp": ours(tempfile.gettempdir()), "dev_shm": ours("/dev/shm"),
+            "sysv_shm": {line for line in ipcs.splitlines() if line.startswith("0x")}}
+
+
+def grade(folder, out):
+    target = folder / expected(folder).get("submit", ".")
+    before = leftovers()
+    run = subprocess.run([sys.executable, "-m", "graders", "grade", str(target), "--assignment", "uw-cse447-a2",
+                          "--out", str(out)], capture_output=True, text=True, timeout=600)
+    after = leftovers()
+    results = json.loads((out / "results.json").read_text())
+    feedback = {t["name"]: t["output"] for t in results["tests"]}
+    hidden = results["extra_data"].get("hidden_feedback", {})
+    return run, results, feedback, hidden, {k: after[k] - before[k] for k in after if after[k] - before[k]}
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory):
+    folders = [f for f in SAMPLES if expected(f)["kind"] == "baseline"]
+    assert len(folders) == 1, "exactly one baseline (plain wrong code) sample"
+    return grade(folders[0], tmp_path_factory.mktemp("baseline"))[1]["score"]
+
+
+def check_outputs(spec, results, hidden):
+    """check name -> (passed, feedback), with hidden checks' feedback taken from extra_data."""
+    names = [c.name for p in spec.parts for c in p.checks]
+    tests = [t for t in results["tests"] if t["name"] != "Grader"]
+    return {name: (t["status"] == "passed", hidden.get(name, t["output"])) for name, t in zip(names, tests, strict=True)}
+
+
+@pytest.mark.parametrize("folder", SAMPLES, ids=lambda f: f.name)
+def test_catalogue(folder, baseline, tmp_path, a2_spec):
+    want = expected(folder)
+    run, results, _, hidden, left = grade(folder, tmp_path)
+    assert run.returncode in (0, 1), run.stderr[-2000:]
+    assert not left, f"left behind: {left}"
+    if want["kind"] == "exploit":
+        assert results["score"] <= baseline, f"exploit scored {results['score']} > plain wrong code {baseline}"
+    elif want["kind"] == "control":
+        assert results["score"] == a2_spec.max_score
+    elif want["kind"] == "bad-input":
+        outputs = check_outputs(a2_spec, results, hidden)
+        for check, text in want.get("messages", {}).items():
+            assert not outputs[check][0] and text in outputs[check][1], f"{check}: {outputs[check][1]}"
+        for check in want.get("passes", []):
+            assert outputs[check][0], f"{check} should still pass: {outputs[check][1]}"
+    else:
+        assert want["kind"] == "baseline"
+
+
+def test_catalogue_is_complete():
+    kinds = [expected(f)["kind"] for f in SAMPLES]
+    assert kinds.count("exploit") >= 25 and kinds.count("bad-input") >= 15 and kinds.count("control") >= 1
