@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MAX_SOURCE_BYTES = 2 << 20
+MAX_ZIP_ENTRIES = 1000
+MAX_ZIP_BYTES = 64 << 20
 ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 SKIP_DIRS = {"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git"}
 COPY_SUFFIX = re.compile(r"(\s*\(\d+\)|[\s_-]+copy(\s*\d+)?|-\d+)$")
@@ -44,7 +46,11 @@ def normalize(name):
 def collect(submission, file_names, workdir):
     """Match each spec file name to a file of the submission and read it."""
     submission = Path(submission)
-    root = _unpack(submission, Path(workdir)) if submission.suffix.lower() == ".zip" else submission
+    refused = []
+    if submission.suffix.lower() == ".zip":
+        root, refused = _unpack(submission, Path(workdir))
+    else:
+        root = submission
     candidates = sorted(p for p in _walk(root) if p.suffix.lower() in (".py", ".ipynb"))
     found = sorted(str(p.relative_to(root)) if root.is_dir() else p.name for p in _walk(root))
     files = {}
@@ -53,6 +59,8 @@ def collect(submission, file_names, workdir):
         if not matches and root.is_file() and len(file_names) == 1 and candidates:
             matches = candidates
         files[name] = _read_best(name, matches, found)
+        if refused:
+            files[name].notices.append(f"refused {len(refused)} zip entries: {'; '.join(refused[:5])}")
     return Intake(files, found)
 
 
@@ -66,20 +74,32 @@ def _walk(root):
 
 
 def _unpack(archive, workdir):
-    """Extract a zip, skipping entries that are absolute, climb out with `..`, or are links."""
-    dest = workdir / "unzipped"
+    """Extract a zip; refuse entries that are absolute, climb out with `..` or are links, and stop at
+    MAX_ZIP_ENTRIES entries or MAX_ZIP_BYTES bytes (zip bombs). Returns the folder and what was refused."""
+    dest, refused, total = workdir / "unzipped", [], 0
     dest.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(archive) as z:
-        for info in z.infolist():
+    try:
+        z = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError) as e:
+        return dest, [f"the archive cannot be read ({e})"]
+    with z:
+        for n, info in enumerate(z.infolist()):
             parts = Path(info.filename).parts
             is_link = (info.external_attr >> 16) & 0o170000 == 0o120000
-            if info.is_dir() or is_link or info.filename.startswith("/") or ".." in parts:
+            if n >= MAX_ZIP_ENTRIES or total + info.file_size > MAX_ZIP_BYTES:
+                refused.append(f"{info.filename} (past {MAX_ZIP_ENTRIES} entries or {MAX_ZIP_BYTES >> 20} MiB)")
+                break
+            if is_link or info.filename.startswith("/") or ".." in parts:
+                refused.append(f"{info.filename} (a link, or a path outside the archive)")
+                continue
+            if info.is_dir():
                 continue
             target = dest.joinpath(*parts)
             target.parent.mkdir(parents=True, exist_ok=True)
             with z.open(info) as src, open(target, "wb") as out:
+                total += info.file_size
                 shutil.copyfileobj(src, out, MAX_SOURCE_BYTES + 1)
-    return dest
+    return dest, refused
 
 
 def _read_best(name, matches, found):

@@ -61,6 +61,13 @@ def test_zip_entries_outside_the_archive_root_are_skipped(tmp_path):
     source = collect(archive, ["A2S2.py"], work).files["A2S2.py"]
     assert source.cells[0].text == "ok = 1\n"
     assert not (tmp_path / "evil.py").exists() and not list(work.rglob("abs.py"))
+    assert "refused 2 zip entries: ../evil.py (a link, or a path outside the archive); /abs.py" in source.notices[-1]
+
+
+def test_a_broken_zip_is_reported(tmp_path):
+    (tmp_path / "sub.zip").write_bytes(b"PK\x03\x04 not really")
+    source = collect(tmp_path / "sub.zip", ["A2S2.py"], tmp_path / "work").files["A2S2.py"]
+    assert "was not found" in source.problem and "the archive cannot be read" in source.notices[-1]
 
 
 def test_cp1252_source_is_decoded_with_a_notice(tmp_path):
