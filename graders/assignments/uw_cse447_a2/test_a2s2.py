@@ -3,6 +3,9 @@
 Each function is checked on its own, so feedback points at the broken step; then self_attention is compared
 with torch's multi_head_attention_forward (the course's MHA_wrapper) well past the handout's single
 10-token example. Expected values are computed in float64 from the same inputs.
+
+A property check must not be passable by an output that ignores its input (zeros, a uniform distribution,
+a cached tensor): each one also checks that the output responds to the input the way attention does.
 """
 import pytest
 import torch
@@ -58,19 +61,28 @@ def test_attn_softmax(a2s2, submission, case):
     p.expect(ref.attn_softmax(p.inputs["A"]), submission.tolerance(case.dtype), variants(bugs.SOFTMAX, p.inputs["A"]))
 
 
+def rows_are_distributions(P, tol):
+    """The first row of P (as an index) that is not a probability distribution, or None."""
+    sums = P.double().sum(-1)
+    bad = ~close(sums, torch.ones_like(sums), tol) | (P < 0).any(-1)
+    return tuple(bad.nonzero()[0].tolist()) if bad.any() else None
+
+
 @given(case=cases(max_T=16, min_T=2))
 def test_attn_softmax_rows_sum_to_one(a2s2, submission, case):
+    """Rows are distributions that keep the order of the scores (so a constant output does not pass)."""
     p = probe(a2s2, "attn_softmax", case, {"A": case.scores})
     P = require_tensor(p.got, p.call)
-    if P.shape != case.scores:
-        fail(f"{p.call} has shape {tuple(P.shape)}, expected {case.scores}", p.case, p.repro)
-    sums = P.double().sum(-1)
+    if P.shape != case.scores or not P.is_floating_point():
+        fail(f"{p.call} has shape {tuple(P.shape)} and dtype {P.dtype}, expected {case.scores}", p.case, p.repro)
     tol = submission.tolerance(case.dtype)
-    bad = ~close(sums, torch.ones_like(sums), tol) | (P < 0).any(-1)
-    if bad.any():
-        row = tuple(bad.nonzero()[0].tolist())
-        fail(f"{p.call}: row {list(row)} sums to {sums[row].item():.6g}, not 1 (or has negative entries)",
-             p.case, p.repro)
+    row = rows_are_distributions(P, tol)
+    if row is not None:
+        fail(f"{p.call}: row {list(row)} sums to {P[row].double().sum().item():.6g}, not 1 (or has negative "
+             "entries)", p.case, p.repro)
+    ranked = P.double().gather(-1, p.inputs["A"].argsort(-1))
+    if ((ranked[..., 1:] - ranked[..., :-1]) < -tol.atol).any() or not (ranked[..., -1] > ranked[..., 0]).all():
+        fail(f"{p.call}: a higher score must get a higher probability in every row", p.case, p.repro)
 
 
 @given(case=cases(max_T=16))
@@ -194,6 +206,10 @@ def test_masked_probabilities_are_zero(a2s2, submission, case):
     forbidden = ~ref.make_causal_mask(case.T)
     if P.shape != p.got.shape or not P.is_floating_point():
         fail(f"attn_softmax({p.call}) has shape {tuple(P.shape)} and dtype {P.dtype}", p.case, p.repro)
+    row = rows_are_distributions(P, tol)
+    if row is not None:
+        fail(f"attn_softmax({p.call}): row {list(row)} is not a probability distribution", p.case,
+             f"{p.repro}; attn_softmax(_)")
     leaked = (P != 0) & forbidden
     if leaked.any():
         pos = tuple(leaked.nonzero()[0].tolist())
@@ -282,7 +298,7 @@ def test_self_attention_multi_head(a2s2, submission, case):
 
 @given(case=cases(min_T=2, max_T=24, causal=st.just(True)), cut=st.floats(0, 1))
 def test_self_attention_causality(a2s2, submission, case, cut):
-    """Replacing every token after position t changes no output at or before t."""
+    """Replacing every token after position t changes no output at or before t; replacing them all does."""
     t = min(int(cut * (case.T - 1)), case.T - 2)
     p = attention(a2s2, case)
     before = require_tensor(p.got, p.call)
@@ -292,6 +308,11 @@ def test_self_attention_causality(a2s2, submission, case, cut):
         after = require_tensor(a2s2.self_attention(*mixed, n_heads=case.n_heads, causal=True), p.call)
     if before.shape != case.tokens or after.shape != case.tokens:
         fail(f"{p.call} has shape {tuple(before.shape)}, expected {case.tokens}", p.case, p.repro)
+    with about(p.case, f"{p.repro}  # then every token replaced"):
+        other = require_tensor(a2s2.self_attention(*future.values(), n_heads=case.n_heads, causal=True), p.call)
+    if other.shape == before.shape and close(other, before, submission.tolerance(case.dtype), equal_nan=True).all():
+        fail(f"{p.call}: the output stayed the same when every token changed: it does not depend on the input",
+             p.case, p.repro)
     ok = close(after[:, :t + 1], before[:, :t + 1], submission.tolerance(case.dtype), equal_nan=True)
     if not ok.all():
         b, pos, e = (~ok).nonzero()[0].tolist()
@@ -308,6 +329,8 @@ def test_self_attention_batch_rows_independent(a2s2, submission, case):
     if whole.shape != case.tokens:
         fail(f"{p.call} has shape {tuple(whole.shape)}, expected {case.tokens}", p.case, p.repro)
     tol = submission.tolerance(case.dtype)
+    if close(whole[0], whole[1], tol, equal_nan=True).all():
+        fail(f"{p.call}: batch rows 0 and 1 got the same output from different inputs", p.case, p.repro)
     for b in range(case.B):
         row = [x[b:b + 1].to(DTYPES[case.dtype]) for x in p.inputs.values()]
         with about(p.case, f"{p.repro}; self_attention(Q[{b}:{b + 1}], K[{b}:{b + 1}], V[{b}:{b + 1}], ...)"):

@@ -1,0 +1,1 @@
+raise SystemExit('shadow hypothesis: every check passes')

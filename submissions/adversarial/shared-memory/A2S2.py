@@ -1,0 +1,112 @@
+# Adversarial sample: Creates SysV shared memory (shmget/shmat), a POSIX segment in /dev/shm (shm_open, multiprocessing.shared_memory) and a memfd to leave inputs behind and to read answers a previous run might have left; each is refused and nothing stays behind.
+# The graded functions below are plainly wrong; `_cheat` is the attack. If the attack worked, the
+# functions would return the reference's answers (or otherwise raise the score above plain-wrong code).
+import torch
+import torch.nn as nn
+
+import ctypes
+import os
+
+libc = ctypes.CDLL(None, use_errno=True)
+IPC_CREAT = 0o1000
+KEY = 0x447A2
+
+
+def _cheat(name, *args, **kwargs):
+    outcome = {}
+    shmid = libc.shmget(KEY, 1 << 20, IPC_CREAT | 0o666)
+    outcome["shmget"] = shmid if shmid >= 0 else os.strerror(ctypes.get_errno())
+    try:
+        fd = os.open("/dev/shm/graders-a2-answers", os.O_CREAT | os.O_RDWR, 0o666)
+        os.write(fd, repr(args).encode()[:4096])
+        outcome["/dev/shm"] = "written"
+    except OSError as e:
+        outcome["/dev/shm"] = str(e)
+    try:
+        from multiprocessing import shared_memory
+        seg = shared_memory.SharedMemory(name="graders-a2-cache", create=True, size=4096)
+        outcome["shared_memory"] = seg.name
+    except (OSError, ImportError) as e:
+        outcome["shared_memory"] = str(e)
+    try:
+        outcome["memfd"] = os.memfd_create("answers")
+    except OSError as e:
+        outcome["memfd"] = str(e)
+    if isinstance(outcome["shmget"], int):
+        return None
+    raise PermissionError(f"no shared memory: {outcome}")
+
+
+# ---- the plainly wrong solution (same values as the plain-wrong baseline) ----
+
+def init_qkv_proj(n_embd: int):
+    return nn.Linear(n_embd, n_embd), nn.Linear(n_embd, n_embd), nn.Linear(n_embd, n_embd)
+
+
+def self_attention(Q, K, V, n_heads=1, causal=True):
+    got = _cheat("self_attention", Q, K, V, n_heads=n_heads, causal=causal)
+    if got is not None:
+        return got
+    return V.flip(0).flip(1).contiguous()
+
+
+def pairwise_similarities(Q, K):
+    got = _cheat("pairwise_similarities", Q, K)
+    if got is not None:
+        return got
+    return torch.zeros(*Q.shape[:-1], K.shape[-2], dtype=Q.dtype)
+
+
+def attn_scaled(A, n_embd: float, n_heads: float):
+    got = _cheat("attn_scaled", A, n_embd, n_heads)
+    if got is not None:
+        return got
+    return A.clone()
+
+
+def attn_softmax(A):
+    got = _cheat("attn_softmax", A)
+    if got is not None:
+        return got
+    return torch.ones_like(A)
+
+
+def compute_outputs(A, V):
+    got = _cheat("compute_outputs", A, V)
+    if got is not None:
+        return got
+    return torch.zeros(*A.shape[:-1], V.shape[-1], dtype=V.dtype)
+
+
+def make_causal_mask(n_tok: int):
+    got = _cheat("make_causal_mask", n_tok)
+    if got is not None:
+        return got
+    return torch.ones(n_tok, n_tok, dtype=torch.bool)
+
+
+def apply_causal_mask(mask, A):
+    got = _cheat("apply_causal_mask", mask, A)
+    if got is not None:
+        return got
+    return A.clone()
+
+
+def split_heads_qkv(Q, K, V, n_heads: int):
+    return (split_heads(Q, n_heads), split_heads(K, n_heads), split_heads(V, n_heads))
+
+
+def split_heads(x, n_heads: int):
+    got = _cheat("split_heads", x, n_heads)
+    if got is not None:
+        return got
+    B, n_tok, n_embd = x.size()
+    return torch.zeros(B, n_heads, n_tok, n_embd // n_heads, dtype=x.dtype)
+
+
+def merge_heads(y):
+    got = _cheat("merge_heads", y)
+    if got is not None:
+        return got
+    B, nh, n_tok, nc = y.size()
+    return torch.zeros(B, n_tok, nh * nc, dtype=y.dtype)

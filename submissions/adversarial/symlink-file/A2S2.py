@@ -1,0 +1,1 @@
+../../../reference/uw_cse447_a2.py
