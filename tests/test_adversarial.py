@@ -4,6 +4,7 @@ Exploits never score more than plain wrong code; bad inputs get their specific m
 are still graded; honest controls keep full marks; the grader exits 0 or 1 with a valid results.json, and
 leaves nothing behind: no process of a sandbox uid, no file in /tmp or /dev/shm, no SysV shared memory.
 """
+import fcntl
 import json
 import os
 import subprocess
@@ -14,21 +15,41 @@ from pathlib import Path
 import pytest
 import yaml
 
+from graders.sandbox.worker import FIRST_UID, LOCKS, SLOTS
+
 CATALOGUE = Path(__file__).resolve().parents[1] / "submissions" / "adversarial"
 SAMPLES = sorted(p.parent for p in CATALOGUE.glob("*/expected.yaml"))
-SANDBOX_UIDS = range(61000, 61256)
+SANDBOX_UIDS = range(FIRST_UID, FIRST_UID + SLOTS)
 
 
 def expected(folder):
     return yaml.safe_load((folder / "expected.yaml").read_text())
 
 
+def slot_in_use(uid):
+    """A live worker holds the lock of its uid slot: its processes and files are not leftovers."""
+    lock = LOCKS / f"{uid - FIRST_UID}.lock"
+    if not lock.exists():
+        return False
+    with open(lock) as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(f, fcntl.LOCK_UN)
+    return False
+
+
+def orphaned(uid):
+    return uid in SANDBOX_UIDS and not slot_in_use(uid)
+
+
 def ours(directory):
-    """Entries of `directory` that a sandbox uid owns or the grader named: anything else is not ours."""
+    """Entries of `directory` owned by a sandbox uid that no live worker holds."""
     names = set()
     for name in os.listdir(directory):
         try:
-            if name.startswith("graders") or os.lstat(os.path.join(directory, name)).st_uid in SANDBOX_UIDS:
+            if orphaned(os.lstat(os.path.join(directory, name)).st_uid):
                 names.add(name)
         except FileNotFoundError:
             pass
@@ -40,7 +61,7 @@ def leftovers():
     processes = set()
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
-            if os.stat(f"/proc/{pid}").st_uid in SANDBOX_UIDS:
+            if orphaned(os.stat(f"/proc/{pid}").st_uid):
                 processes.add(pid)
         except FileNotFoundError:
             pass
