@@ -27,7 +27,7 @@ def main():
     modules = [{"name": "A2S2", "file": "A2S2.py", "statements": [asdict(s) for s in e.statements]}]
     started = time.perf_counter()
     session = Session(modules, e.texts, Limits()).start()
-    student = StudentModule(session, "A2S2", SourceFile("A2S2.py"), e.broken)
+    student = StudentModule(session, "A2S2", SourceFile("A2S2.py"), e)
     student.identity(torch.zeros(1))
     startup = time.perf_counter() - started
     print(f"protections: {session.protections}")

@@ -28,6 +28,7 @@ class Extraction:
     notices: list[str] = field(default_factory=list)
     broken: dict[str, str] = field(default_factory=dict)   # name -> why its definition could not be used
     texts: dict[str, str] = field(default_factory=dict)     # file label -> cleaned text, for tracebacks
+    functions: list[str] = field(default_factory=list)      # every top-level function, graded or not
 
 
 @dataclass
@@ -37,6 +38,7 @@ class _Definition:
     lineno: int
     binds: set[str]
     stub: bool
+    function: bool
 
     def refs(self):
         return _global_refs(self.source, self.file)
@@ -53,7 +55,9 @@ def extract(cells, wanted):
             binds = _bound_names(stmt)
             if binds:
                 source, lineno = _segment(stmt, lines, text)
-                definitions.append(_Definition(source, cell.file, lineno, binds, _is_stub(stmt)))
+                definitions.append(_Definition(source, cell.file, lineno, binds, _is_stub(stmt),
+                                               isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))))
+    result.functions = sorted({name for d in definitions if d.function for name in d.binds})
     chosen = _select(definitions, wanted, result)
     result.statements = [Statement(d.source, d.file, d.lineno, sorted(d.binds)) for d in definitions if id(d) in chosen]
     return result
@@ -90,15 +94,23 @@ def _parse_recovering(text, file, result):
     for _ in range(MAX_REPAIRS):
         try:
             return ast.parse("\n".join(lines), file), "\n".join(lines)
-        except SyntaxError as e:
-            lo, hi = _chunk(lines, (e.lineno or len(lines)) - 1)
+        except (SyntaxError, RecursionError, MemoryError) as e:
+            # Deeply nested or very long expressions exhaust the parser: treat them as syntax errors.
+            lineno = getattr(e, "lineno", None) or _deepest_line(lines)
+            lo, hi = _chunk(lines, lineno - 1)
             names = [m.group(1) for m in map(DEF_NAME.match, lines[lo:hi]) if m and not m.group(0)[0].isspace()]
-            why = f"{file} line {e.lineno}: {type(e).__name__}: {e.msg}"
+            msg = getattr(e, "msg", "the expression is too deep to parse")
+            why = f"{file} line {lineno}: {type(e).__name__}: {msg}"
             result.notices.append(f"{why}; skipped lines {lo + 1}-{hi} and graded the rest")
             for name in names:
                 result.broken.setdefault(name, f"its definition has a syntax error ({why})")
             lines[lo:hi] = [""] * (hi - lo)
     return ast.parse(""), ""
+
+
+def _deepest_line(lines):
+    """Where a parser that ran out of stack most likely choked: the longest line."""
+    return max(range(len(lines)), key=lambda i: len(lines[i])) + 1 if lines else 1
 
 
 def _chunk(lines, index):
@@ -159,6 +171,6 @@ def _global_refs(source, file):
 
     try:
         walk(symtable.symtable(source, file, "exec"), True)
-    except SyntaxError:
+    except (SyntaxError, RecursionError, MemoryError):
         pass
     return refs

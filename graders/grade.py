@@ -21,8 +21,7 @@ class Submission:
 
     def module(self, file_name):
         source = self.spec.source(file_name)
-        return StudentModule(self.session, source.module, self.intake.files[file_name],
-                             self.extractions[file_name].broken)
+        return StudentModule(self.session, source.module, self.intake.files[file_name], self.extractions[file_name])
 
     def tolerance(self, dtype):
         return self.spec.tolerances[str(dtype).removeprefix("torch.")]

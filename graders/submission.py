@@ -59,6 +59,9 @@ def collect(submission, file_names, workdir):
         if not matches and root.is_file() and len(file_names) == 1 and candidates:
             matches = candidates
         files[name] = _read_best(name, matches, found)
+        links = _links(root)
+        if links:
+            files[name].notices.append(f"ignored {len(links)} symbolic link(s): {', '.join(links[:5])}")
         if refused:
             files[name].notices.append(f"refused {len(refused)} zip entries: {'; '.join(refused[:5])}")
     return Intake(files, found)
@@ -71,6 +74,10 @@ def _walk(root):
     for p in sorted(root.rglob("*")):
         if p.is_file() and not p.is_symlink() and not SKIP_DIRS & set(p.relative_to(root).parts):
             yield p
+
+
+def _links(root):
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_symlink()) if root.is_dir() else []
 
 
 def _unpack(archive, workdir):
@@ -94,11 +101,14 @@ def _unpack(archive, workdir):
                 continue
             if info.is_dir():
                 continue
-            target = dest.joinpath(*parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with z.open(info) as src, open(target, "wb") as out:
-                total += info.file_size
-                shutil.copyfileobj(src, out, MAX_SOURCE_BYTES + 1)
+            try:
+                target = dest.joinpath(*parts)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with z.open(info) as src, open(target, "wb") as out:
+                    total += info.file_size
+                    shutil.copyfileobj(src, out, MAX_SOURCE_BYTES + 1)
+            except (zipfile.BadZipFile, OSError, ValueError, RecursionError, EOFError) as e:
+                refused.append(f"{info.filename[:100]} ({type(e).__name__}: {str(e)[:100]})")
     return dest, refused
 
 
@@ -125,9 +135,14 @@ def _read_cells(path, notices):
     data = path.read_bytes()
     if len(data) > MAX_SOURCE_BYTES:
         raise ValueError(f"it is {len(data)} bytes, more than the {MAX_SOURCE_BYTES} bytes a source file may have")
-    if b"\0" in data:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        notices.append(f"{path.name} is UTF-16; read it as such (save as UTF-8 to be safe)")
+        text = data.decode("utf-16")
+    elif b"\0" in data:
         raise ValueError("it is a binary file, not Python source")
-    text = _decode(data, path.name, notices)
+    else:
+        text = _decode(data, path.name, notices)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # Python accepts all three line endings
     if path.suffix.lower() == ".ipynb":
         return _notebook_cells(text, path.name, notices)
     return [Cell(_drop_ipython(text, path.name, notices), path.name)]
@@ -156,7 +171,10 @@ def _notebook_cells(text, name, notices):
     for i, cell in enumerate(nb.cells, start=1):
         if cell.cell_type != "code":
             continue
-        source = cell.source
+        source = cell.get("source")
+        if isinstance(source, list):
+            source = "".join(x for x in source if isinstance(x, str))
+        source = source.replace("\r\n", "\n").replace("\r", "\n") if isinstance(source, str) else ""
         first = source.lstrip().split("\n", 1)[0]
         if first.startswith("%%") and not first.startswith(CELL_MAGICS_KEPT):
             notices.append(f"{name} cell {i} is a {first.split()[0]} cell, not Python; skipped it")

@@ -70,11 +70,22 @@ def leftovers():
             "sysv_shm": {line for line in ipcs.splitlines() if line.startswith("0x")}}
 
 
-def grade(folder, out):
+@pytest.fixture(scope="module")
+def specs(tmp_path_factory):
+    """The A2S2 spec with tighter limits, so that submissions that hang use up their budget quickly."""
+    folder = tmp_path_factory.mktemp("specs")
+    text = (Path(__file__).resolve().parents[1] / "specs" / "uw-cse447-a2.yaml").read_text()
+    text = text.replace("call_seconds: 10", "call_seconds: 3").replace("submission_seconds: 120", "submission_seconds: 30")
+    (folder / "uw-cse447-a2.yaml").write_text(text)
+    return folder
+
+
+def grade(folder, out, specs):
     target = folder / expected(folder).get("submit", ".")
     before = leftovers()
     run = subprocess.run([sys.executable, "-m", "graders", "grade", str(target), "--assignment", "uw-cse447-a2",
-                          "--out", str(out)], capture_output=True, text=True, timeout=600)
+                          "--out", str(out)], capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "GRADERS_SPECS": str(specs)})
     after = leftovers()
     results = json.loads((out / "results.json").read_text())
     feedback = {t["name"]: t["output"] for t in results["tests"]}
@@ -83,10 +94,10 @@ def grade(folder, out):
 
 
 @pytest.fixture(scope="module")
-def baseline(tmp_path_factory):
+def baseline(tmp_path_factory, specs):
     folders = [f for f in SAMPLES if expected(f)["kind"] == "baseline"]
     assert len(folders) == 1, "exactly one baseline (plain wrong code) sample"
-    return grade(folders[0], tmp_path_factory.mktemp("baseline"))[1]["score"]
+    return grade(folders[0], tmp_path_factory.mktemp("baseline"), specs)[1]["score"]
 
 
 def check_outputs(spec, results, hidden):
@@ -97,9 +108,9 @@ def check_outputs(spec, results, hidden):
 
 
 @pytest.mark.parametrize("folder", SAMPLES, ids=lambda f: f.name)
-def test_catalogue(folder, baseline, tmp_path, a2_spec):
+def test_catalogue(folder, baseline, specs, tmp_path, a2_spec):
     want = expected(folder)
-    run, results, _, hidden, left = grade(folder, tmp_path)
+    run, results, _, hidden, left = grade(folder, tmp_path, specs)
     assert run.returncode in (0, 1), run.stderr[-2000:]
     assert not left, f"left behind: {left}"
     if want["kind"] == "exploit":

@@ -69,7 +69,7 @@ def flood_output():
     e = extract([Cell(code, "A2S2.py")], wanted)
     modules = [{"name": "A2S2", "file": "A2S2.py", "statements": [asdict(s) for s in e.statements]}]
     session = Session(modules, e.texts, Limits(call_seconds=5)).start()
-    student = StudentModule(session, "A2S2", SourceFile("A2S2.py"), e.broken)
+    student = StudentModule(session, "A2S2", SourceFile("A2S2.py"), e)
     student.protections()
     yield student, session.protections
     session.close()

@@ -24,7 +24,7 @@ def student(tmp_path):
         modules = [{"name": "A2S2", "file": "A2S2.py", "statements": [asdict(s) for s in e.statements]}]
         session = Session(modules, e.texts, Limits(**{"call_seconds": 5, **limits})).start()
         sessions.append(session)
-        return StudentModule(session, "A2S2", SourceFile("A2S2.py"), e.broken)
+        return StudentModule(session, "A2S2", SourceFile("A2S2.py"), e)
     yield make
     for s in sessions:
         s.close()
@@ -78,10 +78,10 @@ def test_exceptions_name_the_students_line(student):
 
 
 def test_interface_problems_are_told_apart(student):
-    s = student("import torch\nN = 3\ndef f(a, b, extra):\n    return a + N\ndef gpu():\n    return torch.zeros(1, device='cuda')\n")
+    s = student("import torch\nclass N:\n    pass\ndef f(a, b, extra):\n    return a, N\ndef gpu():\n    return torch.zeros(1, device='cuda')\n")
     with pytest.raises(InterfaceError, match=r"A2S2.py has no function g; it defines: f, gpu"):
         s.g()
-    with pytest.raises(InterfaceError, match=r"N in A2S2.py is a value, not a function"):
+    with pytest.raises(InterfaceError, match=r"N in A2S2.py is a class, not a function"):
         s.N()
     with pytest.raises(InterfaceError, match=r"could not be called with the handout's arguments .*your definition is f\(a, b, extra\)"):
         s.f(1, 2)

@@ -13,7 +13,7 @@ from graders.problems import CheckFailed, InterfaceError
 def require_tensor(value, what):
     if type(value) is not torch.Tensor:
         kind = getattr(value, "type_name", type(value).__name__)  # a wire.Foreign carries the child's type name
-        raise InterfaceError(f"{what} returned a {kind}, expected a torch.Tensor")
+        raise InterfaceError(f"{what} returned {'None' if value is None else 'a ' + kind}, expected a torch.Tensor")
     return value
 
 
@@ -45,15 +45,17 @@ def expect_close(got, expected, tol, *, what, case=None, repro=None, bugs=()):
     if got.shape != expected.shape:
         summary = f"{what} has shape {tuple(got.shape)}, expected {tuple(expected.shape)}"
     elif got.dtype.is_floating_point != expected.dtype.is_floating_point:
-        summary = f"{what} has dtype {got.dtype}, expected a floating-point tensor like {expected.dtype}"
+        summary = f"{what} has dtype {got.dtype}, expected a floating-point tensor"
     else:
         ok = close(got, expected, tol)
         if bool(ok.all()):
             return
+        if got.dtype in (torch.float16, torch.bfloat16):
+            details.append(f"{what} returned {got.dtype}, which cannot hold the input's precision; keep its dtype")
         bad = (~ok).nonzero()
         pos = tuple(bad[0].tolist())
         summary = f"{what} is wrong at {len(bad)} of {ok.numel()} positions"
-        details = [f"First difference at index {list(pos)}: expected {expected[pos].item():.6g}, "
+        details += [f"First difference at index {list(pos)}: expected {expected[pos].item():.6g}, "
                    f"got {got[pos].item():.6g}"]
         finite = ~ok & torch.isfinite(expected) & torch.isfinite(got)
         if finite.any():

@@ -24,6 +24,7 @@ import wire  # noqa: E402
 del sys.path[0]
 
 HIDDEN = ("graders", "reference")
+MAX_NAMES = 2000
 # What torch says when code asks for a GPU that is not there (CPU build, or a CUDA build without a GPU).
 GPU_HINTS = ("not compiled with CUDA", "NVIDIA driver", "No CUDA GPUs are available", "CUDA driver")
 
@@ -55,7 +56,8 @@ def load(request, files):
             except BaseException as e:  # noqa: BLE001 - any failure of student code is reported, not raised
                 errors.append({"file": st["file"], "lineno": st["lineno"], "names": st["names"],
                                "error": describe(e, files)})
-        names[mod["name"]] = {k: signature(v) for k, v in vars(module).items() if not k.startswith("__")}
+        callables = [(k, v) for k, v in vars(module).items() if callable(v) and not k.startswith("__")]
+        names[mod["name"]] = {k: signature(v) for k, v in callables[:MAX_NAMES]}
     return {"errors": errors, "names": names}
 
 
@@ -77,7 +79,10 @@ def describe(e, files):
             line = linecache.getline(code.co_filename, tb.tb_lineno).strip()
             where.append([code.co_filename, tb.tb_lineno, code.co_name, line])
         tb = tb.tb_next
-    message = str(e)[:2000]
+    try:
+        message = str(e)[:2000]
+    except BaseException:  # noqa: BLE001 - a student's exception may fail to print itself
+        message = f"<{type(e).__name__} whose message cannot be printed>"
     kind = "exception"
     if isinstance(e, MemoryError) or "can't allocate memory" in message or "not enough memory" in message:
         kind = "memory"
@@ -126,8 +131,9 @@ def serve(proto_in, proto_out, config):
         reply = load(request, files) if op == "load" else call(request, files)
         try:
             frame = wire.encode(reply, config["max_bytes"])
-        except (wire.WireError, RuntimeError, TypeError) as e:
-            frame = wire.encode({"error": {"kind": "output", "type": type(e).__name__, "message": str(e)[:500],
+        except Exception as e:  # noqa: BLE001 - whatever the student returned, the grader gets a reply
+            kind = "memory" if isinstance(e, MemoryError) else "output"
+            frame = wire.encode({"error": {"kind": kind, "type": type(e).__name__, "message": str(e)[:500],
                                            "where": []}}, config["max_bytes"])
         proto_out.write(frame)
 
@@ -162,6 +168,7 @@ def main():
     import torch
 
     torch.set_num_threads(config["threads"])
+    torch.backends.cpu.get_cpu_capability()  # initialise cpuinfo now: Landlock hides /proc and /sys later
     protections["threads"] = len(os.listdir("/proc/self/task"))
     protections["landlock"] = confine.landlock(confine.readable_roots(), [os.getcwd(), config["log"], os.devnull],
                                                config["hidden"])

@@ -4,8 +4,9 @@ Loaded by path in the child (standard library only). Each function returns what 
 grader can record which protections were active. Layers:
 - process: no new privileges, not dumpable (no /proc/<pid>/mem or ptrace from same-uid processes), killed
   with the grader;
-- namespaces: a new user, network and mount namespace where unprivileged namespaces work: no network
-  interface but a downed loopback, and a size-capped tmpfs as the working directory, gone with the child;
+- namespaces: new user, network, mount and IPC namespaces where unprivileged namespaces work: no network
+  interface but a downed loopback, a size-capped tmpfs as the working directory and SysV IPC objects that
+  all vanish with the child;
 - rlimits: address space, CPU, file size, open files, core dumps, and processes when running as a
   dedicated uid;
 - Landlock: reads only below the Python installation and site-packages minus the grader's own packages,
@@ -23,7 +24,8 @@ import sysconfig
 
 libc = ctypes.CDLL(None, use_errno=True)
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
-CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET, CLONE_THREAD = 0x00020000, 0x10000000, 0x40000000, 0x00010000
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x08000000, 0x10000000, 0x40000000
+CLONE_THREAD = 0x00010000
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 1 << 14, 1 << 18
 
 
@@ -43,7 +45,7 @@ def namespaces(workdir, quota_mib):
     Returns what took effect: {"network_namespace": bool, "scratch_quota_mib": int or 0}.
     """
     uid, gid = os.getuid(), os.getgid()
-    if libc.unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS) != 0:
+    if libc.unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWIPC) != 0:
         return {"network_namespace": False, "scratch_quota_mib": 0}
     try:  # map our own ids, so files keep their owner
         for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):

@@ -80,8 +80,11 @@ class Session:
             self.loaded_in = self.worker
             request = {"op": "load", "modules": self.modules, "texts": self.texts}
             try:
-                self.loaded = self._request(request, "loading the submission")
+                reply = self._request(request, "loading the submission")
                 self.protections = self.protections or self.worker.protections
+                if "error" in reply:
+                    raise StudentError(f"loading the submission failed: {reply['error']['message']}")
+                self.loaded = reply
             except (LimitExceeded, StudentError) as e:
                 self.load_failed = e
                 raise
@@ -160,8 +163,8 @@ class Session:
 class StudentModule:
     """A student file as checks see it: `a2s2.self_attention(Q, K, V)` runs in the sandbox."""
 
-    def __init__(self, session, module, source, broken):
-        self._session, self._module, self._source, self._broken = session, module, source, broken
+    def __init__(self, session, module, source, extraction):
+        self._session, self._module, self._source, self._extraction = session, module, source, extraction
 
     def __getattr__(self, fn):
         if fn.startswith("_"):
@@ -176,15 +179,15 @@ class StudentModule:
             if names[fn]["kind"] != "function":
                 raise NotGradable(f"{fn} in {self._source.name} is a {names[fn]['kind']}, not a function")
             return
-        if fn in self._broken:
-            raise NotGradable(f"{fn} could not be graded: {self._broken[fn]}")
+        if fn in self._extraction.broken:
+            raise NotGradable(f"{fn} could not be graded: {self._extraction.broken[fn]}")
         for err in self._session.load_errors():
             if fn in err["names"]:
                 e = err["error"]
                 raise NotGradable(f"defining {fn} failed at {err['file']} line {err['lineno']}: "
                                   f"{e.get('type', 'Error')}: {e['message']}")
-        defined = sorted(k for k, v in names.items() if v["kind"] == "function")
-        raise NotGradable(f"{self._source.name} has no function {fn}; it defines: {', '.join(defined) or 'none'}")
+        defined = ", ".join(self._extraction.functions) or "none"
+        raise NotGradable(f"{self._source.name} has no function {fn}; it defines: {defined}")
 
 
 class StudentFunction:

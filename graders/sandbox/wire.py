@@ -12,7 +12,7 @@ import struct
 import torch
 
 MAGIC = b"GRD1"
-MAX_HEADER = 4 << 20
+MAX_HEADER = 32 << 20  # a load request carries up to 2 MiB of source twice, JSON-escaped
 MAX_DEPTH = 32
 MAX_NDIM = 8
 DTYPES = {name: getattr(torch, name) for name in (
@@ -52,7 +52,9 @@ def encode(value, max_bytes):
     body = node(value, 0)
     header = json.dumps({"body": body, "tensors": tensors}).encode()
     size = len(header) + sum(map(len, blobs))
-    if len(header) > MAX_HEADER or size > max_bytes:
+    if len(header) > MAX_HEADER:
+        raise WireError(f"its structure takes {len(header)} bytes, more than the limit of {MAX_HEADER} bytes")
+    if size > max_bytes:
         raise WireError(f"value of {size} bytes exceeds the limit of {max_bytes} bytes")
     return b"".join([MAGIC, struct.pack(">I", len(header)), header, *blobs])
 

@@ -204,7 +204,7 @@ def test_masked_probabilities_are_zero(a2s2, submission, case):
     with about(p.case, f"{p.repro}; attn_softmax(_)"):
         P = require_tensor(a2s2.attn_softmax(p.got), "attn_softmax")
     forbidden = ~ref.make_causal_mask(case.T)
-    if P.shape != p.got.shape or not P.is_floating_point():
+    if P.shape != expected.shape or not P.is_floating_point():
         fail(f"attn_softmax({p.call}) has shape {tuple(P.shape)} and dtype {P.dtype}", p.case, p.repro)
     leaked = (P != 0) & forbidden
     if leaked.any():
