@@ -49,9 +49,13 @@ def main(argv=None):
 
 
 def grade_command(args, spec):
+    import signal
+
     from graders.grade import grade
     from graders.results import Result, gradescope, summary, write_json
 
+    # A grader stopped with SIGTERM (a batch system, a container stopping) still cleans up its sandbox.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         result = grade(args.submission, spec, visibility=args.visibility)
         status = 0

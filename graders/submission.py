@@ -59,6 +59,8 @@ def collect(submission, file_names, workdir):
         if not matches and root.is_file() and len(file_names) == 1 and candidates:
             matches = candidates
         files[name] = _read_best(name, matches, found)
+        if files[name].path is None and refused:
+            files[name].problem += f"; refused zip entries: {'; '.join(refused[:5])}"
         links = _links(root)
         if links:
             files[name].notices.append(f"ignored {len(links)} symbolic link(s): {', '.join(links[:5])}")
@@ -109,6 +111,8 @@ def _unpack(archive, workdir):
                     shutil.copyfileobj(src, out, MAX_SOURCE_BYTES + 1)
             except (zipfile.BadZipFile, OSError, ValueError, RecursionError, EOFError) as e:
                 refused.append(f"{info.filename[:100]} ({type(e).__name__}: {str(e)[:100]})")
+                if "target" in locals() and target.is_file():
+                    target.unlink()  # never grade half of a damaged member
     return dest, refused
 
 
