@@ -1,4 +1,5 @@
 """Find the files a spec names in a submission (file, folder, .zip or .ipynb) and read their code cells."""
+import contextlib
 import re
 import shutil
 import tempfile
@@ -103,16 +104,16 @@ def _unpack(archive, workdir):
                 continue
             if info.is_dir():
                 continue
+            target = dest.joinpath(*parts)
             try:
-                target = dest.joinpath(*parts)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 with z.open(info) as src, open(target, "wb") as out:
                     total += info.file_size
                     shutil.copyfileobj(src, out, MAX_SOURCE_BYTES + 1)
             except (zipfile.BadZipFile, OSError, ValueError, RecursionError, EOFError) as e:
                 refused.append(f"{info.filename[:100]} ({type(e).__name__}: {str(e)[:100]})")
-                if "target" in locals() and target.is_file():
-                    target.unlink()  # never grade half of a damaged member
+                with contextlib.suppress(OSError):  # never grade half of a damaged member
+                    target.unlink()
     return dest, refused
 
 
