@@ -4,6 +4,7 @@ The sandbox child is started before torch and the checks are imported here, so b
 """
 import shutil
 import time
+from contextlib import contextmanager
 from dataclasses import asdict
 
 from graders import spec as specs
@@ -39,6 +40,29 @@ def selected_checks(spec, visibility):
     return [c.name for p in spec.parts for c in p.checks if visibility == "all" or c.visibility.value == "visible"]
 
 
+@contextmanager
+def prepared(path, spec, scratch):
+    """The submission at `path` read, extracted and loaded into a started sandbox: what checks receive.
+    Yields (Submission, notices); the sandbox stops on exit."""
+    intake = collect(path, [f.name for f in spec.files], scratch)
+    notices, modules, texts, extractions = [], [], {}, {}
+    for f in spec.files:
+        source = intake.files[f.name]
+        extractions[f.name] = extraction = extract(source.cells, f.functions)
+        notices += source.notices + extraction.notices + ([source.problem] if source.problem else [])
+        if source.problem is None:
+            modules.append({"name": f.module, "file": f.name,
+                            "statements": [asdict(s) for s in extraction.statements]})
+            texts.update(extraction.texts)
+    limits = Limits(call_seconds=spec.limits.call_seconds, submission_seconds=spec.limits.submission_seconds,
+                    memory_mib=spec.limits.memory_mib)
+    session = Session(modules, texts, limits).start()
+    try:
+        yield Submission(spec, intake, extractions, session), notices
+    finally:
+        session.close()
+
+
 def grade(path, assignment, visibility="all"):
     from graders.results import Result
 
@@ -47,27 +71,12 @@ def grade(path, assignment, visibility="all"):
     spec = specs.get(assignment) if isinstance(assignment, str) else assignment
     scratch = scratch_dir()
     try:
-        intake = collect(path, [f.name for f in spec.files], scratch)
-        notices, modules, texts, extractions = [], [], {}, {}
-        for f in spec.files:
-            source = intake.files[f.name]
-            extractions[f.name] = extraction = extract(source.cells, f.functions)
-            notices += source.notices + extraction.notices + ([source.problem] if source.problem else [])
-            if source.problem is None:
-                modules.append({"name": f.module, "file": f.name,
-                                "statements": [asdict(s) for s in extraction.statements]})
-                texts.update(extraction.texts)
-        limits = Limits(call_seconds=spec.limits.call_seconds, submission_seconds=spec.limits.submission_seconds,
-                        memory_mib=spec.limits.memory_mib)
-        session = Session(modules, texts, limits).start()
-        try:
+        with prepared(path, spec, scratch) as (submission, notices):
             from graders import plugin
 
-            outcomes = plugin.run(spec, Submission(spec, intake, extractions, session),
-                                  selected_checks(spec, visibility), scratch)
-        finally:
-            session.close()
+            outcomes = plugin.run(spec, submission, selected_checks(spec, visibility), scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    session = submission.session
     return Result(spec, outcomes, notices + session.warnings(), time.monotonic() - started,
                   sandbox=session.protections)

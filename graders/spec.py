@@ -65,6 +65,8 @@ class Assignment(Strict):
     parts: list[Part]
     tolerances: dict[str, Tolerance] = Field(description="per dtype, e.g. float32: {rtol, atol}")
     limits: Limits = Limits()
+    options: dict[str, bool | int | float | str] = Field(
+        {}, description="settings the assignment's checks read, e.g. which readings of the handout earn credit")
 
     @model_validator(mode="after")
     def _consistent(self):

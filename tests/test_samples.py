@@ -8,7 +8,7 @@ import yaml
 from graders.grade import grade
 
 SAMPLES = Path(__file__).resolve().parents[1] / "submissions"
-ASSIGNMENTS = ["uw-cse447-a2"]
+ASSIGNMENTS = ["uw-cse447-a2", "cs224n-a5-2021", "cs224n-a5-2023", "cs224n-a4-2024"]
 
 
 def samples(assignment):

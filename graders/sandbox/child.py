@@ -24,6 +24,8 @@ import wire  # noqa: E402
 del sys.path[0]
 
 HIDDEN = ("graders", "reference")
+PACKAGE = "submission"
+MAX_OBJECTS = 10000
 MAX_NAMES = 2000
 # What torch says when code asks for a GPU that is not there (CPU build, or a CUDA build without a GPU).
 GPU_HINTS = ("not compiled with CUDA", "NVIDIA driver", "No CUDA GPUs are available", "CUDA driver")
@@ -39,15 +41,23 @@ class HideGrader(importlib.abc.MetaPathFinder):
 
 
 def load(request, files):
-    """Run the extracted statements of each module; one failing statement costs only what depends on it."""
+    """Run the extracted statements of each module; one failing statement costs only what depends on it.
+
+    Modules load in the spec's order, each also as a member of a package PACKAGE, so a later file can
+    import an earlier one either way the handouts do it: `import attention` or `from .attention import X`.
+    """
     errors, names = [], {}
     for text_file, text in request["texts"].items():
         linecache.cache[text_file] = (len(text), None, text.splitlines(True), text_file)
         files.add(text_file)
+    package = types.ModuleType(PACKAGE)
+    package.__path__ = []
+    sys.modules[PACKAGE] = package
     for mod in request["modules"]:
-        module = types.ModuleType(mod["name"])
-        module.__file__ = mod["file"]
-        sys.modules[mod["name"]] = module
+        module = types.ModuleType(f"{PACKAGE}.{mod['name']}")
+        module.__file__, module.__package__ = mod["file"], PACKAGE
+        sys.modules[mod["name"]] = sys.modules[f"{PACKAGE}.{mod['name']}"] = module
+        setattr(package, mod["name"], module)
         for st in mod["statements"]:
             try:
                 tree = ast.parse(st["source"], st["file"])
@@ -106,21 +116,38 @@ def seed_everything(seed):
         sys.modules["numpy"].random.seed(seed)
 
 
-def call(request, files):
-    module = sys.modules.get(request["module"])
-    fn = getattr(module, request["fn"], None)
-    if not callable(fn):
+def call(request, files, objects):
+    """Call a function of a student module, or a method of an object kept here (`target` is then its handle).
+
+    With `keep`, the result stays here and the grader gets a handle to it; with `calls`, the same callable
+    runs once per (args, seed) pair and the grader gets the list of results (statistical checks draw
+    thousands of samples, one request instead of thousands).
+    """
+    target = request["target"]
+    owner = objects.get(target) if type(target) is int else sys.modules.get(target)
+    fn = getattr(owner, request["fn"], None)
+    if owner is None or not callable(fn):
+        what = "object (it was lost when the sandbox restarted)" if owner is None else "function"
         return {"error": {"kind": "interface", "type": "AttributeError", "where": [],
-                          "message": f"{request['fn']} is not a function in the submission"}}
-    seed_everything(request["seed"])
-    try:
-        return {"ok": fn(*request["args"], **request["kwargs"])}
-    except BaseException as e:  # noqa: BLE001
-        return {"error": describe(e, files)}
+                          "message": f"{request['fn']} is not a {what} in the submission"}}
+    results = []
+    for args, seed in request.get("calls") or [[request["args"], request["seed"]]]:
+        seed_everything(seed)
+        try:
+            results.append(fn(*args, **request["kwargs"]))
+        except BaseException as e:  # noqa: BLE001
+            return {"error": {**describe(e, files), "call": len(results)}}
+    if request.get("keep"):
+        if len(objects) >= MAX_OBJECTS:
+            return {"error": {"kind": "exception", "type": "RuntimeError", "where": [],
+                              "message": f"more than {MAX_OBJECTS} objects"}}
+        objects[len(objects) + 1] = results[0]
+        return {"ok": {"handle": len(objects), "type": type(results[0]).__name__}}
+    return {"ok": results if request.get("calls") else results[0]}
 
 
 def serve(proto_in, proto_out, config):
-    files = set()
+    files, objects = set(), {}
     read_exact = exact_reader(proto_in)
     while True:
         try:
@@ -128,7 +155,7 @@ def serve(proto_in, proto_out, config):
         except EOFError:
             return
         op = request["op"]
-        reply = load(request, files) if op == "load" else call(request, files)
+        reply = load(request, files) if op == "load" else call(request, files, objects)
         try:
             frame = wire.encode(reply, config["max_bytes"])
         except Exception as e:  # noqa: BLE001 - whatever the student returned, the grader gets a reply

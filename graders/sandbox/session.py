@@ -23,10 +23,12 @@ class Session:
         self.load_failed = None
         self.spent = 0.0
         self.tripped = None
+        self.generation = 0           # counts children: an object handle is good only in the child that made it
 
     def start(self):
         """Start the child now, so it imports torch while the grader imports its own modules."""
         self.worker = Worker(self.limits).start()
+        self.generation += 1
         return self
 
     def close(self):
@@ -57,17 +59,27 @@ class Session:
     def load_errors(self):
         return self._load()["errors"]
 
-    def call(self, module, fn, args=(), kwargs=None, seed=0):
+    def call(self, target, fn, args=(), kwargs=None, seed=0, keep=False, calls=None, label=None):
+        """Run `fn` of module `target` (a name) or of a kept object (a handle) in the child.
+
+        `keep` leaves the result in the child and returns its handle; `calls`, a list of (args, seed) pairs,
+        runs `fn` once per pair and returns the list of results. `label` names the call in feedback.
+        """
         if self.tripped:
             raise self.tripped
         if self.spent >= self.limits.submission_seconds:
             raise self._trip(LimitExceeded(
                 f"the submission used up its time budget of {self.limits.submission_seconds:g} s; {fn} was not run"))
         self._load()
-        request = {"op": "call", "module": module, "fn": fn, "args": list(args), "kwargs": kwargs or {}, "seed": seed}
-        reply = self._request(request, fn)
+        request = {"op": "call", "target": target, "fn": fn, "args": list(args), "kwargs": kwargs or {}, "seed": seed,
+                   "keep": keep, "calls": [[list(a), s] for a, s in calls] if calls is not None else None}
+        reply = self._request(request, label or fn)
         if "error" in reply:
-            raise self._problem(fn, reply["error"])
+            problem = self._problem(label or fn, reply["error"])
+            if calls is not None:
+                i = reply["error"].get("call")  # which of the calls failed, if the child says so sanely
+                problem.call_index = i if type(i) is int and 0 <= i < len(calls) else None
+            raise problem
         return reply["ok"]
 
     def _load(self):
@@ -176,9 +188,9 @@ class StudentModule:
             raise NotGradable(self._source.problem)
         names = self._session.names(self._module)
         if fn in names:
-            if names[fn]["kind"] != "function":
-                raise NotGradable(f"{fn} in {self._source.name} is a {names[fn]['kind']}, not a function")
-            return
+            if names[fn]["kind"] == "value":
+                raise NotGradable(f"{fn} in {self._source.name} is a value, not a function or class")
+            return names[fn]["kind"]
         if fn in self._extraction.broken:
             raise NotGradable(f"{fn} could not be graded: {self._extraction.broken[fn]}")
         for err in self._session.load_errors():
@@ -191,9 +203,49 @@ class StudentModule:
 
 
 class StudentFunction:
+    """A student's function or class; calling a class builds an instance that stays in the sandbox."""
+
     def __init__(self, module, fn):
         self.module, self.fn = module, fn
 
     def __call__(self, *args, **kwargs):
-        self.module._require(self.fn)
-        return self.module._session.call(self.module._module, self.fn, args, kwargs)
+        session = self.module._session
+        if self.module._require(self.fn) == "class":
+            made = session.call(self.module._module, self.fn, args, kwargs, keep=True)
+            return StudentObject(session, made["handle"], made["type"])
+        return session.call(self.module._module, self.fn, args, kwargs)
+
+
+class StudentObject:
+    """An object that lives in the sandbox (a Dataset, an nn.Module): `ds[3]`, `model(x)` and
+    `model.load_state_dict(sd)` run there; only plain data comes back."""
+
+    def __init__(self, session, handle, type_name):
+        self._session, self._handle, self._type = session, handle, type_name
+        self._generation = session.generation
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return lambda *args, **kwargs: self._call(name, args, kwargs)
+
+    def __getitem__(self, index):
+        return self._call("__getitem__", (index,))
+
+    def __call__(self, *args, **kwargs):
+        return self._call("__call__", args, kwargs)
+
+    def draws(self, fn, calls):
+        """`fn` once per (args, seed) pair, in one round trip: the list of results."""
+        got = self._call(fn, (), {}, calls=calls)
+        if type(got) is not list or len(got) != len(calls):
+            raise StudentError(f"the sandbox answered {len(calls)} calls of {fn} with something else than "
+                               f"{len(calls)} results")
+        return got
+
+    def _call(self, fn, args, kwargs, calls=None):
+        if self._generation != self._session.generation:
+            raise StudentError(f"the {self._type} object was lost when the sandbox restarted after an earlier "
+                               "problem; fix that one first")
+        label = {"__call__": f"{self._type}.forward", "__getitem__": f"{self._type}.__getitem__"}.get(fn)
+        return self._session.call(self._handle, fn, args, kwargs, calls=calls, label=label or f"{self._type}.{fn}")

@@ -2,12 +2,14 @@
 
 A frame is MAGIC, a 4-byte header length, a JSON header, then the raw bytes of each tensor the header lists.
 The value tree in the header uses JSON types plus tagged nodes: {"$tensor": i}, {"$tuple": [...]},
-{"$dict": [[key, value], ...]}, {"$object": "TypeName"} for anything that is not plain data.
+{"$dict": [[key, value], ...]}, {"$namespace": [[attribute, value], ...]} (a config object such as
+GPTConfig travels as a SimpleNamespace), {"$object": "TypeName"} for anything that is not plain data.
 The decoder checks every field and every size before it allocates. This module imports only the standard
 library and torch, because the child loads it by path.
 """
 import json
 import struct
+import types
 
 import torch
 
@@ -47,6 +49,8 @@ def encode(value, max_bytes):
             return [node(x, depth + 1) for x in v]
         if type(v) is dict and all(type(k) is str for k in v):
             return {"$dict": [[k, node(x, depth + 1)] for k, x in v.items()]}
+        if type(v) is types.SimpleNamespace:
+            return {"$namespace": [[k, node(x, depth + 1)] for k, x in vars(v).items() if type(k) is str]}
         return {"$object": type(v).__name__}
 
     body = node(value, 0)
@@ -116,8 +120,13 @@ def _value(v, tensors, depth):
             return tensors[x]
         if tag == "$tuple" and type(x) is list:
             return tuple(_value(y, tensors, depth + 1) for y in x)
-        if tag == "$dict" and type(x) is list and all(type(p) is list and len(p) == 2 and type(p[0]) is str for p in x):
-            return {k: _value(y, tensors, depth + 1) for k, y in x}
+        if tag in ("$dict", "$namespace") and type(x) is list and all(
+                type(p) is list and len(p) == 2 and type(p[0]) is str for p in x):
+            d = {k: _value(y, tensors, depth + 1) for k, y in x}
+            if tag == "$dict":
+                return d
+            if all(k.isidentifier() and not k.startswith("__") for k in d):
+                return types.SimpleNamespace(**d)
         if tag == "$object" and type(x) is str:
             return Foreign(x[:200])
     raise WireError(f"unexpected node {str(v)[:80]}")

@@ -1,0 +1,92 @@
+"""Student nn.Modules in the sandbox with the reference's weights, and the comparisons the attention checks
+share: outputs against the reference (naming the known bug an output matches) and causality.
+
+The grader builds both modules from one config, seeds the reference, and copies its weights into the
+student's module through load_state_dict, so any difference comes from the student's forward.
+"""
+import types
+from dataclasses import dataclass
+
+import torch
+
+from graders.checks.compare import expect_close, matches, require_tensor
+from graders.checks.feedback import Feedback
+from graders.problems import CheckFailed, InterfaceError, StudentError, about
+
+
+def config(n_embd, n_head, block_size, **extra):
+    """What the handouts' GPTConfig holds, as plain data; dropout off so outputs are deterministic."""
+    return types.SimpleNamespace(n_embd=n_embd, n_head=n_head, block_size=block_size, attn_pdrop=0.0,
+                                 resid_pdrop=0.0, **extra)
+
+
+@dataclass
+class Pair:
+    """A reference module and the student's copy of it, with the words feedback uses for them."""
+    reference: torch.nn.Module
+    student: object
+    call: str           # `SynthesizerAttention(config)` with the config spelled out
+    repro: str
+
+    def forward(self, x, what):
+        with about(f"{what}, x of shape {tuple(x.shape)}", self.repro):
+            return require_tensor(self.student(x), f"{self.call}(x)")
+
+
+def pair(module, cls, reference_cls, cfg, seed, parameters_only=False):
+    """Build reference_cls(cfg) from `seed` and the student's cls(cfg) with the same weights, both in eval
+    mode. With `parameters_only`, buffers the student computes (a RoPE cache) stay the student's own."""
+    torch.manual_seed(seed)
+    reference = reference_cls(cfg).eval()
+    with torch.no_grad():
+        for weight in reference.parameters():  # the handouts' inits hide bugs (b2 starts at 0, w2 near 0)
+            weight.uniform_(-0.5, 0.5)
+    state = dict(reference.named_parameters()) if parameters_only else reference.state_dict()
+    state = {k: v.detach().clone() for k, v in state.items()}
+    shown = ", ".join(f"{k}={v!r}" for k, v in vars(cfg).items())
+    call = f"{cls}(config)"
+    repro = f"config = GPTConfig({shown}); m = {cls}(config); m.load_state_dict(reference weights); m.eval()"
+    with about(f"{cls} with config {shown}", repro):
+        student = getattr(module, cls)(cfg)
+        try:
+            student.load_state_dict(state, strict=not parameters_only)
+        except StudentError as e:
+            raise InterfaceError(f"{cls}'s parameters differ from the handout's __init__, so the grader cannot give "
+                                 f"it the reference's weights: {e}") from None
+        student.eval()
+    return Pair(reference, student, call, repro)
+
+
+def inputs(B, T, n_embd, seed):
+    g = torch.Generator().manual_seed(seed)
+    line = f"x = torch.randn({B}, {T}, {n_embd}, generator=torch.Generator().manual_seed({seed}))"
+    return torch.randn(B, T, n_embd, generator=g), line
+
+
+def expect_forward(p, x, line, tol, bugs=None, what="forward"):
+    """The student's output equals the reference's on x; `bugs` is {name: fn(reference_module, x)}."""
+    got = p.forward(x, what)
+    with torch.no_grad():
+        expected = p.reference(x)
+        variants = [(name, lambda _, f=f: f(p.reference, x)) for name, f in (bugs or {}).items()]
+        expect_close(got, expected, tol, what=f"{p.call}(x)", case=f"x of shape {tuple(x.shape)}; {what}",
+                     repro=f"{p.repro}; {line}; m(x)", bugs=variants)
+
+
+def expect_causal(p, x, line, tol, t):
+    """Outputs at tokens <= t stay the same when only tokens after t change."""
+    changed = x.clone()
+    changed[:, t + 1:] = torch.randn_like(changed[:, t + 1:]) * 3
+    before, after = p.forward(x, "causality"), p.forward(changed, "causality, future tokens changed")
+    if before.shape != x.shape or after.shape != x.shape:
+        raise CheckFailed(Feedback(f"{p.call}(x) has shape {tuple(before.shape)}, expected {tuple(x.shape)}"))
+    if not matches(after[:, :t + 1], before[:, :t + 1], tol, equal_nan=True):
+        token = int((~torch.isclose(after[:, :t + 1], before[:, :t + 1], rtol=tol.rtol, atol=tol.atol)
+                     ).any(-1).any(0).nonzero()[0])
+        raise CheckFailed(Feedback(
+            f"the output at token {token} changed when only tokens after {t} changed: the attention sees the future",
+            f"x of shape {tuple(x.shape)}, tokens {t + 1}.. replaced", repro=f"{p.repro}; {line}; m(x)"))
+    if torch.equal(after[:, t + 1:], before[:, t + 1:]):
+        raise CheckFailed(Feedback(f"the output at tokens after {t} did not change when those tokens changed: the "
+                                   "module ignores its input", f"x of shape {tuple(x.shape)}",
+                                   repro=f"{p.repro}; {line}; m(x)"))
