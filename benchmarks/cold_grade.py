@@ -1,6 +1,6 @@
-"""Wall time of grading one A2S2 submission from a cold start, next to `python -c "import torch"`.
+"""Wall time of grading one submission from a cold start, next to `python -c "import torch"`.
 
-Usage: python benchmarks/cold_grade.py [--runs N] [SUBMISSION]
+Usage: python benchmarks/cold_grade.py [--runs N] [--assignment ID] [SUBMISSION]
 Each figure is the median of N runs of a fresh process; the acceptance target is a ratio of at most 2.5.
 """
 import argparse
@@ -22,11 +22,13 @@ def wall(cmd):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("submission", nargs="?", default=ROOT / "submissions" / "uw-cse447-a2" / "reference")
+    parser.add_argument("submission", nargs="?", help="default: the assignment's reference sample")
+    parser.add_argument("--assignment", default="uw-cse447-a2")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
+    submission = args.submission or ROOT / "submissions" / args.assignment / "reference"
     with tempfile.TemporaryDirectory() as out:
-        grade = [sys.executable, "-m", "graders", "grade", str(args.submission), "--assignment", "uw-cse447-a2",
+        grade = [sys.executable, "-m", "graders", "grade", str(submission), "--assignment", args.assignment,
                  "--out", out]
         torch_import = [sys.executable, "-c", "import torch"]
         wall(torch_import)  # warm the page cache once, as on any machine that graded before

@@ -2,16 +2,18 @@
 
 The sandbox child is started before torch and the checks are imported here, so both imports overlap.
 """
+import importlib
 import shutil
 import time
 from contextlib import contextmanager
 from dataclasses import asdict
+from pathlib import Path
 
 from graders import spec as specs
 from graders.extract import extract
 from graders.sandbox.session import Session, StudentModule
 from graders.sandbox.worker import Limits
-from graders.submission import collect, scratch_dir
+from graders.submission import Cell, SourceFile, collect, scratch_dir
 
 
 class Submission:
@@ -19,6 +21,17 @@ class Submission:
 
     def __init__(self, spec, intake, extractions, session):
         self.spec, self.intake, self.extractions, self.session = spec, intake, extractions, session
+        self.check = None             # the check running now; the plugin sets it
+        self.notes = {}               # check -> a line shown with its outcome, passed or not
+
+    def write(self, files):
+        """Input files ({name: text}) in the sandbox's working directory, for the student's code to read."""
+        self.session.write(files)
+
+    def note(self, text):
+        """Tell the student something about the running check even if it passes (which reading of the
+        handout their code follows); the first note of a check stands."""
+        self.notes.setdefault(self.check, text)
 
     def module(self, file_name):
         source = self.spec.source(file_name)
@@ -40,11 +53,18 @@ def selected_checks(spec, visibility):
     return [c.name for p in spec.parts for c in p.checks if visibility == "all" or c.visibility.value == "visible"]
 
 
+def given(spec, name):
+    """A handout file the grader supplies, from the checks package's given/ folder."""
+    path = Path(importlib.import_module(spec.checks).__file__).with_name("given") / name
+    return SourceFile(name, path, [Cell(path.read_text(), f"{name} (handout)")])
+
+
 @contextmanager
 def prepared(path, spec, scratch):
     """The submission at `path` read, extracted and loaded into a started sandbox: what checks receive.
     Yields (Submission, notices); the sandbox stops on exit."""
-    intake = collect(path, [f.name for f in spec.files], scratch)
+    intake = collect(path, [f.name for f in spec.files if not f.given], scratch)
+    intake.files.update({f.name: given(spec, f.name) for f in spec.files if f.given})
     notices, modules, texts, extractions = [], [], {}, {}
     for f in spec.files:
         source = intake.files[f.name]

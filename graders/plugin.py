@@ -44,6 +44,7 @@ class GradingPlugin:
         items[:] = kept
 
     def pytest_runtest_setup(self, item):
+        self._submission.check = item.originalname
         self._submission.session.begin_check()
 
     def pytest_runtest_makereport(self, item, call):
@@ -51,7 +52,7 @@ class GradingPlugin:
             return
         name = item.originalname
         if call.excinfo is None:
-            self.outcomes.setdefault(name, Outcome(True))
+            self.outcomes.setdefault(name, Outcome(True, self._submission.notes.get(name, "")))
         else:
             self.outcomes[name] = outcome_of(call.excinfo.value)
 

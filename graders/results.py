@@ -87,8 +87,7 @@ def summary(result, color=False):
             continue
         lines.append(f"{mark[outcome.passed]} {check.points if outcome.passed else 0:g}/{check.points:g}  "
                      f"{part.id}: {check.title}")
-        if not outcome.passed:
-            lines += [f"      {line}" for line in outcome.output.splitlines()]
+        lines += [f"      {line}" for line in outcome.output.splitlines()]  # feedback, or a passing check's note
     if result.error:
         lines.append(f"GRADER ERROR: {result.error}")
     total = sum(c.points for _, c in result.checks() if c.name in result.outcomes)

@@ -107,6 +107,16 @@ def describe(e, files):
     return {"kind": kind, "type": type(e).__name__, "message": message, "where": where[-5:]}
 
 
+def write(given):
+    """Input files the grader hands the student's code (a dev set to read), into the working directory."""
+    for name, text in given.items():
+        if os.path.basename(name) != name or name.startswith("."):
+            return {"error": {"kind": "interface", "type": "ValueError", "where": [], "message": f"bad name {name!r}"}}
+        with open(name, "w", encoding="utf-8") as f:
+            f.write(text)
+    return {"ok": None}
+
+
 def seed_everything(seed):
     import torch
 
@@ -127,9 +137,9 @@ def call(request, files, objects):
     owner = objects.get(target) if type(target) is int else sys.modules.get(target)
     fn = getattr(owner, request["fn"], None)
     if owner is None or not callable(fn):
-        what = "object (it was lost when the sandbox restarted)" if owner is None else "function"
+        what = "an object the sandbox still holds" if owner is None else "the submission"
         return {"error": {"kind": "interface", "type": "AttributeError", "where": [],
-                          "message": f"{request['fn']} is not a {what} in the submission"}}
+                          "message": f"{request['fn']} is not a function of {what}"}}
     results = []
     for args, seed in request.get("calls") or [[request["args"], request["seed"]]]:
         seed_everything(seed)
@@ -155,7 +165,12 @@ def serve(proto_in, proto_out, config):
         except EOFError:
             return
         op = request["op"]
-        reply = load(request, files) if op == "load" else call(request, files, objects)
+        if op == "load":
+            reply = load(request, files)
+        elif op == "write":
+            reply = write(request["files"])
+        else:
+            reply = call(request, files, objects)
         try:
             frame = wire.encode(reply, config["max_bytes"])
         except Exception as e:  # noqa: BLE001 - whatever the student returned, the grader gets a reply

@@ -23,18 +23,18 @@ class Session:
         self.load_failed = None
         self.spent = 0.0
         self.tripped = None
-        self.generation = 0           # counts children: an object handle is good only in the child that made it
+        self.generation = 0           # counts stopped children: a handle is good only in the child that made it
 
     def start(self):
         """Start the child now, so it imports torch while the grader imports its own modules."""
         self.worker = Worker(self.limits).start()
-        self.generation += 1
         return self
 
     def close(self):
         if self.worker:
             self.worker.stop()
             self.worker = None
+            self.generation += 1  # the child's objects are gone with it
 
     def warnings(self):
         """Protections this machine could give but the child ran without, in words for course staff."""
@@ -81,6 +81,13 @@ class Session:
                 problem.call_index = i if type(i) is int and 0 <= i < len(calls) else None
             raise problem
         return reply["ok"]
+
+    def write(self, files):
+        """Put input files ({name: text}) in the child's working directory for the calls that follow."""
+        self._load()
+        reply = self._request({"op": "write", "files": files}, "writing input files")
+        if "error" in reply:
+            raise RuntimeError(f"the sandbox refused input files: {reply['error']['message']}")
 
     def _load(self):
         """Load the code into the current child; a load that crashes or hangs fails every later call."""
@@ -230,7 +237,7 @@ class StudentObject:
         return lambda *args, **kwargs: self._call(name, args, kwargs)
 
     def __getitem__(self, index):
-        return self._call("__getitem__", (index,))
+        return self._call("__getitem__", (index,), {})
 
     def __call__(self, *args, **kwargs):
         return self._call("__call__", args, kwargs)

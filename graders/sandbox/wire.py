@@ -7,6 +7,7 @@ GPTConfig travels as a SimpleNamespace), {"$object": "TypeName"} for anything th
 The decoder checks every field and every size before it allocates. This module imports only the standard
 library and torch, because the child loads it by path.
 """
+import collections
 import json
 import struct
 import types
@@ -47,7 +48,7 @@ def encode(value, max_bytes):
             return {"$tuple": [node(x, depth + 1) for x in v]}
         if type(v) is list:
             return [node(x, depth + 1) for x in v]
-        if type(v) is dict and all(type(k) is str for k in v):
+        if type(v) in (dict, collections.OrderedDict) and all(type(k) is str for k in v):  # state_dict()
             return {"$dict": [[k, node(x, depth + 1)] for k, x in v.items()]}
         if type(v) is types.SimpleNamespace:
             return {"$namespace": [[k, node(x, depth + 1)] for k, x in vars(v).items() if type(k) is str]}

@@ -73,20 +73,22 @@ def expect_forward(p, x, line, tol, bugs=None, what="forward"):
                      repro=f"{p.repro}; {line}; m(x)", bugs=variants)
 
 
-def expect_causal(p, x, line, tol, t):
-    """Outputs at tokens <= t stay the same when only tokens after t change."""
-    changed = x.clone()
-    changed[:, t + 1:] = torch.randn_like(changed[:, t + 1:]) * 3
-    before, after = p.forward(x, "causality"), p.forward(changed, "causality, future tokens changed")
-    if before.shape != x.shape or after.shape != x.shape:
-        raise CheckFailed(Feedback(f"{p.call}(x) has shape {tuple(before.shape)}, expected {tuple(x.shape)}"))
+def expect_causal(forward, xs, t, tol, case, repro):
+    """Outputs at positions <= t stay the same when only positions after t of the inputs `xs` change, and
+    outputs after t do change (so a module that ignores its input does not pass)."""
+    changed = [x.clone() for x in xs]
+    for x in changed:
+        x[:, t + 1:] = torch.randn_like(x[:, t + 1:]) * 3
+    before, after = forward(*xs), forward(*changed)
+    if before.shape != after.shape or before.dim() != 3:
+        raise CheckFailed(Feedback(f"the output has shape {tuple(before.shape)}, expected (B, T, n_embd)", case,
+                                   repro=repro))
     if not matches(after[:, :t + 1], before[:, :t + 1], tol, equal_nan=True):
         token = int((~torch.isclose(after[:, :t + 1], before[:, :t + 1], rtol=tol.rtol, atol=tol.atol)
                      ).any(-1).any(0).nonzero()[0])
         raise CheckFailed(Feedback(
-            f"the output at token {token} changed when only tokens after {t} changed: the attention sees the future",
-            f"x of shape {tuple(x.shape)}, tokens {t + 1}.. replaced", repro=f"{p.repro}; {line}; m(x)"))
-    if torch.equal(after[:, t + 1:], before[:, t + 1:]):
-        raise CheckFailed(Feedback(f"the output at tokens after {t} did not change when those tokens changed: the "
-                                   "module ignores its input", f"x of shape {tuple(x.shape)}",
-                                   repro=f"{p.repro}; {line}; m(x)"))
+            f"the output at position {token} changed when only positions after {t} of the input changed: the "
+            "attention sees the future", f"{case}; positions {t + 1}.. replaced", repro=repro))
+    if after.shape[1] > t + 1 and torch.equal(after[:, t + 1:], before[:, t + 1:]):
+        raise CheckFailed(Feedback(f"the output after position {t} did not change when the input there changed: the "
+                                   "module ignores its input", case, repro=repro))

@@ -162,7 +162,8 @@ def test_rope_attention(attention_py, submission, case):
 def test_rope_attention_causal(attention_py, submission, case):
     p = rope_pair(attention_py, case)
     x, line = inputs(case["B"], case["T"], case["n_head"] * case["hs"], case["seed"])
-    expect_causal(p, x, line, submission.tolerance("float32"), t=case["T"] // 2 - 1)
+    expect_causal(lambda x: p.forward(x, "causality"), [x], case["T"] // 2 - 1, submission.tolerance("float32"),
+                  f"x of shape {tuple(x.shape)}", f"{p.repro}; {line}; m(x)")
 
 
 @given(case=shapes())

@@ -70,4 +70,5 @@ def test_synthesizer_causal(attention_py, submission, case):
     cfg = config(case["n_embd"], case["n_head"], case["block_size"])
     p = pair(attention_py, "SynthesizerAttention", ref.SynthesizerAttention, cfg, case["seed"])
     x, line = inputs(case["B"], case["T"], case["n_embd"], case["seed"])
-    expect_causal(p, x, line, submission.tolerance("float32"), t=case["T"] // 2 - 1)
+    expect_causal(lambda x: p.forward(x, "causality"), [x], case["T"] // 2 - 1, submission.tolerance("float32"),
+                  f"x of shape {tuple(x.shape)}", f"{p.repro}; {line}; m(x)")

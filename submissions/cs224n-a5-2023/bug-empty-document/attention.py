@@ -1,3 +1,9 @@
+"""
+Originally forked from Andrej Karpathy's minGPT.
+
+CS224N 2022-23: Homework 5
+"""
+
 import math
 import logging
 
@@ -11,8 +17,6 @@ logger = logging.getLogger(__name__)
 class CausalSelfAttention(nn.Module):
     """
     A vanilla multi-head masked self-attention layer with a projection at the end.
-    It is possible to use torch.nn.MultiheadAttention here but I am including an
-    explicit implementation here to show that there is nothing too scary here.
     """
 
     def __init__(self, config):
@@ -32,7 +36,7 @@ class CausalSelfAttention(nn.Module):
                                      .view(1, 1, config.block_size, config.block_size))
         self.n_head = config.n_head
 
-    def forward(self, x, layer_past=None):
+    def forward(self, x):
         B, T, C = x.size()
 
         # calculate query, key, values for all heads in batch and move head forward to be the batch dim
@@ -42,7 +46,7 @@ class CausalSelfAttention(nn.Module):
 
         # causal self-attention; Self-attend: (B, nh, T, hs) x (B, nh, hs, T) -> (B, nh, T, T)
         att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
-        att = att.masked_fill(self.mask[:,:,:T,:T] == 0, -1e10) # todo: just use float('-inf') instead?
+        att = att.masked_fill(self.mask[:,:,:T,:T] == 0, -1e10)
         att = F.softmax(att, dim=-1)
         att = self.attn_drop(att)
         y = att @ v # (B, nh, T, T) x (B, nh, T, hs) -> (B, nh, T, hs)
@@ -52,59 +56,59 @@ class CausalSelfAttention(nn.Module):
         y = self.resid_drop(self.proj(y))
         return y
 
-"""
-Write your SynthesizerAttention below.
-Hint: paste over the CausalSelfAttention above and modify it minimally.
-"""
 
-class SynthesizerAttention(nn.Module):
+class CausalCrossAttention(nn.Module):
+    """
+    Modifications over the self-attention layer to handle two inputs and perform
+    cross-attention between them.
+    This follows the implementation of the self attention module with
+    auto-regressive masking on (key).
+    Manipulation of batch-size to allow for different batch size between the 
+    two inputs, with broadcasting over to the higher batch size value.
+    """
+
     def __init__(self, config):
         super().__init__()
         assert config.n_embd % config.n_head == 0
-        # NEW learnable weights
-        self.w1 = nn.Linear(config.n_embd, config.n_embd)
-        self.w2 = nn.Parameter(torch.zeros(config.n_embd // config.n_head,
-            config.block_size-1))
-        self.b2 = nn.Parameter(torch.zeros(config.block_size-1))
-        # value projection
+        # key, query, value projections for all heads
+        self.key = nn.Linear(config.n_embd, config.n_embd)
+        self.query = nn.Linear(config.n_embd, config.n_embd)
         self.value = nn.Linear(config.n_embd, config.n_embd)
         # regularization
         self.attn_drop = nn.Dropout(config.attn_pdrop)
         self.resid_drop = nn.Dropout(config.resid_pdrop)
         # output projection
         self.proj = nn.Linear(config.n_embd, config.n_embd)
-        # causal mask to ensure that attention is only applied to the left in
-        #     the input sequence
-        self.register_buffer("mask", torch.tril(
-            torch.ones(config.block_size, config.block_size)).view(
-                1, 1, config.block_size, config.block_size))
+        # causal mask to ensure that attention is only applied to the left in the input sequence
+        self.register_buffer("mask", torch.tril(torch.ones(config.block_size, config.block_size))
+                                     .view(1, 1, config.block_size, config.block_size))
         self.n_head = config.n_head
-        self.block_size = config.block_size
 
-        nn.init.uniform_(self.w2,-0.001,0.001)
+    def forward(self, x_kv, x_q):
+        Bk, Tk, Ck = x_kv.size()
+        Bq, Tq, Cq = x_q.size()
 
-    def forward(self, x, layer_past=None):
-        # TODO [part g]: Write your SynthesizerAttention below.
-        #   Do not modify __init__().
-        # Hints:
-        #   - Paste over the CausalSelfAttention above and modify it minimally.
-        #   - Consider especially the parameters self.w1, self.w2 and self.b2.
-        #       How do these map to the matrices in the handout?
-        B, T, C = x.size()
-        hs = C // self.n_head
+        # calculate query, key, values for all heads in batch and move head forward to be the batch dim
 
-        # ReLU(x A_i + b_1) for every head i: (B, T, C) -> (B, nh, T, hs)
-        a = F.relu(self.w1(x)).view(B, T, self.n_head, hs).transpose(1, 2)
-        # values, one set per head: (B, nh, T, hs)
-        v = self.value(x).view(B, T, self.n_head, hs).transpose(1, 2)
+        # keys of x1
+        k = self.key(x_kv).view(Bk, Tk, self.n_head, Ck // self.n_head).transpose(1, 2) # (B, nh, Tk, hs)
 
-        # synthesized scores: (B, nh, T, hs) x (hs, T) + b_2 -> (B, nh, T, T)
-        att = a @ self.w2[:, :T] + self.b2[:T]
-        att = att.masked_fill(self.mask[:, :, :T, :T] == 0, -1e10)
+        # query with x2
+        q = self.query(x_q).view(Bq, Tq, self.n_head, Cq // self.n_head).transpose(1, 2) # (B, nh, Tq, hs)
+
+        # values from x1
+        v = self.value(x_kv).view(Bk, Tk, self.n_head, Ck // self.n_head).transpose(1, 2) # (B, nh, Tk, hs)
+
+        # causal self-attention;  (B, nh, Tk, hs) x (B, nh, hs, Tq) -> (B, nh, Tq, Tk)
+        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
+
+        B = max(Bk, Bq)
+
+        att = att.masked_fill(self.mask[:,:,:Tq,:Tk] == 0, -1e10)
         att = F.softmax(att, dim=-1)
         att = self.attn_drop(att)
-        y = att @ v # (B, nh, T, T) x (B, nh, T, hs) -> (B, nh, T, hs)
-        y = y.transpose(1, 2).contiguous().view(B, T, C) # re-assemble all head outputs side by side
+        y = att @ v # (B, nh, Tq, Tk) x (B, nh, Tk, hs) -> (B, nh, Tq, hs)
+        y = y.transpose(1, 2).contiguous().view(B, Tq, Cq) # re-assemble all head outputs side by side
 
         # output projection
         y = self.resid_drop(self.proj(y))
