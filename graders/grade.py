@@ -35,7 +35,8 @@ class Submission:
 
     def module(self, file_name):
         source = self.spec.source(file_name)
-        return StudentModule(self.session, source.module, self.intake.files[file_name], self.extractions[file_name])
+        return StudentModule(self.session, source.module, self.intake.files[file_name], self.extractions[file_name],
+                             source.classes)
 
     def tolerance(self, dtype):
         return self.spec.tolerances[str(dtype).removeprefix("torch.")]
@@ -68,7 +69,7 @@ def prepared(path, spec, scratch):
     notices, modules, texts, extractions = [], [], {}, {}
     for f in spec.files:
         source = intake.files[f.name]
-        extractions[f.name] = extraction = extract(source.cells, f.functions)
+        extractions[f.name] = extraction = extract(source.cells, f.functions + f.classes)
         notices += source.notices + extraction.notices + ([source.problem] if source.problem else [])
         if source.problem is None:
             modules.append({"name": f.module, "file": f.name,

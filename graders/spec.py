@@ -39,7 +39,8 @@ class Limits(Strict):
 class SourceSpec(Strict):
     name: str = Field(description="file name as the handout gives it, e.g. A2S2.py")
     module: str = Field(description="module name the student's code is loaded as")
-    functions: list[str] = Field(description="names the checks use; they and what they need are extracted")
+    functions: list[str] = Field([], description="functions the checks call; they and what they need are extracted")
+    classes: list[str] = Field([], description="classes the checks build objects from (a Dataset, an nn.Module)")
     given: bool = Field(False, description="handout code the grader supplies from its checks package's given/ "
                                            "folder (e.g. utils.py); a copy in the submission is not used")
 

@@ -96,20 +96,8 @@ class SynthesizerAttention(nn.Module):
         return self.resid_drop(self.proj(merge(att @ split(self.value(x), self.n_head))))
 
 
-class CausalCrossAttention(nn.Module):
+class CausalCrossAttention(CausalSelfAttention):
     """Queries from `x_q`, keys and values from `x_kv`; query i sees keys up to i (given in the 2023 handout)."""
-
-    def __init__(self, config):
-        super().__init__()
-        assert config.n_embd % config.n_head == 0
-        self.key = nn.Linear(config.n_embd, config.n_embd)
-        self.query = nn.Linear(config.n_embd, config.n_embd)
-        self.value = nn.Linear(config.n_embd, config.n_embd)
-        self.attn_drop = nn.Dropout(config.attn_pdrop)
-        self.resid_drop = nn.Dropout(config.resid_pdrop)
-        self.proj = nn.Linear(config.n_embd, config.n_embd)
-        self.register_buffer("mask", causal_mask(config.block_size))
-        self.n_head = config.n_head
 
     def forward(self, x_kv, x_q):
         Tk, Tq = x_kv.shape[1], x_q.shape[1]

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from graders.extract import extract
-from graders.problems import StudentError
+from graders.problems import InterfaceError, StudentError
 from graders.sandbox.session import Session, StudentModule
 from graders.sandbox.worker import Limits
 from graders.submission import Cell, SourceFile
@@ -29,31 +29,35 @@ def session():
     sessions = []
 
     def make(files):
-        """files: [(module, file name, code, wanted names)], loaded in order."""
-        modules, texts, extractions = [], {}, {}
-        for module, name, code, wanted in files:
-            e = extract([Cell(code, name)], wanted)
+        """files: [(module, file name, code, functions, classes)], loaded in order."""
+        modules, texts, proxies = [], {}, {}
+        s = Session(modules, texts, Limits(call_seconds=5))
+        for module, name, code, functions, classes in files:
+            e = extract([Cell(code, name)], functions + classes)
             modules.append({"name": module, "file": name, "statements": [asdict(s) for s in e.statements]})
             texts.update(e.texts)
-            extractions[module] = (name, e)
-        s = Session(modules, texts, Limits(call_seconds=5)).start()
-        sessions.append(s)
-        return s, {m: StudentModule(s, m, SourceFile(n), e) for m, (n, e) in extractions.items()}
+            proxies[module] = StudentModule(s, module, SourceFile(name), e, classes)
+        sessions.append(s.start())
+        return s, proxies
     yield make
     for s in sessions:
         s.close()
 
 
 def test_a_class_call_keeps_the_object_and_its_methods_run_there(session):
-    _, mods = session([("dataset", "dataset.py", DATASET, ["Draws"])])
+    """Only names the spec lists as classes build objects: a function by that name is an interface error."""
+    _, mods = session([("dataset", "dataset.py", DATASET, [], ["Draws"])])
     ds = mods["dataset"].Draws(5)
     x = ds[3]
     assert type(x) is torch.Tensor and x[0] == 3
     assert torch.equal(ds[3], x)  # every call is seeded the same way
+    _, mods = session([("dataset", "dataset.py", "def Draws(n):\n    return n\n", [], ["Draws"])])
+    with pytest.raises(InterfaceError, match="Draws in dataset.py is a function, not a class"):
+        mods["dataset"].Draws(5)
 
 
 def test_draws_seed_each_call_and_name_the_one_that_failed(session):
-    _, mods = session([("dataset", "dataset.py", DATASET, ["Draws"])])
+    _, mods = session([("dataset", "dataset.py", DATASET, [], ["Draws"])])
     ds = mods["dataset"].Draws(5)
     got = ds.draws("__getitem__", [((1,), 7), ((1,), 8), ((1,), 7)])
     assert torch.equal(got[0], got[2]) and not torch.equal(got[0], got[1])
@@ -63,7 +67,7 @@ def test_draws_seed_each_call_and_name_the_one_that_failed(session):
 
 
 def test_a_handle_from_a_crashed_child_is_not_reused(session):
-    s, mods = session([("dataset", "dataset.py", DATASET + "import os\ndef die():\n    os._exit(3)\n", ["Draws", "die"])])
+    s, mods = session([("dataset", "dataset.py", DATASET + "import os\ndef die():\n    os._exit(3)\n", ["die"], ["Draws"])])
     ds = mods["dataset"].Draws(5)
     with pytest.raises(StudentError):
         mods["dataset"].die()
@@ -79,7 +83,8 @@ def test_a_config_travels_as_a_namespace_and_modules_import_each_other(session):
     model = "from .attention import Scale\nimport attention\nclass Both:\n    def __init__(self, config):\n" \
             "        self.a, self.b = Scale(config), attention.Scale(config)\n    def out(self, x):\n" \
             "        return self.a(x) + self.b(x)\n"
-    _, mods = session([("attention", "attention.py", attention, ["Scale"]), ("model", "model.py", model, ["Both"])])
+    _, mods = session([("attention", "attention.py", attention, [], ["Scale"]),
+                       ("model", "model.py", model, [], ["Both"])])
     m = mods["attention"].Scale(types.SimpleNamespace(n=3))
     m.load_state_dict({"w": torch.full((3,), 2.0)})
     assert torch.equal(m(torch.ones(3)), torch.full((3,), 2.0))
@@ -88,7 +93,7 @@ def test_a_config_travels_as_a_namespace_and_modules_import_each_other(session):
 
 
 def test_input_files_are_written_for_the_student_to_read(session):
-    s, mods = session([("lb", "lb.py", "def main():\n    return open('dev.tsv').read()\n", ["main"])])
+    s, mods = session([("lb", "lb.py", "def main():\n    return open('dev.tsv').read()\n", ["main"], [])])
     s.write({"dev.tsv": "a\tLondon\n"})
     assert mods["lb"].main() == "a\tLondon\n"
     with pytest.raises(RuntimeError, match="bad name"):

@@ -182,8 +182,9 @@ class Session:
 class StudentModule:
     """A student file as checks see it: `a2s2.self_attention(Q, K, V)` runs in the sandbox."""
 
-    def __init__(self, session, module, source, extraction):
+    def __init__(self, session, module, source, extraction, classes=()):
         self._session, self._module, self._source, self._extraction = session, module, source, extraction
+        self._classes = set(classes)  # names the checks build objects from; every other name is a function
 
     def __getattr__(self, fn):
         if fn.startswith("_"):
@@ -194,10 +195,11 @@ class StudentModule:
         if self._source.problem:
             raise NotGradable(self._source.problem)
         names = self._session.names(self._module)
+        want = "class" if fn in self._classes else "function"
         if fn in names:
-            if names[fn]["kind"] == "value":
-                raise NotGradable(f"{fn} in {self._source.name} is a value, not a function or class")
-            return names[fn]["kind"]
+            if names[fn]["kind"] != want:
+                raise NotGradable(f"{fn} in {self._source.name} is a {names[fn]['kind']}, not a {want}")
+            return want
         if fn in self._extraction.broken:
             raise NotGradable(f"{fn} could not be graded: {self._extraction.broken[fn]}")
         for err in self._session.load_errors():

@@ -7,11 +7,17 @@ student's module through load_state_dict, so any difference comes from the stude
 import types
 from dataclasses import dataclass
 
+import pytest
 import torch
 
 from graders.checks.compare import expect_close, matches, require_tensor
 from graders.checks.feedback import Feedback
 from graders.problems import CheckFailed, InterfaceError, StudentError, about
+
+
+@pytest.fixture
+def attention_py(submission):
+    return submission.module("attention.py")
 
 
 def config(n_embd, n_head, block_size, **extra):

@@ -209,23 +209,23 @@ def test_up_project_matches(model_py, submission, case):
         submission.note(f"Your code follows the reading: {reading}.")
 
 
+def expect_causal_block(model_py, submission, cls, case):
+    m, _, x, y, repro = setup(model_py, cls, case)
+    names, inputs = (["x_input"], [x]) if cls == "DownProjectBlock" else (["y", "x_input"], [y, x])
+    call = f"m({', '.join(names)})"
+    shown = ", ".join(f"{name} of shape {tuple(t.shape)}" for name, t in zip(names, inputs, strict=True))
+    with about(shown, f"{repro}; {call}"):
+        expect_causal(lambda *args: require_tensor(m(*args), f"{cls}(config){call[1:]}"), inputs,
+                      min(case["L"], case["T"]) // 2 - 1, submission.tolerance("float32"), shown, f"{repro}; {call}")
+
+
 @given(case=shapes(min_L=2))
 def test_down_project_causal(model_py, submission, case):
     """Latent i sees input positions up to i only (the cross-attention's causal mask)."""
-    m, _, x, _, repro = setup(model_py, "DownProjectBlock", case)
-    t = min(case["L"], case["T"]) // 2 - 1
-    shown = f"x_input of shape {tuple(x.shape)}, bottleneck_dim {case['L']}"
-    with about(shown, f"{repro}; m(x_input)"):
-        expect_causal(lambda x: require_tensor(m(x), "DownProjectBlock(config)(x_input)"), [x], t,
-                      submission.tolerance("float32"), shown, f"{repro}; m(x_input)")
+    expect_causal_block(model_py, submission, "DownProjectBlock", case)
 
 
 @given(case=shapes(min_L=2))
 def test_up_project_causal(model_py, submission, case):
     """Output position t sees latents and input positions up to t only."""
-    m, _, x, y, repro = setup(model_py, "UpProjectBlock", case)
-    t = min(case["L"], case["T"]) // 2 - 1
-    shown = f"y of shape {tuple(y.shape)}, x_input of shape {tuple(x.shape)}"
-    with about(shown, f"{repro}; m(y, x_input)"):
-        expect_causal(lambda y, x: require_tensor(m(y, x), "UpProjectBlock(config)(y, x_input)"), [y, x], t,
-                      submission.tolerance("float32"), shown, f"{repro}; m(y, x_input)")
+    expect_causal_block(model_py, submission, "UpProjectBlock", case)

@@ -5,12 +5,11 @@ The starter docstring writes θ_i = 1/10000^(2(i-1)/dim) in one place and 10000^
 spec option `rope_inverted_frequencies_accepted` decides whether the inverted reading earns credit. Either
 way it is named in the feedback.
 """
-import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from graders.assignments.cs224n.modules import config, expect_causal, expect_forward, inputs, pair
+from graders.assignments.cs224n.modules import attention_py, config, expect_causal, expect_forward, inputs, pair
 from graders.checks.compare import expect_close, matches, require_tensor
 from graders.problems import about
 from graders.spec import Tolerance
@@ -22,11 +21,6 @@ __all__ = ["attention_py", "test_rope_cache", "test_rope_apply", "test_rope_atte
 INVERTED = "θ_i = 10000^(+2(i-1)/dim): the inverted frequencies of the starter docstring's sign slip"
 # Angles reach max_positions rad; float32 holds them to ~1e-5, so the cache is compared with atol 1e-4.
 CACHE_ATOL = 1e-4
-
-
-@pytest.fixture
-def attention_py(submission):
-    return submission.module("attention.py")
 
 
 def cache(dim, max_positions, sign=-1.0, offset=0):

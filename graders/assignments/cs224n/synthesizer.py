@@ -2,20 +2,14 @@
 the first T columns, causally masked, times the values, heads merged, then proj."""
 import math
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from torch.nn import functional as F
 
-from graders.assignments.cs224n.modules import config, expect_causal, expect_forward, inputs, pair
+from graders.assignments.cs224n.modules import attention_py, config, expect_causal, expect_forward, inputs, pair
 from reference import cs224n_attention as ref
 
 __all__ = ["attention_py", "test_synthesizer_matches_reference", "test_synthesizer_causal"]
-
-
-@pytest.fixture
-def attention_py(submission):
-    return submission.module("attention.py")
 
 
 def forward(m, x, relu=True, b2=True, scale=1.0, mask="before", transpose=True, proj=True):
