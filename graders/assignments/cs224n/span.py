@@ -251,15 +251,17 @@ def test_span_truncation_lengths(dataset_py):
 
 
 def test_span_masked_length_mean(dataset_py):
-    """Σ masked length / Σ truncated length over N = 1000 draws (block 128) lies in [0.2, 0.3].
+    """Σ masked length / Σ truncated length over N = 2000 draws (block 128) lies in [0.2, 0.3].
 
-    Correct readings give 0.24 to 0.26 (randint(1, L//2), randint(0, L//2), a Gaussian around L/4). With
-    masked lengths bounded by L <= 112 and a per-draw variance of (m - L/4) near 90, Bernstein's inequality
-    bounds the chance that the ratio strays 0.04 from its mean at 2·exp(-17) = 6e-8: the false-fail rate.
+    Correct readings give 0.24 to 0.26 (randint(1, L//2), randint(0, L//2), a Gaussian around L/4, a length
+    uniform up to L - start), so a false fail needs the ratio to stray at least 0.04, i.e. the mean of
+    m - r·L (r the reading's ratio) to stray 0.04·E[L] = 2.3 characters. Masked lengths are at most L <= 112,
+    so |m - r·L - mean| <= 90, and their variance is at most 212 for the readings above. Bernstein's
+    inequality bounds the chance by 2·exp(-2000·2.3² / (2·212 + 2·90·2.3/3)) = 1.4e-8: the false-fail rate.
     """
     block = 128
     corpus = Corpus(dataset_py, [LONG, LONG + 5, LONG + 9], block, salt=6)
-    draws = measured(corpus, 1000, [0, 1, 2])
+    draws = measured(corpus, 2000, [0, 1, 2])
     masked = sum(len(p.masked) for _, p in draws)
     truncated = sum(len(p.truncated) for _, p in draws)
     ratio = masked / truncated
