@@ -61,6 +61,7 @@ def test_draws_seed_each_call_and_name_the_one_that_failed(session):
     ds = mods["dataset"].Draws(5)
     got = ds.draws("__getitem__", [((1,), 7), ((1,), 8), ((1,), 7)])
     assert torch.equal(got[0], got[2]) and not torch.equal(got[0], got[1])
+    assert ds.draws("__getitem__", []) == []
     with pytest.raises(StudentError, match=r"Draws.__getitem__ raised IndexError: no item -1") as e:
         ds.draws("__getitem__", [((1,), 0), ((-1,), 0)])
     assert e.value.call_index == 1

@@ -143,8 +143,8 @@ def call(request, files, objects):
         what = "an object the sandbox still holds" if owner is None else "the submission"
         return {"error": {"kind": "interface", "type": "AttributeError", "where": [],
                           "message": f"{request['fn']} is not a function of {what}"}}
-    results = []
-    for args, seed in request.get("calls") or [[request["args"], request["seed"]]]:
+    results, calls = [], request.get("calls")
+    for args, seed in [[request["args"], request["seed"]]] if calls is None else calls:
         seed_everything(seed)
         try:
             results.append(fn(*args, **request["kwargs"]))
@@ -156,7 +156,7 @@ def call(request, files, objects):
                               "message": f"more than {MAX_OBJECTS} objects"}}
         objects[len(objects) + 1] = results[0]
         return {"ok": {"handle": len(objects), "type": type(results[0]).__name__}}
-    return {"ok": results if request.get("calls") else results[0]}
+    return {"ok": results[0] if calls is None else results}
 
 
 def serve(proto_in, proto_out, config):

@@ -1,12 +1,4 @@
-"""CS224N A4 (2024): span corruption (x and y of block_size ids) and RoPE."""
-import pytest
-
+"""CS224N A4 (2024): span corruption (x and y of block_size ids), RoPE and the London baseline."""
 from graders.assignments.cs224n.london import *  # noqa: F403 - the London baseline check
 from graders.assignments.cs224n.rope import *  # noqa: F403 - the shared RoPE checks
 from graders.assignments.cs224n.span import *  # noqa: F403 - the shared span-corruption checks
-from graders.assignments.cs224n.span import Layout
-
-
-@pytest.fixture
-def layout():
-    return Layout(pad_extra=1, handout="2024")
