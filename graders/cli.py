@@ -2,7 +2,6 @@
 import argparse
 import json
 import sys
-import traceback
 from pathlib import Path
 
 from graders import spec as specs
@@ -21,8 +20,20 @@ def main(argv=None):
     c = sub.add_parser("check", help="a student's self-check: public checks only")
     c.add_argument("submission", type=Path)
     c.add_argument("--assignment", required=True)
-    d = sub.add_parser("demo", help="grade the bundled sample submissions into reports/")
+    b = sub.add_parser("batch", help="grade a class: one entry per student in DIR; reports and grades.csv")
+    b.add_argument("dir", type=Path, help="a folder with one submission (file, folder, .zip, .ipynb) per student")
+    b.add_argument("--assignment", required=True)
+    b.add_argument("--out", required=True, type=Path)
+    b.add_argument("--workers", type=int, default=None, help="parallel graders (default: the number of cores)")
+    b.add_argument("--resume", action="store_true", help="keep students already graded in --out")
+    b.add_argument("--profile", choices=("smoke", "full"), default="smoke")
+    d = sub.add_parser("demo", help="grade the bundled sample class into reports/")
     d.add_argument("--out", type=Path, default=Path("reports"))
+    k = sub.add_parser("package", help="build a Gradescope autograder zip or a student self-check kit")
+    k.add_argument("--assignment", required=True)
+    kind = k.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--gradescope", type=Path, metavar="OUT.zip")
+    kind.add_argument("--student", type=Path, metavar="OUT.zip")
     s = sub.add_parser("schema", help="print the JSON Schema of specs/*.yaml")
     s.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
@@ -41,6 +52,16 @@ def main(argv=None):
         spec = specs.get(args.assignment)
     except specs.SpecError as e:
         parser.error(str(e))
+    if args.command == "package":
+        from graders import package
+
+        return package.main(args, spec)
+    if args.command == "batch":
+        from graders import batch
+
+        if not args.dir.is_dir():
+            parser.error(f"{args.dir} is not a folder of submissions")
+        return batch.main(args, spec)
     if not args.submission.exists():
         parser.error(f"submission {args.submission} does not exist")
     if args.command == "check":
@@ -51,18 +72,12 @@ def main(argv=None):
 def grade_command(args, spec):
     import signal
 
-    from graders.grade import grade
-    from graders.results import Result, gradescope, summary, write_json
+    from graders.grade import grade_or_explain
+    from graders.results import gradescope, summary, write_json
 
     # A grader stopped with SIGTERM (a batch system, a container stopping) still cleans up its sandbox.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    try:
-        result = grade(args.submission, spec, visibility=args.visibility)
-        status = 0
-    except Exception as e:  # the contract: results.json is written even when the grader fails
-        detail = "".join(traceback.format_exception_only(e)).strip()
-        result = Result(spec, {}, error=f"The grader failed before finishing ({detail}); please tell course staff.")
-        status = 1
+    result, status = grade_or_explain(args.submission, spec, visibility=args.visibility)
     write_json(args.out / "results.json", gradescope(result))
     print(summary(result))
     return status
@@ -78,18 +93,28 @@ def self_check(args, spec):
 
 
 def demo(out):
-    """Grade every sample under submissions/ and write each one's results.json under `out`."""
-    from graders.grade import grade
-    from graders.results import gradescope, write_json
+    """Grade each assignment's bundled sample class with `graders batch` into out/ID/, and write out/index.html,
+    the entry page linking their class reports."""
+    import shutil
+
+    from graders import batch, report
 
     samples = specs.SPECS_DIR.parent / "submissions"
+    classes = []
     for assignment in specs.available().values():
-        folders = sorted(p for p in (samples / assignment.id).iterdir() if p.is_dir())
-        print(f"{assignment.id}: {len(folders)} sample submissions")
-        for folder in folders:
-            result = grade(folder, assignment)
-            write_json(out / assignment.id / folder.name / "results.json", gradescope(result))
-            failed = [c.name.removeprefix("test_") for _, c in result.checks() if not result.outcomes[c.name].passed]
-            print(f"  {result.score:5g}/{assignment.max_score:g}  {folder.name:40} {', '.join(failed)[:80]}")
-    print(f"results written under {out}/")
+        folder, target = samples / assignment.id, out / assignment.id
+        if not folder.is_dir():
+            continue
+        if (target / "journal.jsonl").exists():  # a previous demo's batch: grade afresh
+            shutil.rmtree(target)
+        status = batch.grade_class(folder, assignment, target)
+        if status:
+            return status
+        scores = [json.loads(p.read_text())["score"] for p in target.glob("students/*/results.json")]
+        classes.append({"id": assignment.id, "title": assignment.title, "course": assignment.course,
+                        "link": f"{assignment.id}/index.html", "students": len(scores),
+                        "full": sum(s >= assignment.max_score for s in scores),
+                        "mean": sum(scores) / max(len(scores), 1), "max_score": assignment.max_score})
+    (out / "index.html").write_text(report.demo_index(classes))
+    print(f"reports written under {out}/: open {out / 'index.html'}")
     return 0

@@ -3,6 +3,7 @@
 The sandbox child is started before torch and the checks are imported here, so both imports overlap.
 """
 import importlib
+import importlib.util
 import shutil
 import time
 from contextlib import contextmanager
@@ -84,6 +85,29 @@ def prepared(path, spec, scratch):
         session.close()
 
 
+def figures(spec, submission):
+    """The pictures the assignment's `figures` module draws for the report (attention maps), or []."""
+    name = f"{spec.checks}.figures"
+    if importlib.util.find_spec(name) is None:
+        return []
+    submission.check = "figures"
+    submission.session.begin_check()
+    return importlib.import_module(name).figures(submission)
+
+
+def grade_or_explain(path, spec, visibility="all"):
+    """(Result, exit status): a grader that fails still yields a result that says so (the CLI contract)."""
+    import traceback
+
+    from graders.results import Result
+
+    try:
+        return grade(path, spec, visibility=visibility), 0
+    except Exception as e:
+        detail = "".join(traceback.format_exception_only(e)).strip()
+        return Result(spec, {}, error=f"The grader failed before finishing ({detail}); please tell course staff."), 1
+
+
 def grade(path, assignment, visibility="all"):
     from graders.results import Result
 
@@ -93,11 +117,12 @@ def grade(path, assignment, visibility="all"):
     scratch = scratch_dir()
     try:
         with prepared(path, spec, scratch) as (submission, notices):
-            from graders import plugin
+            from graders import plugin, replay
 
             outcomes = plugin.run(spec, submission, selected_checks(spec, visibility), scratch)
+            pictures = figures(spec, submission) if visibility == "all" else []
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     session = submission.session
-    return Result(spec, outcomes, notices + session.warnings(), time.monotonic() - started,
-                  sandbox=session.protections)
+    return Result(spec, outcomes, notices + session.warnings() + replay.notes(), time.monotonic() - started,
+                  sandbox=session.protections, figures=pictures)

@@ -30,6 +30,12 @@ class LimitExceeded(SubmissionProblem):
     kind = "limit"
 
 
+class NotRecorded(LookupError):
+    """A student kit has no recorded result of the trusted code for this input (see graders/replay.py), so only
+    the course autograder can check it. Not a SubmissionProblem, which checks may excuse; a bug diagnosis takes
+    it as "not this bug"."""
+
+
 class CheckFailed(AssertionError):
     """A check's verdict on wrong output; `feedback` is a graders.checks.feedback.Feedback."""
 

@@ -18,6 +18,7 @@ class Result:
     execution_time: float = 0.0
     error: str | None = None           # set when the grader itself failed
     sandbox: dict | None = None        # the protections the sandbox child ran with
+    figures: list = field(default_factory=list)  # plain-data figures for the HTML report (see report/)
 
     @property
     def score(self):
@@ -38,13 +39,15 @@ def environment():
 
 def gradescope(result):
     """Gradescope's results.json: hidden checks carry a neutral message; their details go to extra_data."""
-    tests, hidden = [], {}
+    tests, hidden, diagnoses = [], {}, {}
     for p_index, part in enumerate(result.spec.parts, start=1):
         for c_index, check in enumerate(part.checks, start=1):
             outcome = result.outcomes.get(check.name)
             if outcome is None:
                 continue
             output = outcome.output
+            if outcome.bug:
+                diagnoses[f"{p_index}.{c_index}"] = outcome.bug
             if check.visibility.value != "visible":
                 hidden[check.name] = output
                 output = HIDDEN_MESSAGE[outcome.passed]
@@ -60,8 +63,9 @@ def gradescope(result):
                       "output": result.error, "output_format": "text", "visibility": "visible", "tags": ["grader"]})
     return {"score": result.score, "execution_time": round(result.execution_time, 3),
             "output": "\n".join(result.notices), "output_format": "text", "visibility": "visible",
-            "extra_data": {"assignment": result.spec.id, "max_score": result.spec.max_score,
-                           "environment": environment(), "sandbox": result.sandbox, "hidden_feedback": hidden},
+            "extra_data": {"assignment": result.spec.id, "title": result.spec.title, "max_score": result.spec.max_score,
+                           "environment": environment(), "sandbox": result.sandbox, "hidden_feedback": hidden,
+                           "diagnoses": diagnoses, "figures": result.figures},
             "tests": tests}
 
 

@@ -90,6 +90,11 @@ class Assignment(Strict):
     def source(self, name):
         return next(f for f in self.files if f.name == name)
 
+    def only(self, names):
+        """This assignment with only the checks named, in the parts that keep one."""
+        parts = [p.model_copy(update={"checks": [c for c in p.checks if c.name in names]}) for p in self.parts]
+        return self.model_copy(update={"parts": [p for p in parts if p.checks]})
+
 
 def load(path):
     path = Path(path)

@@ -1,15 +1,21 @@
-"""The adversarial and bad-input catalogue (submissions/adversarial/), graded through the real command.
+"""The adversarial and bad-input catalogue (submissions/adversarial/), graded through the real commands.
 
 Exploits never score more than plain wrong code; bad inputs get their specific message and the other parts
 are still graded; honest controls keep full marks; the grader exits 0 or 1 with a valid results.json, and
 leaves nothing behind: no process of a sandbox uid, no file in /tmp or /dev/shm, no SysV shared memory.
+
+The whole catalogue goes through `graders batch` as one class (sandbox children forked from the zygote);
+the samples that attack the grader's own process, the intake or the host also go through one cold
+`graders grade` each (children exec'd afresh), so leftovers can be traced to a single sample.
 """
 import fcntl
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,6 +26,11 @@ from graders.sandbox.worker import FIRST_UID, LOCKS, SLOTS
 CATALOGUE = Path(__file__).resolve().parents[1] / "submissions" / "adversarial"
 SAMPLES = sorted(p.parent for p in CATALOGUE.glob("*/expected.yaml"))
 SANDBOX_UIDS = range(FIRST_UID, FIRST_UID + SLOTS)
+COLD = {"plain-wrong", "kill-parent", "killpg-parent", "kill-all", "ptrace-parent", "proc-parent-mem",
+        "proc-parent-environ", "proc-parent-cmdline", "forge-results-exit", "feedback-forgery", "fork-bomb",
+        "memory-bomb", "disk-fill", "undo-confinement", "read-ref-known-path", "subprocess-cat-reference",
+        "read-other-sandboxes", "protocol-fd-forge", "zip-slip", "zip-symlink", "symlink-file", "symlink-dir",
+        "infinite-sleep", "control-threads-einsum"}
 
 
 def expected(folder):
@@ -44,30 +55,44 @@ def orphaned(uid):
     return uid in SANDBOX_UIDS and not slot_in_use(uid)
 
 
-def ours(directory):
-    """Entries of `directory` owned by a sandbox uid that no live worker holds."""
+def sandboxed(uid):
+    return uid in SANDBOX_UIDS
+
+
+def ours(directory, owner):
+    """Entries of `directory` whose owner uid passes `owner`."""
     names = set()
     for name in os.listdir(directory):
         try:
-            if orphaned(os.lstat(os.path.join(directory, name)).st_uid):
+            if owner(os.lstat(os.path.join(directory, name)).st_uid):
                 names.add(name)
         except FileNotFoundError:
             pass
     return names
 
 
-def leftovers():
-    """What a submission could leave behind on this machine."""
+def sandbox_things(owner):
+    """What a submission could leave behind on this machine, owned by a uid that passes `owner`."""
     processes = set()
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
-            if orphaned(os.stat(f"/proc/{pid}").st_uid):
+            if owner(os.stat(f"/proc/{pid}").st_uid):
                 processes.add(pid)
         except FileNotFoundError:
             pass
     ipcs = subprocess.run(["ipcs", "-m"], capture_output=True, text=True).stdout if os.path.exists("/usr/bin/ipcs") else ""
-    return {"processes": processes, "tmp": ours(tempfile.gettempdir()), "dev_shm": ours("/dev/shm"),
+    return {"processes": processes, "tmp": ours(tempfile.gettempdir(), owner), "dev_shm": ours("/dev/shm", owner),
             "sysv_shm": {line for line in ipcs.splitlines() if line.startswith("0x")}}
+
+
+@contextmanager
+def leftovers():
+    """Yields a dict that, on exit, holds what appeared meanwhile and outlived its worker: things of a sandbox
+    uid no live worker holds. Anything of a sandbox uid that existed before (another run's) does not count."""
+    left, before = {}, sandbox_things(sandboxed)
+    yield left
+    after = sandbox_things(orphaned)
+    left.update({k: after[k] - before[k] for k in after if after[k] - before[k]})
 
 
 @pytest.fixture(scope="module")
@@ -82,22 +107,49 @@ def specs(tmp_path_factory):
 
 def grade(folder, out, specs):
     target = folder / expected(folder).get("submit", ".")
-    before = leftovers()
-    run = subprocess.run([sys.executable, "-m", "graders", "grade", str(target), "--assignment", "uw-cse447-a2",
-                          "--out", str(out)], capture_output=True, text=True, timeout=600,
-                         env={**os.environ, "GRADERS_SPECS": str(specs)})
-    after = leftovers()
+    with leftovers() as left:
+        run = subprocess.run([sys.executable, "-m", "graders", "grade", str(target), "--assignment", "uw-cse447-a2",
+                              "--out", str(out)], capture_output=True, text=True, timeout=600,
+                             env={**os.environ, "GRADERS_SPECS": str(specs)})
+    return (run, *read(out)), left
+
+
+def read(out):
     results = json.loads((out / "results.json").read_text())
-    feedback = {t["name"]: t["output"] for t in results["tests"]}
-    hidden = results["extra_data"].get("hidden_feedback", {})
-    return run, results, feedback, hidden, {k: after[k] - before[k] for k in after if after[k] - before[k]}
+    return results, results["extra_data"].get("hidden_feedback", {})
+
+
+def has_links(folder):
+    return any(p.is_symlink() for p in folder.rglob("*"))
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory, specs):
+    """The catalogue as one class, one entry per sample named after it. Samples holding symlinks are left to
+    the cold runs: a copy would change where their links point."""
+    tmp = tmp_path_factory.mktemp("catalogue")
+    (tmp / "class").mkdir()
+    for folder in SAMPLES:
+        submit = expected(folder).get("submit")
+        if has_links(folder):
+            continue
+        if submit:
+            shutil.copy(folder / submit, tmp / "class" / (folder.name + Path(submit).suffix))
+        else:
+            shutil.copytree(folder, tmp / "class" / folder.name)
+    with leftovers() as left:
+        run = subprocess.run([sys.executable, "-m", "graders", "batch", str(tmp / "class"), "--assignment",
+                              "uw-cse447-a2", "--out", str(tmp / "out")], capture_output=True, text=True,
+                             timeout=1200, env={**os.environ, "GRADERS_SPECS": str(specs)})
+    assert run.returncode == 0, run.stderr[-3000:]
+    return tmp / "out", left
 
 
 @pytest.fixture(scope="module")
 def baseline(tmp_path_factory, specs):
     folders = [f for f in SAMPLES if expected(f)["kind"] == "baseline"]
     assert len(folders) == 1, "exactly one baseline (plain wrong code) sample"
-    return grade(folders[0], tmp_path_factory.mktemp("baseline"), specs)[1]["score"]
+    return grade(folders[0], tmp_path_factory.mktemp("baseline"), specs)[0][1]["score"]
 
 
 def check_outputs(spec, results, hidden):
@@ -107,18 +159,13 @@ def check_outputs(spec, results, hidden):
     return {name: (t["status"] == "passed", hidden.get(name, t["output"])) for name, t in zip(names, tests, strict=True)}
 
 
-@pytest.mark.parametrize("folder", SAMPLES, ids=lambda f: f.name)
-def test_catalogue(folder, baseline, specs, tmp_path, a2_spec):
-    want = expected(folder)
-    run, results, _, hidden, left = grade(folder, tmp_path, specs)
-    assert run.returncode in (0, 1), run.stderr[-2000:]
-    assert not left, f"left behind: {left}"
+def judge(want, results, hidden, baseline, spec):
     if want["kind"] == "exploit":
         assert results["score"] <= baseline, f"exploit scored {results['score']} > plain wrong code {baseline}"
     elif want["kind"] == "control":
-        assert results["score"] == a2_spec.max_score
+        assert results["score"] == spec.max_score
     elif want["kind"] == "bad-input":
-        outputs = check_outputs(a2_spec, results, hidden)
+        outputs = check_outputs(spec, results, hidden)
         for check, text in want.get("messages", {}).items():
             assert not outputs[check][0] and text in outputs[check][1], f"{check}: {outputs[check][1]}"
         for check in want.get("passes", []):
@@ -127,6 +174,23 @@ def test_catalogue(folder, baseline, specs, tmp_path, a2_spec):
         assert want["kind"] == "baseline"
 
 
+@pytest.mark.parametrize("folder", [f for f in SAMPLES if not has_links(f)], ids=lambda f: f.name)
+def test_catalogue_in_batch(folder, batch, baseline, a2_spec):
+    out, left = batch
+    assert not left, f"the batch left behind: {left}"
+    judge(expected(folder), *read(out / "students" / folder.name), baseline, a2_spec)
+
+
+@pytest.mark.parametrize("folder", [f for f in SAMPLES if f.name in COLD], ids=lambda f: f.name)
+def test_catalogue_cold(folder, baseline, specs, tmp_path, a2_spec):
+    (run, results, hidden), left = grade(folder, tmp_path, specs)
+    assert run.returncode in (0, 1), run.stderr[-2000:]
+    assert not left, f"left behind: {left}"
+    judge(expected(folder), results, hidden, baseline, a2_spec)
+
+
 def test_catalogue_is_complete():
+    assert COLD <= {f.name for f in SAMPLES}
+    assert all(f.name in COLD for f in SAMPLES if has_links(f)), "a sample with links is graded cold"
     kinds = [expected(f)["kind"] for f in SAMPLES]
     assert kinds.count("exploit") >= 25 and kinds.count("bad-input") >= 15 and kinds.count("control") >= 1

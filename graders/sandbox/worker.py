@@ -13,6 +13,7 @@ import os
 import select
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CHILD = Path(__file__).with_name("child.py")
+ZYGOTE = Path(__file__).with_name("zygote.py")
 ENV_KEPT = ("PATH", "LANG", "LC_ALL", "TZ")
 FIRST_UID = 61000
 SLOTS = 256
@@ -69,6 +71,25 @@ def unreachable_by_others():
     return None
 
 
+def sweep():
+    """Remove the scratch directories of workers that were killed before they could (a SIGKILLed batch):
+    those owned by a sandbox uid whose slot no live worker holds. Returns how many."""
+    if os.geteuid() != 0 or not LOCKS.is_dir():
+        return 0
+    removed = 0
+    for path in Path(tempfile.gettempdir()).glob("graders-sandbox-*"):
+        slot = path.lstat().st_uid - FIRST_UID
+        if 0 <= slot < SLOTS and path.is_dir() and not path.is_symlink():
+            with open(LOCKS / f"{slot}.lock", "a") as lock:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue
+                shutil.rmtree(path, ignore_errors=True)
+                removed += 1
+    return removed
+
+
 class UidSlot:
     """A uid of the grader's own for one worker, held through a lock file while the worker lives."""
 
@@ -105,6 +126,75 @@ class UidSlot:
             self._lock = None
 
 
+def child_environment(home, limits):
+    """The scrubbed environment of a child (and of a zygote, whose children get it back with their HOME)."""
+    env = {k: os.environ[k] for k in ENV_KEPT if k in os.environ}
+    env.update(HOME=str(home), PYTHONHASHSEED="0", OMP_NUM_THREADS=str(limits.threads),
+               PYTHONDONTWRITEBYTECODE="1", CUDA_VISIBLE_DEVICES="")
+    return env
+
+
+class Zygote:
+    """A process that has imported torch and forks sandbox children on request (see zygote.py).
+
+    While one runs, every Worker of this process and of its forks asks it for children instead of starting
+    Python afresh: batch grading pays torch's import once, not once per student.
+    """
+    address = None     # the running zygote's socket, inherited by forked graders
+
+    def __init__(self):
+        self.home = Path(tempfile.mkdtemp(prefix="graders-zygote-"))  # 0700: only the grader reaches the socket
+        address = str(self.home / "socket")
+        env = child_environment(self.home, Limits())  # children restore their own HOME
+        self.proc = subprocess.Popen([sys.executable, "-I", str(ZYGOTE), address], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, cwd="/", env=env)
+        line = self.proc.stdout.readline()
+        if not line.startswith(b"ready"):
+            self.stop()
+            raise RuntimeError(f"the sandbox zygote did not start (it said {line[:200]!r})")
+        Zygote.address = address
+
+    def stop(self):
+        Zygote.address = None
+        self.proc.kill()
+        self.proc.wait()
+        self.proc.stdout.close()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+class ForkedChild:
+    """A child forked by the zygote, with the parts of Popen that Worker uses."""
+
+    def __init__(self, address, log, cwd, env, uid):
+        self.conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self.conn.connect(address)
+        except OSError:
+            self.conn.close()
+            raise
+        child_in, self_out = os.pipe()
+        self_in, child_out = os.pipe()
+        with open(log, "ab") as log_file:
+            request = json.dumps({"uid": uid, "cwd": str(cwd), "env": env}).encode()
+            socket.send_fds(self.conn, [request], [child_in, child_out, log_file.fileno()])
+        os.close(child_in)
+        os.close(child_out)
+        self.stdin, self.stdout = os.fdopen(self_out, "wb"), os.fdopen(self_in, "rb")
+        self.pid = json.loads(self.conn.recv(1 << 10))["pid"]
+        self.returncode = None
+
+    def wait(self, timeout=None):
+        if self.returncode is None:
+            self.conn.settimeout(timeout)
+            try:
+                reply = self.conn.recv(1 << 10)
+            except TimeoutError:
+                raise subprocess.TimeoutExpired("sandbox child", timeout) from None
+            self.returncode = json.loads(reply)["status"] if reply else -signal.SIGKILL
+            self.conn.close()
+        return self.returncode
+
+
 class Worker:
     """One child, in a scratch directory of its own that is removed when the worker stops."""
 
@@ -130,14 +220,17 @@ class Worker:
                   "workdir": str(self.workdir), "quota_mib": self.limits.quota_mib,
                   "cpu_seconds": int(self.limits.submission_seconds) + 30, "dedicated_uid": uid is not None,
                   "hidden": hidden_paths()}
-        env = {k: os.environ[k] for k in ENV_KEPT if k in os.environ}
-        env.update(HOME=str(self.scratch), PYTHONHASHSEED="0", OMP_NUM_THREADS=str(self.limits.threads),
-                   PYTHONDONTWRITEBYTECODE="1", CUDA_VISIBLE_DEVICES="")
-        ids = {"user": uid, "group": uid, "extra_groups": []} if uid is not None else {}
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-I", str(CHILD)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
-                cwd=self.workdir, env=env, start_new_session=True, **ids)
+        env = child_environment(self.scratch, self.limits)
+        try:
+            self.proc = ForkedChild(Zygote.address, self.log, self.workdir, env, uid) if Zygote.address else None
+        except OSError:  # the zygote is gone: start Python afresh, as without one
+            self.proc = None
+        if self.proc is None:
+            ids = {"user": uid, "group": uid, "extra_groups": []} if uid is not None else {}
+            with open(self.log, "ab") as log:
+                self.proc = subprocess.Popen(
+                    [sys.executable, "-I", str(CHILD)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                    cwd=self.workdir, env=env, start_new_session=True, **ids)
         self.proc.stdin.write(json.dumps(config).encode() + b"\n")
         self.proc.stdin.flush()
         return self
@@ -200,10 +293,11 @@ class Worker:
 
     def stop(self):
         if self.proc is not None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+            for kill in (os.killpg, os.kill):  # the pid too: a forked child may not have its own group yet
+                try:
+                    kill(self.proc.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
             self.proc.wait()
             for f in (self.proc.stdin, self.proc.stdout):
                 f.close()

@@ -24,6 +24,9 @@ from reference import cs224n_attention as ref_attention
 __all__ = ["model_py", "test_down_project_matches", "test_down_project_causal", "test_up_project_matches",
            "test_up_project_causal"]
 
+# Not in the student kit (its checks run in the course autograder only): the readings below re-implement the
+# reference blocks, around weights taken from the student's own module, which a kit cannot replay.
+KIT = "withheld"
 ATTENTION = ("key", "query", "value", "proj")
 
 

@@ -18,6 +18,9 @@ from reference import cs224n_attention as ref
 __all__ = ["attention_py", "test_rope_cache", "test_rope_apply", "test_rope_attention", "test_rope_attention_causal",
            "test_rope_off_is_vanilla"]
 
+# Not in the student kit (its checks run in the course autograder only): the bug variants below re-implement the
+# reference (the cache, the rotation, the attention), and the module checks compare with reference nn.Modules.
+KIT = "withheld"
 INVERTED = "θ_i = 10000^(+2(i-1)/dim): the inverted frequencies of the starter docstring's sign slip"
 # Angles reach max_positions rad; float32 holds them to ~1e-5, so the cache is compared with atol 1e-4.
 CACHE_ATOL = 1e-4

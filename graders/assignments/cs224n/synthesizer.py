@@ -10,6 +10,9 @@ from graders.assignments.cs224n.modules import attention_py, config, expect_caus
 from reference import cs224n_attention as ref
 
 __all__ = ["attention_py", "test_synthesizer_matches_reference", "test_synthesizer_causal"]
+# Not in the student kit (its checks run in the course autograder only): `forward` below re-implements the
+# reference Synthesizer, and the checks compare with a reference nn.Module.
+KIT = "withheld"
 
 
 def forward(m, x, relu=True, b2=True, scale=1.0, mask="before", transpose=True, proj=True):

@@ -1,0 +1,227 @@
+"""`graders batch`: grade a class from one warm process, and resume a batch that was killed.
+
+The parent imports torch, the checks and the reference once, grades one warm-up submission (so lazy
+imports and first-call costs are paid once), starts a sandbox zygote, and then forks one grader per
+student: every student gets a fresh process with nothing of another student's in it, without paying
+for Python and torch again. Each grader writes its student's results.json and report atomically, then
+appends one line to the journal; a batch started again with --resume skips the students the journal
+names, so a batch killed at any moment ends, once resumed, with every student graded exactly once.
+"""
+import gc
+import json
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from graders.results import Result, gradescope, write_json
+
+SUFFIXES = (".py", ".ipynb", ".zip")
+SAMPLES = Path(__file__).resolve().parents[1] / "submissions"
+
+
+@dataclass(frozen=True)
+class Student:
+    id: str
+    path: Path
+
+
+def students(folder):
+    """One student per entry of `folder` (a file or a folder), named by the entry without its suffix."""
+    entries = sorted(p for p in folder.iterdir() if not p.name.startswith(".") and p.name != "__MACOSX"
+                     and (p.is_dir() or p.suffix.lower() in SUFFIXES))
+    stems = [p.stem if p.is_file() else p.name for p in entries]
+    return [Student(stem if stems.count(stem) == 1 else p.name, p) for stem, p in zip(stems, entries, strict=True)]
+
+
+class Journal:
+    """An append-only log, one JSON line per graded student; a line is written in one write(2)."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def entries(self):
+        if not self.path.exists():
+            return []
+        lines = self.path.read_text().splitlines()
+        return [json.loads(line) for line in lines if line.endswith("}")]  # a torn last line is ignored
+
+    def append(self, entry):
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, (json.dumps(entry) + "\n").encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def student_dir(out, student_id):
+    return out / "students" / student_id
+
+
+def record(out, journal, student, result, seconds):
+    """Write a student's results.json and report, then journal them: the journal line comes last."""
+    data = gradescope(result)
+    folder = student_dir(out, student.id)
+    write_json(folder / "results.json", data)
+    html = folder / ".report.html"
+    html.write_text(student_page(data, student.id))
+    html.replace(folder / "report.html")
+    journal.append({"student": student.id, "score": data["score"], "max_score": result.spec.max_score,
+                    "seconds": round(seconds, 3), "grader_failed": bool(result.error)})
+
+
+def student_page(data, student_id):
+    """The student's report; if drawing it fails, a page that says so (results.json still holds the grade)."""
+    import html
+
+    from graders import report
+
+    try:
+        return report.student_report(data, student_id, class_link="../../index.html")
+    except Exception as e:
+        return (f"<!doctype html><meta charset=utf-8><title>{html.escape(student_id)}</title><p>The report could "
+                f"not be drawn ({html.escape(repr(e)[:300])}); results.json holds the grade: {data['score']:g}.</p>")
+
+
+def warm_up(spec, first):
+    """Import and exercise everything a grader uses once, in the parent; forks inherit it."""
+    import torch
+
+    from graders.grade import grade_or_explain
+
+    torch.set_num_threads(1)  # one grader per core; and OpenMP's thread pool does not survive fork
+    sample = SAMPLES / spec.id / "reference"
+    result, _ = grade_or_explain(sample if sample.is_dir() else first.path, spec)
+    student_page(gradescope(result), "warm-up")  # compiles the templates
+    gc.collect()
+    gc.freeze()  # forks neither scan nor copy the parent's objects when they collect
+
+
+def grade_in_child(out, journal, spec, student):
+    """The forked grader: never returns. Exit 0 means the student is graded and journaled."""
+    from graders.grade import grade_or_explain
+    from graders.sandbox.confine import PR_SET_PDEATHSIG, _prctl
+
+    status = 1
+    try:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # a killed batch leaves no grader behind
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        started = time.monotonic()
+        result, _ = grade_or_explain(student.path, spec)
+        record(out, journal, student, result, time.monotonic() - started)
+        status = 0
+    finally:
+        os._exit(status)
+
+
+def run(todo, spec, out, journal, workers, progress):
+    """Fork up to `workers` graders at a time; a grader that dies or overruns fails its student only."""
+    limit = spec.limits.submission_seconds * 2 + 120
+    queue, running = list(todo), {}
+    while queue or running:
+        while queue and len(running) < workers:
+            student = queue.pop(0)
+            pid = os.fork()
+            if pid == 0:
+                grade_in_child(out, journal, spec, student)
+            running[pid] = (student, time.monotonic())
+        pid, status = os.waitpid(-1, os.WNOHANG)
+        if pid == 0:
+            for pid, (_, started) in running.items():
+                if time.monotonic() - started > limit:
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.005)
+            continue
+        student, started = running.pop(pid)
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with status {code}"
+            if time.monotonic() - started > limit:
+                how = f"ran past the batch's limit of {limit:g} s"
+            error = f"The grader process for this submission {how}; please tell course staff."
+            record(out, journal, student, Result(spec, {}, error=error), time.monotonic() - started)
+        progress(student, code != 0)
+
+
+def write_class(out, spec, roster):
+    """The class report and the gradebook over every student graded so far."""
+    from graders import report
+
+    graded = {}
+    for student in roster:
+        path = student_dir(out, student.id) / "results.json"
+        if path.exists():
+            graded[student.id] = json.loads(path.read_text())
+    links = {sid: f"students/{sid}/report.html" for sid in graded}
+    for name, text in (("index.html", report.class_report(spec, graded, links)),
+                       ("grades.csv", report.grades_csv(spec, graded))):
+        tmp = out / f".{name}"
+        tmp.write_text(text)
+        tmp.replace(out / name)
+    return graded
+
+
+def main(args, spec):
+    return grade_class(args.dir, spec, args.out, workers=args.workers, resume=args.resume)
+
+
+def grade_class(folder, spec, out, workers=None, resume=False):
+    """Grade every student in `folder` into `out`; returns the exit status and writes the class report."""
+    from rich import progress as bars
+    from rich.console import Console
+
+    from graders.sandbox.worker import Zygote, sweep
+
+    console = Console(stderr=True)
+    roster = students(folder)
+    if not roster:
+        console.print(f"graders batch: {folder} holds no submissions (files {', '.join(SUFFIXES)} or folders)")
+        return 2
+    out.mkdir(parents=True, exist_ok=True)
+    journal = Journal(out / "journal.jsonl")
+    entries = journal.entries()
+    if entries and not resume:
+        console.print(f"graders batch: {out} already holds a batch; add --resume to continue it, "
+                      "or choose another --out")
+        return 2
+    if entries and entries[0].get("assignment") != spec.id:
+        console.print(f"graders batch: {out} holds a batch of {entries[0].get('assignment')}, not {spec.id}")
+        return 2
+    if not entries:
+        journal.append({"assignment": spec.id})
+    done = {e["student"] for e in entries if "student" in e}
+    todo = [s for s in roster if s.id not in done or not (student_dir(out, s.id) / "results.json").exists()]
+    workers = workers or len(os.sched_getaffinity(0))
+    console.print(f"{spec.id}: {len(roster)} students, {len(roster) - len(todo)} already graded, "
+                  f"{len(todo)} to grade with {workers} workers")
+    started = time.monotonic()
+    sweep()  # what graders of a killed batch left in /tmp
+    if todo:
+        zygote = Zygote()
+        try:
+            warm_up(spec, todo[0])
+            columns = (bars.TextColumn("grading"), bars.BarColumn(), bars.MofNCompleteColumn(),
+                       bars.TextColumn("{task.fields[failed]} grader failures"), bars.TimeElapsedColumn(),
+                       bars.TextColumn("ETA"), bars.TimeRemainingColumn())
+            with bars.Progress(*columns, console=console, auto_refresh=False) as bar:  # no thread: the batch forks
+                task = bar.add_task("grading", total=len(todo), failed=0)
+                failures = 0
+
+                def progress(student, failed):
+                    nonlocal failures
+                    failures += failed
+                    bar.update(task, advance=1, failed=failures)
+                    bar.refresh()
+
+                run(todo, spec, out, journal, workers, progress)
+        finally:
+            zygote.stop()
+    graded = write_class(out, spec, roster)
+    seconds = time.monotonic() - started
+    console.print(f"graded {len(todo)} in {seconds:.1f} s ({seconds / max(len(todo), 1):.2f} s each); "
+                  f"class report: {out / 'index.html'}, gradebook: {out / 'grades.csv'} ({len(graded)} students)")
+    return 0

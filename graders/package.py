@@ -1,0 +1,356 @@
+"""`graders package`: a Gradescope autograder zip, or a student self-check kit, for one assignment.
+
+Both carry the engine and the check modules the assignment imports. The Gradescope zip carries them and the
+reference as they are, with Gradescope's setup.sh and run_autograder. The student kit carries no reference code
+and no hidden check: check modules lose their hidden tests (cut out by line, so the tests left keep their exact
+source), modules that derive from the reference (`KIT = "recorded"`, and reference/ itself) become stand-ins
+that replay results recorded at package time (graders/record.py, graders/replay.py), and modules that cannot be
+replayed or would reveal the reference (`KIT = "withheld"`) stay out, their public checks with them.
+"""
+import ast
+import time
+import tomllib
+import zipfile
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from graders import replay
+
+ROOT = Path(__file__).resolve().parents[1]
+ENGINE = ROOT / "graders"
+PACKAGE_TIME = {"package.py", "record.py"}  # neither zip runs them
+TORCH = "torch>=2.1,<3"  # pyproject's range, from the CPU-only index on Gradescope
+STAND_IN = '''"""Stand-in for trusted code in the student kit: it answers the public checks' calls with results recorded
+from that code when the kit was built, and holds none of it (see graders/replay.py)."""
+from graders.replay import stand_in
+
+globals().update(stand_in(__name__))
+'''
+
+
+def main(args, spec):
+    started = time.monotonic()
+    out = args.gradescope or args.student
+    if args.gradescope:
+        files, lines = gradescope(spec), []
+    else:
+        files, lines = student_kit(spec)
+    write_zip(out, files)
+    print(*lines, sep="\n")
+    print(f"{out}: {len(files)} files, {out.stat().st_size / 1e6:.1f} MB, built in {time.monotonic() - started:.0f} s")
+    return 0
+
+
+# What to ship: modules found by reading their source, never by importing them.
+
+@cache
+def find(name):
+    """The module `name` under ROOT, or None when it is not a module of this project (a name imported from it)."""
+    base = ROOT.joinpath(*name.split("."))
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return Module(name, path, ast.parse(path.read_text(), str(path)))
+    return None
+
+
+@dataclass
+class Module:
+    name: str
+    path: Path
+    tree: ast.Module = field(repr=False)
+
+    @property
+    def kit(self):
+        """The module's `KIT = "recorded" | "withheld"` declaration, or None (shipped as source)."""
+        return next((node.value.value for node in self.tree.body if isinstance(node, ast.Assign)
+                     and [getattr(t, "id", None) for t in node.targets] == ["KIT"]
+                     and isinstance(node.value, ast.Constant)), None)
+
+    @property
+    def tests(self):
+        return {node.name: node for node in self.tree.body
+                if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")}
+
+    def imports(self):
+        """(import statement, [modules of this project it imports])."""
+        package = self.name if self.path.name == "__init__.py" else self.name.rpartition(".")[0]
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                within = package.rsplit(".", node.level - 1)[0] if node.level else ""  # a relative import's package
+                base = ".".join(filter(None, [within, node.module]))
+                names = [base] + [f"{base}.{alias.name}" for alias in node.names if alias.name != "*"]
+            else:
+                continue
+            found = [name for name in names if (is_reference(name) or name.startswith("graders.assignments."))
+                     and find(name)]
+            if found:
+                yield node, found
+
+
+def is_reference(name):
+    return name == "reference" or name.startswith("reference.")
+
+
+def parents(name):
+    parts = name.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def package_modules(spec, pattern):
+    """The checks package and its modules whose files match `pattern` (test_*.py: what pytest collects)."""
+    folder = find(spec.checks).path.parent
+    names = {".".join([spec.checks, *p.relative_to(folder).with_suffix("").parts]).removesuffix(".__init__")
+             for p in folder.rglob(pattern)}
+    return [find(name) for name in sorted(names | {spec.checks})]
+
+
+def engine_files():
+    return {f"graders/{p.relative_to(ENGINE)}": p.read_bytes() for p in sorted(ENGINE.rglob("*"))
+            if p.is_file() and "__pycache__" not in p.parts and p.relative_to(ENGINE).parts[0] != "assignments"
+            and p.name not in PACKAGE_TIME}
+
+
+def source_files(names):
+    """Each module of `names` and its parent packages (folders such as given/ are none), by path in the zip."""
+    modules = {n: find(n) for name in names for n in [*parents(name), name] if n != "graders"}
+    return {str(m.path.relative_to(ROOT)): m.path.read_bytes() for m in modules.values() if m}
+
+
+# The Gradescope autograder.
+
+def gradescope(spec):
+    """Gradescope's zip: setup.sh and run_autograder at the top, the source they install and run beside them."""
+    folder = find(spec.checks).path.parent
+    names, todo = set(), package_modules(spec, "*.py")
+    while todo:
+        module = todo.pop()
+        if module.name not in names:
+            names.add(module.name)
+            todo += [find(name) for _, found in module.imports() for name in found]
+    files = engine_files() | source_files(names) | {  # and the checks package's data, such as given/
+        str(p.relative_to(ROOT)): p.read_bytes() for p in sorted(folder.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts}
+    files |= {f"specs/{spec.id}.yaml": (ROOT / "specs" / f"{spec.id}.yaml").read_bytes(),
+              "pyproject.toml": (ROOT / "pyproject.toml").read_bytes(), "README.md": (ROOT / "README.md").read_bytes(),
+              "setup.sh": SETUP.encode(), "run_autograder": RUN_AUTOGRADER.replace("ASSIGNMENT", spec.id).encode()}
+    return files
+
+
+SETUP = f"""#!/usr/bin/env bash
+# Gradescope runs this once, as root, on its Ubuntu image: Python 3.11, a CPU-only torch (no multi-GB CUDA
+# wheels) and this folder's graders, installed in place (-e) so that the grader imports and the sandbox hides
+# one copy of graders/ and reference/.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+SOURCE="$(cd "$(dirname "${{BASH_SOURCE[0]}}")" && pwd)"
+VENV=/opt/graders-venv
+if ! python3.11 -c "import ensurepip, venv" 2>/dev/null; then
+    apt-get update
+    if ! apt-get install -y python3.11 python3.11-venv; then
+        apt-get install -y software-properties-common
+        add-apt-repository -y ppa:deadsnakes/ppa
+        apt-get update
+        apt-get install -y python3.11 python3.11-venv
+    fi
+fi
+python3.11 -m venv "$VENV"
+"$VENV/bin/pip" install --upgrade pip
+"$VENV/bin/pip" install --index-url https://download.pytorch.org/whl/cpu "{TORCH}"
+"$VENV/bin/pip" install -e "$SOURCE"
+# The sandbox runs student code as a dedicated uid, which must be able to run this Python.
+chmod -R o+rX "$VENV"
+"""
+
+RUN_AUTOGRADER = r"""#!/usr/bin/env bash
+# Gradescope runs this for each submission. It grades $ROOT/submission with the bundled source and always exits
+# 0 with $ROOT/results/results.json in place: Gradescope shows a bare failure otherwise. AUTOGRADER_ROOT moves
+# /autograder (to try this script elsewhere); without setup.sh's Python it uses python3 from PATH.
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+PYTHON=/opt/graders-venv/bin/python
+[ -x "$PYTHON" ] || PYTHON=python3
+RESULTS="$ROOT/results/results.json"
+mkdir -p "$ROOT/results"
+# Not from inside the source: `python -m graders` drops the working directory from sys.path.
+cd "$ROOT"
+PYTHONPATH="$ROOT/source" "$PYTHON" -m graders grade "$ROOT/submission" --assignment ASSIGNMENT --out "$ROOT/results"
+status=$?
+if [ ! -s "$RESULTS" ]; then
+    printf '{"score": 0, "tests": [], "visibility": "visible", "output": "The autograder could not run '\
+'(exit status %s); please tell course staff."}\n' "$status" > "$RESULTS"
+fi
+exit 0
+"""
+
+
+# The student kit.
+
+@dataclass
+class Kit:
+    """What a student kit holds for one assignment."""
+    spec: object
+    shipped: dict = field(default_factory=dict)     # module name -> Module, shipped as (filtered) source
+    recorded: set = field(default_factory=set)      # module names replaced by stand-ins
+    withheld: dict = field(default_factory=dict)    # module name -> Module, left out with its checks
+    cut: dict = field(default_factory=dict)         # module name -> import statements of withheld modules
+
+    @classmethod
+    def plan(cls, spec):
+        kit, todo = cls(spec), package_modules(spec, "test_*.py")
+        while todo:
+            module = todo.pop()
+            if module.name in kit.shipped:
+                continue
+            kit.shipped[module.name] = module
+            todo += [find(p) for p in parents(module.name) if p.startswith("graders.")]
+            for node, names in module.imports():
+                for name in names:
+                    found = find(name)
+                    if is_reference(name) or found.kit == "recorded":
+                        kit.recorded.add(name)
+                    elif found.kit == "withheld":
+                        if not (isinstance(node, ast.ImportFrom) and node.names[0].name == "*"):
+                            raise ValueError(f"{module.name} imports names from {name}, which the kit withholds")
+                        kit.withheld[name] = found
+                        kit.cut.setdefault(module.name, []).append(node)
+                    else:
+                        todo.append(found)
+        kit.recorded -= {p for name in kit.recorded for p in parents(name)}  # packages of stand-ins stay packages
+        lost = [c.name for p in spec.parts for c in p.checks if c.visibility.value == "visible"
+                and c not in kit.included + kit.autograder_only]
+        if lost:
+            raise ValueError(f"the checks of {spec.id} define no test function for {', '.join(lost)}")
+        return kit
+
+    def checks(self, where):
+        """The visible checks whose test functions are defined in `where` (modules by name)."""
+        defined = {test for module in where.values() for test in module.tests}
+        return [c for p in self.spec.parts for c in p.checks if c.visibility.value == "visible" and c.name in defined]
+
+    @property
+    def included(self):
+        return self.checks(self.shipped)
+
+    @property
+    def autograder_only(self):
+        return self.checks(self.withheld)
+
+    def spec_text(self):
+        spec = self.spec.only({c.name for c in self.included})
+        header = "# The checks this self-check kit runs; the course autograder runs more (see README.md).\n"
+        return spec, header + yaml.safe_dump(spec.model_dump(mode="json", exclude_defaults=True), sort_keys=False,
+                                             allow_unicode=True, width=120)
+
+    def source(self, module):
+        """The module's source without the tests the kit leaves out and without imports of withheld modules."""
+        keep = {c.name for c in self.included}
+        lines = module.path.read_text().splitlines(keepends=True)
+        edits = [(node.lineno, node.end_lineno, "") for node in self.cut.get(module.name, [])]
+        for name, node in module.tests.items():
+            if name not in keep:
+                start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                while start > 1 and lines[start - 2].lstrip().startswith("#"):  # a comment about this test
+                    start -= 1
+                edits.append((start, node.end_lineno, ""))
+        for node in module.tree.body:
+            if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["__all__"]:
+                names = [n for n in ast.literal_eval(node.value) if not n.startswith("test_") or n in keep]
+                edits.append((node.lineno, node.end_lineno, f"__all__ = {names!r}\n"))
+        for start, end, text in sorted(edits, reverse=True):
+            lines[start - 1:end] = [text]
+        return "".join(lines)
+
+    def notes(self):
+        every = [c for p in self.spec.parts for c in p.checks]
+        hidden = [c for c in every if c.visibility.value != "visible"]
+        lines = [f"This self-check kit runs {len(self.included)} of the assignment's {len(every)} checks "
+                 f"({sum(c.points for c in self.included):g} of {points(every)}). The course autograder also runs "
+                 f"{len(hidden)} hidden {'check' if len(hidden) == 1 else 'checks'} ({points(hidden)}), and draws "
+                 "other examples."]
+        if self.autograder_only:
+            lines.append("These public checks run only in the course autograder: "
+                         + "; ".join(c.title for c in self.autograder_only) + ".")
+        return lines
+
+
+def points(checks):
+    total = sum(c.points for c in checks)
+    return f"{total:g} {'point' if total == 1 else 'points'}"
+
+
+def student_kit(spec):
+    """The kit's files by path in the zip, and lines that say what it holds."""
+    from graders.record import record
+
+    kit = Kit.plan(spec)
+    kit_spec, spec_text = kit.spec_text()
+    recording = record(kit_spec, sorted(kit.recorded)) if kit.recorded else {"calls": {}, "surfaces": {}}
+    notes = kit.notes()
+    files = engine_files() | {str(m.path.relative_to(ROOT)): kit.source(m).encode() for m in kit.shipped.values()}
+    files |= {str(find(name).path.relative_to(ROOT)): STAND_IN.encode() for name in kit.recorded}
+    if any(is_reference(name) for name in kit.recorded):
+        files["reference/__init__.py"] = b'"""Stand-ins for the course\'s reference (see graders/replay.py)."""\n'
+    given = find(spec.checks).path.parent / "given"
+    files |= {str(p.relative_to(ROOT)): p.read_bytes() for p in sorted(given.glob("*")) if p.is_file()}
+    files |= {"graders/recording.grd": replay.save({**recording, "notes": notes}),
+              f"specs/{spec.id}.yaml": spec_text.encode(), "requirements.txt": requirements().encode(),
+              "selfcheck.py": SELFCHECK.replace("ASSIGNMENT", spec.id).encode(),
+              "README.md": readme(kit, notes).encode()}
+    top = f"{spec.id}-self-check"
+    lines = [f"kit checks: {', '.join(c.name for c in kit.included) or 'none'}",
+             f"public checks only in the autograder: {', '.join(c.name for c in kit.autograder_only) or 'none'}",
+             f"recorded: {', '.join(sorted(kit.recorded)) or 'nothing'} ({len(recording['calls'])} calls)"]
+    return {f"{top}/{path}": data for path, data in files.items()}, lines
+
+
+def requirements():
+    return "\n".join(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]) + "\n"
+
+
+SELFCHECK = '''"""Self-check a submission with this kit's public checks: python selfcheck.py SUBMISSION"""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # this kit's graders, whatever the working directory
+
+from graders.cli import main  # noqa: E402
+
+raise SystemExit(main(["check", *sys.argv[1:], "--assignment", "ASSIGNMENT"]))
+'''
+
+
+def readme(kit, notes):
+    checks = "\n".join(f"- {c.title} ({points([c])})" for c in kit.included)
+    return f"""# Self-check kit: {kit.spec.title}
+
+Runs the assignment's public checks on your code, on your machine, with the autograder's feedback.
+
+    python -m pip install -r requirements.txt   # Python 3.11+; see https://pytorch.org for a CPU-only torch
+    python selfcheck.py path/to/your/submission  # a .py, a .ipynb, a folder or a .zip
+
+{chr(10).join(notes)}
+
+The kit holds no reference solution: the expected values of its checks were recorded from the reference when
+the kit was built, for the examples the checks draw. An input without a recorded value fails with a message
+that only the course autograder can check it. A failing example is reported as found, without shrinking it.
+
+## Checks in this kit
+
+{checks}
+"""
+
+
+def write_zip(out, files):
+    """A reproducible zip: sorted entries, fixed times; scripts executable."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path, data in sorted(files.items()):
+            info = zipfile.ZipInfo(path, (1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = (0o755 if Path(path).name in ("setup.sh", "run_autograder") else 0o644) << 16
+            archive.writestr(info, data)

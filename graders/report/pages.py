@@ -1,0 +1,91 @@
+"""The per-student page and the class page, rendered with jinja2 from results.json dicts.
+
+Autoescape is on: feedback quotes the student's printed values, exception messages and file names. Pages are
+self-contained (inline CSS, images as data: URIs, no JavaScript), and a Content-Security-Policy forbids every
+external resource and script, so a page reads the same offline, years later, and nothing a student wrote can
+run in a TA's browser even if escaping were ever missed.
+"""
+import os
+
+import jinja2
+
+from graders.report import figures, stats
+
+KIND_LABELS = {"wrong": "wrong output", "interface": "interface error", "error": "error while checking",
+               "limit": "limit hit", "grader": "grader failure"}
+
+ENV = jinja2.Environment(loader=jinja2.PackageLoader("graders.report", "templates"), autoescape=True,
+                         trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+ENV.filters["pts"] = lambda x: f"{x:g}"
+ENV.globals["KIND_LABELS"] = KIND_LABELS
+
+
+def part_title(names):
+    """A part's title from its checks' names ("part title: check title", either may hold ": "): the longest
+    ": "-ended prefix the names share, or for a single check everything before its last ": "."""
+    if len(names) == 1:
+        return names[0].rpartition(": ")[0]
+    prefix = os.path.commonprefix(names)
+    return prefix[:prefix.rfind(": ")] if ": " in prefix else ""
+
+
+def check_view(test, prefix):
+    """One check as the student sees it. A hidden check shows only the neutral message results.json gives it."""
+    tags = test.get("tags", [])
+    view = {"number": test["number"], "title": test["name"][len(prefix) + 2:] if prefix else test["name"],
+            "passed": test["status"] == "passed", "score": test["score"], "max_score": test["max_score"],
+            "hidden": test.get("visibility") != "visible", "kind": None, "bug": None, "summary": "",
+            "details": "", "reproduce": ""}
+    lines = test.get("output", "").splitlines()
+    if view["hidden"]:
+        return view | {"summary": "\n".join(lines)}
+    # Feedback is a summary line, then "Input: ..." and details, then "Diagnosis: ..." and "Reproduce: ..."
+    # (graders.checks.feedback); the last two get boxes of their own.
+    tagged = {key: [line.removeprefix(key) for line in lines[1:] if line.startswith(key)]
+              for key in ("Diagnosis: ", "Reproduce: ")}
+    return view | {"kind": tags[2] if len(tags) > 2 and tags[2] in KIND_LABELS else None,
+                   "summary": lines[0] if lines else "", "bug": "; ".join(tagged["Diagnosis: "]) or None,
+                   "details": "\n".join(line for line in lines[1:] if not line.startswith(tuple(tagged))),
+                   "reproduce": "\n".join(tagged["Reproduce: "])}
+
+
+def parts(tests):
+    """The checks grouped by part id (tags[1]), in results order, with each part's points."""
+    grouped = {}
+    for test in tests:
+        if test["number"] != "0":
+            grouped.setdefault(test["tags"][1] if len(test.get("tags", [])) > 1 else "", []).append(test)
+    views = []
+    for part_id, members in grouped.items():
+        title = part_title([t["name"] for t in members])
+        views.append({"id": part_id, "title": title or part_id,
+                      "checks": [check_view(t, title) for t in members],
+                      "score": sum(t["score"] for t in members), "max_score": sum(t["max_score"] for t in members),
+                      "passed": sum(t["status"] == "passed" for t in members)})
+    return views
+
+
+def student_report(results, student, class_link=None):
+    """One self-contained HTML page for one student's results.json (graders.results.gradescope's dict).
+    class_link: relative href back to the class report, or None for a standalone page.
+    extra_data's hidden_feedback and diagnoses are for staff and are never read here."""
+    extra = results.get("extra_data", {})
+    return ENV.get_template("student.html").render(
+        student=student, class_link=class_link, assignment=extra.get("title") or extra.get("assignment", ""),
+        score=results.get("score", 0), max_score=extra.get("max_score", 0),
+        execution_time=results.get("execution_time", 0), environment=extra.get("environment") or {},
+        notices=[n for n in results.get("output", "").splitlines() if n.strip()],
+        grader_error=stats.grader_error(results), parts=parts(results.get("tests", [])),
+        figures=figures.prepare(extra.get("figures") or []))
+
+
+def class_report(spec, students, links):
+    """The TA's page for a class. spec: graders.spec.Assignment; students: student id -> results dict;
+    links: student id -> relative href of that student's page."""
+    return ENV.get_template("class.html").render(spec=spec, links=links, **stats.summarize(spec, students))
+
+
+def demo_index(classes):
+    """The entry page of `graders demo`: one row per assignment's sample class, linking its class report.
+    classes: dicts with id, title, course, link, students, full, mean, max_score."""
+    return ENV.get_template("demo.html").render(classes=classes)

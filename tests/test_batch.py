@@ -1,0 +1,172 @@
+"""`graders batch` through the real command: a class graded from a warm parent gets the grades that one cold
+`graders grade` per student gives; a batch killed with SIGKILL and resumed grades every student exactly once;
+a grader that dies costs its student only.
+"""
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+SAMPLES = Path(__file__).resolve().parents[1] / "submissions" / "uw-cse447-a2"
+CLASS = ["reference", "correct-notebook", "bug-scale-sqrt-embd", "bug-mask-after-softmax", "bug-syntax-error",
+         "bug-merge-view-error"]
+
+
+def make_class(folder, names, copies=1):
+    folder.mkdir()
+    for i in range(copies):
+        for name in names:
+            shutil.copytree(SAMPLES / name, folder / (name if copies == 1 else f"{name}-{i}"))
+    return folder
+
+
+def batch(class_dir, out, *extra, **kwargs):
+    return subprocess.run([sys.executable, "-m", "graders", "batch", str(class_dir), "--assignment", "uw-cse447-a2",
+                           "--out", str(out), *extra], capture_output=True, text=True, timeout=600, **kwargs)
+
+
+def graded(out):
+    return {p.parent.name: json.loads(p.read_text()) for p in (out / "students").glob("*/results.json")}
+
+
+def journal(out):
+    lines = [json.loads(line) for line in (out / "journal.jsonl").read_text().splitlines()]
+    return [e["student"] for e in lines if "student" in e]
+
+
+def comparable(results):
+    """What must not depend on how the submission was graded: every check's verdict and feedback."""
+    return results["score"], [(t["name"], t["status"], t["score"], t["output"]) for t in results["tests"]]
+
+
+@pytest.fixture(scope="module")
+def class_batch(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("batch")
+    class_dir = make_class(tmp / "class", CLASS)
+    run = batch(class_dir, tmp / "out", "--workers", "2")
+    assert run.returncode == 0, run.stderr[-3000:]
+    return class_dir, tmp / "out", run
+
+
+def test_batch_grades_like_cold_grade(class_batch, tmp_path):
+    class_dir, out, _ = class_batch
+    results = graded(out)
+    assert sorted(results) == sorted(CLASS)
+    for name in CLASS:
+        cold = tmp_path / name
+        run = subprocess.run([sys.executable, "-m", "graders", "grade", str(class_dir / name), "--assignment",
+                              "uw-cse447-a2", "--out", str(cold)], capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert comparable(results[name]) == comparable(json.loads((cold / "results.json").read_text())), name
+    assert results["reference"]["score"] == 20 and results["bug-scale-sqrt-embd"]["score"] < 20
+    assert results["reference"]["extra_data"]["sandbox"]["seccomp"] is not None
+
+
+def test_batch_writes_reports_and_gradebook(class_batch):
+    _, out, run = class_batch
+    assert sorted(journal(out)) == sorted(CLASS)
+    for name in CLASS:
+        page = (out / "students" / name / "report.html").read_text()
+        assert "../../index.html" in page
+    index = (out / "index.html").read_text()
+    assert all(f"students/{name}/report.html" in index for name in CLASS)
+    rows = {r[0]: r for r in csv.reader((out / "grades.csv").read_text().splitlines())}
+    scores = {name: r["score"] for name, r in graded(out).items()}
+    for name, score in scores.items():
+        assert float(rows[name][1 + [h.lower() for h in next(iter(rows.values()))[1:]].index("total")]) == score
+    assert f"{len(CLASS)} students" in run.stderr and "grader failures" in run.stderr
+
+
+def test_batch_refuses_to_mix_batches(class_batch):
+    class_dir, out, _ = class_batch
+    again = batch(class_dir, out)
+    assert again.returncode == 2 and "--resume" in again.stderr
+    resumed = batch(class_dir, out, "--resume")
+    assert resumed.returncode == 0 and f"{len(CLASS)} already graded, 0 to grade" in resumed.stderr
+    assert sorted(journal(out)) == sorted(CLASS)
+
+
+def children(pid):
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
+
+
+def sandbox_scratch():
+    return set(Path(tempfile.gettempdir()).glob("graders-sandbox-*"))
+
+
+def cmdline(pid):
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return b""
+
+
+def descendants(pid):
+    found = children(pid)
+    for child in list(found):
+        found += descendants(child)
+    return found
+
+
+def test_sigkill_then_resume_grades_everyone_exactly_once(tmp_path):
+    class_dir = make_class(tmp_path / "class", CLASS, copies=2)
+    out = tmp_path / "out"
+    scratch_before = sandbox_scratch()
+    proc = subprocess.Popen([sys.executable, "-m", "graders", "batch", str(class_dir), "--assignment", "uw-cse447-a2",
+                             "--out", str(out), "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300
+    while (not (out / "journal.jsonl").exists() or len(journal(out)) < 3) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    family = descendants(proc.pid)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stderr.close()
+    done_before = journal(out)
+    assert 3 <= len(done_before) < 2 * len(CLASS), "the batch was killed midway"
+    time.sleep(1)
+    alive = [pid for pid in family if Path(f"/proc/{pid}").exists() and
+             Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"]
+    assert not alive, f"graders or sandboxes outlived the killed batch: {alive}"
+    orphans = sandbox_scratch() - scratch_before
+    resumed = batch(class_dir, out, "--resume")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert not orphans & sandbox_scratch(), "the resumed batch removes what the killed graders left in /tmp"
+    done = journal(out)
+    assert sorted(done) == sorted(p.name for p in class_dir.iterdir()), "every student graded exactly once"
+    assert done[:len(done_before)] == done_before, "nobody graded before the kill was graded again"
+    assert len(graded(out)) == 2 * len(CLASS)
+
+
+def test_a_dying_grader_costs_its_student_only(tmp_path):
+    class_dir = make_class(tmp_path / "class", ["reference", "bug-not-scaled"])
+    shutil.copytree(SAMPLES.parent / "adversarial" / "infinite-sleep", class_dir / "a-sleeper")
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "graders", "batch", str(class_dir), "--assignment", "uw-cse447-a2",
+                             "--out", str(out), "--workers", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.monotonic() + 120
+    graders = []
+    while not graders and time.monotonic() < deadline:  # forked graders share the batch's command line
+        graders = [p for p in children(proc.pid) if b"\0batch\0" in cmdline(p)]
+        time.sleep(0.05)
+    time.sleep(2)  # the first student graded is a-sleeper, whose every call hangs
+    victim = graders[0]
+    assert victim in children(proc.pid)
+    os.kill(victim, signal.SIGKILL)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err[-3000:]
+    results = graded(out)
+    assert "killed by SIGKILL" in results["a-sleeper"]["tests"][-1]["output"]
+    assert results["reference"]["score"] == 20 and 0 < results["bug-not-scaled"]["score"] < 20
+    assert "1 grader failures" in err

@@ -1,0 +1,210 @@
+"""`graders package`: the Gradescope zip grades from its own source and always leaves results.json; the student kit
+holds no reference code and no hidden check, and still self-checks with the autograder's verdicts and diagnoses."""
+import ast
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from graders import replay
+from graders import spec as specs
+
+ROOT = Path(__file__).resolve().parents[1]
+A2 = "uw-cse447-a2"
+SAMPLES = ROOT / "submissions"
+# Runs `python -m graders check` on each sample in one process (torch imported once), then reports where every
+# graders and reference module it used came from.
+CHECK_ALL = """
+import contextlib, io, json, runpy, sys
+assignment, samples, outputs = sys.argv[1], sys.argv[2:], {}
+for sample in samples:
+    sys.argv = ["graders", "check", sample, "--assignment", assignment]
+    with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit):
+        runpy.run_module("graders", run_name="__main__", alter_sys=True)
+    outputs[sample] = out.getvalue()
+files = {n: getattr(m, "__file__", None) for n, m in sys.modules.items() if n.split(".")[0] in ("graders", "reference")}
+print(json.dumps({"outputs": outputs, "files": files}))
+"""
+
+
+def package(assignment, kind, out):
+    done = subprocess.run([sys.executable, "-m", "graders", "package", "--assignment", assignment, kind, str(out)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def expected(sample):
+    return yaml.safe_load((sample / "expected.yaml").read_text()).get("fail") or {}
+
+
+# The Gradescope autograder.
+
+@pytest.fixture(scope="module")
+def autograder(tmp_path_factory):
+    """Gradescope's /autograder under a temporary root: the zip unpacked into source/."""
+    root = tmp_path_factory.mktemp("autograder")
+    package(A2, "--gradescope", root / "autograder.zip")
+    with zipfile.ZipFile(root / "autograder.zip") as archive:
+        archive.extractall(root / "source")
+    return root
+
+
+def run_autograder(root, sample, path=None):
+    for folder in ("submission", "results"):
+        shutil.rmtree(root / folder, ignore_errors=True)
+    shutil.copytree(sample, root / "submission")
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "GRADERS_MARKER": str(root / "marker"),
+           "PATH": os.pathsep.join([str(path or Path(sys.executable).parent), os.environ["PATH"]])}
+    done = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    return json.loads((root / "results" / "results.json").read_text())
+
+
+def test_gradescope_zip_installs_cpu_torch_and_holds_one_assignment(autograder):
+    with zipfile.ZipFile(autograder / "autograder.zip") as archive:
+        names = set(archive.namelist())
+        modes = {info.filename: info.external_attr >> 16 for info in archive.infolist()}
+    assert {"setup.sh", "run_autograder", "pyproject.toml", f"specs/{A2}.yaml", "reference/uw_cse447_a2.py",
+            "graders/assignments/uw_cse447_a2/bugs.py", "graders/sandbox/child.py"} <= names
+    assert modes["run_autograder"] & 0o111 and modes["setup.sh"] & 0o111
+    assert not [n for n in names if n.startswith("specs/") and n != f"specs/{A2}.yaml"]
+    assert not [n for n in names if "cs224n" in n or "__pycache__" in n]
+    setup = (autograder / "source" / "setup.sh").read_text()
+    assert subprocess.run(["bash", "-n", str(autograder / "source" / "setup.sh")]).returncode == 0
+    assert "--index-url https://download.pytorch.org/whl/cpu" in setup and '"torch>=2.1,<3"' in setup
+    assert "python3.11" in setup and 'pip" install -e "$SOURCE"' in setup
+
+
+def test_run_autograder_grades_with_the_packaged_source(autograder):
+    init = autograder / "source" / "graders" / "__init__.py"
+    init.write_text(init.read_text() + "import os\nopen(os.environ['GRADERS_MARKER'], 'a').write(__file__ + '\\n')\n")
+    results = run_autograder(autograder, SAMPLES / A2 / "reference")
+    assert results["score"] == 20 and all(t["status"] == "passed" for t in results["tests"])
+    assert Path((autograder / "marker").read_text().split()[0]) == init  # not the checkout's graders
+
+    results = run_autograder(autograder, SAMPLES / A2 / "bug-not-scaled")
+    failed = {t["name"]: t["output"] for t in results["tests"] if t["status"] == "failed"}
+    assert results["score"] == 20 - 5 and len(failed) == 3
+    assert all("Diagnosis: not scaled by sqrt(n_embd / n_heads)" in output for output in failed.values())
+
+
+def test_run_autograder_leaves_results_when_the_grader_cannot_start(autograder, tmp_path):
+    broken = tmp_path / "bin"
+    broken.mkdir()
+    (broken / "python3").write_text("#!/bin/sh\nexit 3\n")
+    (broken / "python3").chmod(0o755)
+    results = run_autograder(autograder, SAMPLES / A2 / "reference", path=broken)
+    assert results["score"] == 0 and "exit status 3" in results["output"] and results["tests"] == []
+
+
+# The student kit.
+
+@pytest.fixture(scope="module")
+def kit(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("kit")
+    package(A2, "--student", folder / "kit.zip")
+    with zipfile.ZipFile(folder / "kit.zip") as archive:
+        archive.extractall(folder)
+        files = {name: archive.read(name) for name in archive.namelist()}
+    return folder / f"{A2}-self-check", {name.split("/", 1)[1]: data for name, data in files.items()}
+
+
+def self_check(kit_root, assignment, samples, cwd):
+    """{sample: {check name: (passed, feedback)}} from the kit alone, and the files of the modules it ran."""
+    spec = specs.get(assignment)
+    names = {f"{p.id}: {c.title}": c.name for p in spec.parts for c in p.checks}
+    done = subprocess.run([sys.executable, "-c", CHECK_ALL, assignment, *map(str, samples)], capture_output=True,
+                          text=True, timeout=600, cwd=cwd, env={**os.environ, "PYTHONPATH": str(kit_root)})
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    outcomes = {}
+    for sample, text in report["outputs"].items():
+        lines, outcomes[Path(sample)] = text.splitlines(), {}
+        for i, line in enumerate(lines):
+            if line.startswith(("PASS ", "FAIL ")):
+                feedback = [x.strip() for x in lines[i + 1:i + 20] if x.startswith("      ")]
+                outcomes[Path(sample)][names[line.split("  ", 1)[1]]] = (line.startswith("PASS"), "\n".join(feedback))
+    return outcomes, report["files"]
+
+
+def texts(files):
+    return {name: data.decode("utf-8", "replace") for name, data in files.items()}
+
+
+def test_kit_holds_no_reference_code(kit):
+    _, files = kit
+    shipped = texts(files)
+    for path in [*(ROOT / "reference").glob("*.py"), ROOT / "graders/assignments/uw_cse447_a2/bugs.py"]:
+        source = path.read_text()
+        segments = [ast.get_source_segment(source, node) for node in ast.walk(ast.parse(source))
+                    if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.Lambda))]
+        for name, text in shipped.items():
+            assert not [s for s in segments if s in text], f"{name} holds code of {path.name}"
+    stand_ins = {n for n in files if n.startswith("reference/") or n.endswith("uw_cse447_a2/bugs.py")}
+    assert stand_ins == {"reference/__init__.py", "reference/uw_cse447_a2.py", "graders/assignments/uw_cse447_a2/bugs.py"}
+    assert all("def " not in shipped[n] for n in stand_ins)
+
+
+def test_kit_holds_no_hidden_check(kit):
+    _, files = kit
+    spec = specs.get(A2)
+    hidden = [c for p in spec.parts for c in p.checks if c.visibility.value != "visible"]
+    assert hidden
+    for check in hidden:
+        for word in (check.name, check.title):
+            forms = {word.encode(), json.dumps(word)[1:-1].encode()}  # as text, and as JSON escapes it
+            assert not [n for n, data in files.items() if any(f in data for f in forms)], f"{word!r} is in the kit"
+    kit_spec = yaml.safe_load(files[f"specs/{A2}.yaml"])
+    assert [c["name"] for p in kit_spec["parts"] for c in p["checks"]] == [
+        c.name for p in spec.parts for c in p.checks if c.visibility.value == "visible"]
+    assert sum(c["points"] for p in kit_spec["parts"] for c in p["checks"]) == 18
+
+
+def test_kit_self_checks_from_the_kit_alone(kit, tmp_path):
+    root, _ = kit
+    samples = [SAMPLES / A2 / name for name in ("reference", "correct-einsum", "bug-not-scaled",
+                                               "bug-scale-sqrt-embd", "bug-mask-inverted")]
+    outcomes, files = self_check(root, A2, samples, tmp_path)
+    assert "graders.assignments.uw_cse447_a2.test_a2s2" in files and "reference.uw_cse447_a2" in files
+    assert all(f is None or Path(f).is_relative_to(root) for f in files.values()), "the checkout leaked into the kit"
+    for sample in samples:
+        fail = expected(sample)
+        assert len(outcomes[sample]) == 14
+        for check, (passed, feedback) in outcomes[sample].items():
+            assert passed != (check in fail), f"{sample.name}: {check}: {feedback}"
+            assert check not in fail or f"Diagnosis: {fail[check]}" in feedback, f"{sample.name}: {feedback}"
+
+
+def test_kit_says_when_an_input_was_not_recorded(kit, tmp_path):
+    root, _ = kit
+    copy = shutil.copytree(root, tmp_path / "kit")
+    recording = replay.load((copy / "graders" / "recording.grd").read_bytes())
+    recording["calls"] = {k: v for k, v in recording["calls"].items()
+                          if not k.startswith("reference.uw_cse447_a2.attn_softmax:")}
+    (copy / "graders" / "recording.grd").write_bytes(replay.save(recording))
+    sample = SAMPLES / A2 / "reference"
+    outcomes, _ = self_check(copy, A2, [sample], tmp_path)
+    passed, feedback = outcomes[sample].pop("test_attn_softmax")
+    assert not passed and "only the course autograder can check it" in feedback
+    assert all(passed for passed, _ in outcomes[sample].values())
+
+
+def test_cs224n_kit_leaves_out_checks_it_cannot_replay(tmp_path):
+    """The Synthesizer checks re-implement the reference and need its nn.Module: the 2021 kit runs span corruption
+    only, and says the Synthesizer checks run in the autograder."""
+    package("cs224n-a5-2021", "--student", tmp_path / "kit.zip")
+    with zipfile.ZipFile(tmp_path / "kit.zip") as archive:
+        files = {name.split("/", 1)[1]: archive.read(name) for name in archive.namelist()}
+    assert not [n for n in files if n.startswith("reference/") or n.endswith(("synthesizer.py", "modules.py"))]
+    readme = files["README.md"].decode()
+    assert "runs 7 of the assignment's 10 checks" in readme and "matches the reference for B 1-4" in readme
+    assert b"test_span_short_documents" not in b"".join(files.values())
+    assert b"synthesizer" not in files["graders/assignments/cs224n_a5_2021/test_a5_2021.py"]

@@ -1,0 +1,277 @@
+"""The HTML reports and grades.csv, from results of really graded samples and from hand-made edge cases."""
+import base64
+import copy
+import csv
+import html
+import io
+import re
+import struct
+import zlib
+from html.parser import HTMLParser
+
+import pytest
+
+from graders import spec as specs
+from graders.report import class_report, grades_csv, pages, png, stats, student_report
+from graders.report import figures as figs
+
+A2 = "uw-cse447-a2"
+SQRT = "scaled by sqrt(n_embd) instead of sqrt(n_embd / n_heads)"
+AFTER = "mask applied after the softmax: rows no longer sum to 1"
+
+
+@pytest.fixture(scope="module")
+def graded():
+    """results.json dicts of two bug samples, graded once for the module (~3 s each), and one with full marks."""
+    from graders.grade import grade
+    from graders.results import HIDDEN_MESSAGE, gradescope
+
+    results = {name: gradescope(grade(f"submissions/{A2}/{name}", A2))
+               for name in ("bug-scale-sqrt-embd", "bug-mask-after-softmax")}
+    clean = results["reference"] = copy.deepcopy(results["bug-scale-sqrt-embd"])
+    for test in clean["tests"]:
+        test.update(score=test["max_score"], status="passed", tags=test["tags"][:2],
+                    output="" if test["visibility"] == "visible" else HIDDEN_MESSAGE[True])
+    clean["score"], clean["extra_data"]["diagnoses"] = 20.0, {}
+    return results
+
+
+@pytest.fixture(scope="module")
+def a2():
+    return specs.get(A2)
+
+
+def grader_failed(results):
+    """A copy of `results` as the grader writes it when it fails part way: a "Grader" test, number 0."""
+    broken = copy.deepcopy(results)
+    broken["tests"] = broken["tests"][:2] + [{
+        "name": "Grader", "number": "0", "score": 0.0, "max_score": 0.0, "status": "failed",
+        "output": "The grader failed before finishing (OSError: disk full)", "output_format": "text",
+        "visibility": "visible", "tags": ["grader"]}]
+    broken["score"] = sum(t["score"] for t in broken["tests"])
+    return broken
+
+
+class Tags(HTMLParser):
+    """Every start tag with its attributes."""
+
+    def __init__(self, text):
+        super().__init__()
+        self.tags = []
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def decode_png(uri):
+    """(width, height, pixel(x, y) -> (r, g, b)) of an 8-bit RGB PNG data URI, checking every chunk's CRC."""
+    data = base64.b64decode(uri.removeprefix("data:image/png;base64,"))
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    chunks, pos = {}, 8
+    while pos < len(data):
+        length, tag = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        assert struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])[0] == zlib.crc32(tag + body)
+        chunks[tag] = chunks.get(tag, b"") + body
+        pos += 12 + length
+    width, height, depth, colour_type, _, _, interlace = struct.unpack(">IIBBBBB", chunks[b"IHDR"])
+    assert (depth, colour_type, interlace) == (8, 2, 0)
+    raw = zlib.decompress(chunks[b"IDAT"])
+    stride = 1 + 3 * width
+    assert len(raw) == height * stride and all(raw[y * stride] == 0 for y in range(height))
+    return width, height, lambda x, y: tuple(raw[y * stride + 1 + 3 * x:y * stride + 4 + 3 * x])
+
+
+# The student's page
+
+def test_failing_check_shows_feedback_diagnosis_and_reproduction(graded):
+    page = student_report(graded["bug-scale-sqrt-embd"], "ada")
+    assert "attn_scaled(A, 2, 2) is wrong at 2 of 2 positions" in page
+    assert html.escape("Input: attn_scaled(A, 2, 2) with A of shape (1, 2, 1, 1)") in page
+    assert f"<strong>Likely bug:</strong> {html.escape(SQRT)}" in page
+    assert html.escape("A = torch.randn(1, 2, 1, 1, generator=g); attn_scaled(A, 2, 2)") in page
+    assert 'id="check-2.1"' in page and 'class="check failed" id="check-2.1"' in page
+    assert 'class="check passed" id="check-1.1"' in page
+
+
+def test_hidden_feedback_and_diagnoses_never_reach_the_student(graded):
+    results = copy.deepcopy(graded["bug-mask-after-softmax"])
+    real = results["extra_data"]["hidden_feedback"]["test_self_attention_causality"]
+    assert "sees the future" in real  # the sample does fail the hidden causality check
+    results["extra_data"]["diagnoses"]["9.3"] = "SECRET-DIAGNOSIS"
+    page = student_report(results, "ada")
+    assert "sees the future" not in page and "became" not in page and "SECRET-DIAGNOSIS" not in page
+    assert "Hidden check: failed. Details appear after grades are published." in page
+    assert page.count("hidden check</span>") == 2
+
+
+def test_student_controlled_text_is_escaped(graded):
+    results = copy.deepcopy(graded["bug-scale-sqrt-embd"])
+    results["output"] = "graded <iframe src=x>.py as A2S2.py"
+    failing = next(t for t in results["tests"] if t["number"] == "2.1")
+    failing["output"] = ("attn_scaled printed <script>alert(1)</script>\nInput: <img src=x onerror=alert(2)>\n"
+                         "Diagnosis: </div><b>bold</b>\nReproduce: f('</pre><script>alert(3)</script>')")
+    page = student_report(results, "<b>eve</b>", class_link='"><script>alert(4)</script>')
+    tags = Tags(page).tags
+    assert not [t for t, _ in tags if t in ("script", "iframe", "b")]
+    assert not [a for _, attrs in tags for a in attrs if a.startswith("on")]
+    assert all(attrs["src"].startswith("data:image/png;base64,") for t, attrs in tags if t == "img")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&lt;b&gt;eve&lt;/b&gt;" in page
+    assert "default-src 'none'" in page  # and the page forbids scripts anyway
+
+
+def test_parts_group_checks_with_their_totals(graded, a2):
+    results = graded["bug-scale-sqrt-embd"]
+    parts = {p["id"]: p for p in pages.parts(results["tests"])}
+    assert [p.id for p in a2.parts] == list(parts)
+    assert {p.id: p.title for p in a2.parts} == {i: p["title"] for i, p in parts.items()}
+    assert (parts["attn_scaled"]["score"], parts["attn_scaled"]["max_score"]) == (0, 2)
+    assert (parts["self_attention"]["score"], parts["self_attention"]["max_score"], parts["self_attention"]["passed"]) \
+        == (3, 5, 3)
+    assert sum(p["score"] for p in parts.values()) == results["score"] == 16
+    page = student_report(results, "ada")
+    row = re.search(r'<a href="#part-9">self_attention against torch</a></td>\s*<td class="num">3 / 4</td>\s*'
+                    r'<td class="num">3 / 5</td>', page)
+    assert row, "the self_attention row of the part table"
+    assert re.search(r'id="total">16 <small>/ 20 points', page)
+
+
+@pytest.mark.parametrize("spec", specs.available().values(), ids=lambda s: s.id)
+def test_part_titles_recovered_from_test_names(spec):
+    """Part and check titles may both hold ": " (the Perceiver checks do); every real spec's come back."""
+    tests = [{"name": f"{part.title}: {check.title}", "number": f"{p}.{c}", "score": 0, "max_score": check.points,
+              "status": "failed", "output": "", "visibility": "visible", "tags": [part.file, part.id]}
+             for p, part in enumerate(spec.parts, 1) for c, check in enumerate(part.checks, 1)]
+    views = pages.parts(tests)
+    assert [v["title"] for v in views] == [p.title for p in spec.parts]
+    assert [[c["title"] for c in v["checks"]] for v in views] == [[c.title for c in p.checks] for p in spec.parts]
+
+
+def test_grader_failure_and_standalone_page(graded):
+    page = student_report(grader_failed(graded["reference"]), "ada")
+    assert 'id="grader-error"' in page and "disk full" in page
+    assert 'id="class-link"' not in page
+    linked = student_report(graded["reference"], "ada", class_link="../../index.html")
+    assert '<a id="class-link" href="../../index.html">' in linked and 'id="grader-error"' not in linked
+
+
+# Figures
+
+def heatmap_figure(matrix, other):
+    return {"kind": "heatmaps", "title": "Attention <probabilities>", "caption": "rows are queries",
+            "panels": [{"label": "your code", "matrix": matrix}, {"label": "reference", "matrix": other}]}
+
+
+def test_heatmap_pngs_share_one_scale_and_mark_missing_cells():
+    matrix = [[(i * 8 + j) / 63 for j in range(8)] for i in range(8)]
+    matrix[0][7] = None
+    matrix[1][7] = float("nan")
+    other = [[0.25 + 0.25 * ((i + j) % 2) for j in range(8)] for i in range(8)]  # within 0.25..0.5
+    figure = figs.heatmaps(heatmap_figure(matrix, other))
+    w, h, pixel = decode_png(figure["panels"][0]["uri"])
+    assert (w, h) == (160, 160)  # 8 cells of 20 px
+    assert pixel(0, 0) == png.RAMP[0] and pixel(159, 159) == png.RAMP[-1]
+    assert pixel(7 * 20 + 5, 0 * 20 + 5) == png.MISSING and pixel(7 * 20 + 5, 1 * 20 + 5) == png.MISSING
+    assert pixel(6 * 20 + 19, 0) == png.colour(6 / 63) != pixel(6 * 20 + 20, 0) == png.MISSING
+    _, _, other_pixel = decode_png(figure["panels"][1]["uri"])
+    assert other_pixel(20, 0) == png.colour(0.5) != png.RAMP[-1]  # 0.5 on the shared 0..1 scale, not the top
+    assert (figure["lo"], figure["hi"], figure["missing"]) == (0.0, 1.0, True)
+
+
+def test_heatmap_block_size_follows_the_matrix():
+    figure = figs.heatmaps(heatmap_figure([[1.0] * 3] * 2, [[0.0] * 40] * 40))
+    assert [(p["width"], p["height"]) for p in figure["panels"]] == [(159, 106), (160, 160)]
+    assert decode_png(figure["panels"][0]["uri"])[:2] == (159, 106)
+    assert figure["missing"] is False
+
+
+def test_student_page_draws_figures(graded):
+    results = copy.deepcopy(graded["bug-scale-sqrt-embd"])
+    results["extra_data"]["figures"] = [
+        heatmap_figure([[0.1, None], [0.2, 0.3]], [[0.1, 0.0], [0.5, 0.5]]),
+        {"kind": "curves", "title": "Loss", "x_label": "step", "y_label": "loss <nats>",
+         "series": [{"label": "train", "x": [0, 1, 2, 3, 4], "y": [3, 2, float("nan"), 1.5, 1.2]},
+                    {"label": "dev", "x": [0, 4], "y": [3.1, 1.4]}]},
+        {"kind": "table", "title": "from a newer grader"}]
+    page = student_report(results, "ada")
+    images = [a["src"] for t, a in Tags(page).tags if t == "img"]
+    assert len(images) == 3  # two panels and the colour bar
+    assert all(decode_png(src)[0] > 0 for src in images)
+    assert "no value (missing, NaN or infinite)" in page
+    assert "Attention &lt;probabilities&gt;" in page and "loss &lt;nats&gt;" in page
+    assert page.count("<polyline") == 3  # train broken at its NaN into two lines, and dev
+    assert "figure of unknown kind &#39;table&#39;" in page
+
+
+def test_curve_geometry():
+    figure = figs.curves({"kind": "curves", "title": "t", "x_label": "x", "y_label": "y",
+                          "series": [{"label": "a", "x": [0, 10], "y": [0, 1]}, {"label": "b", "x": [5], "y": [2]}]})
+    g = figure["plot"]
+    line, = figure["series"][0]["lines"]
+    (x0, y0), (x1, y1) = [tuple(map(float, p.split(","))) for p in line.split()]
+    assert (x0, x1) == (g["left"], g["width"] - g["right"])
+    assert y0 > y1  # y grows upwards
+    assert figure["series"][1]["dots"] and not figure["series"][1]["lines"]
+    assert [label for _, label in figure["x_ticks"]] == ["0", "2", "4", "6", "8", "10"]
+
+
+# The class page and grades.csv
+
+@pytest.fixture(scope="module")
+def klass(graded):
+    """Five students: two with the sqrt(n_embd) bug, one masking after the softmax, one clean, one whose grading
+    failed, and one whose only diagnosis is on a hidden check."""
+    hidden_only = copy.deepcopy(graded["reference"])
+    hidden_only["extra_data"]["diagnoses"] = {"9.3": "future tokens leak"}
+    return {"a-sqrt": graded["bug-scale-sqrt-embd"], "b-sqrt": graded["bug-scale-sqrt-embd"],
+            "c-after": graded["bug-mask-after-softmax"], "d-clean": graded["reference"],
+            "e-broken": grader_failed(graded["reference"]), "f-hidden": hidden_only}
+
+
+def test_class_report_counts_bugs_by_share_of_students(klass, a2):
+    bugs = {b["bug"]: b for b in stats.bugs(klass)}
+    assert (bugs[SQRT]["percent"], bugs[SQRT]["students"], bugs[SQRT]["checks"]) == (33, ["a-sqrt", "b-sqrt"],
+                                                                                       ["2.1", "9.2"])
+    assert (bugs[AFTER]["percent"], bugs[AFTER]["checks"]) == (17, ["9.1", "9.2"])
+    assert bugs["future tokens leak"]["students"] == ["f-hidden"]  # hidden diagnoses count for staff
+    page = class_report(a2, klass, {sid: f"students/{sid}/report.html" for sid in klass})
+    assert re.search(r'<td class="num"><b>33%</b> \(2\)</td><td>' + re.escape(html.escape(SQRT)) + "</td>", page)
+    assert re.search(r'<td class="num"><b>17%</b> \(1\)</td><td>' + re.escape(html.escape(AFTER)) + "</td>", page)
+
+
+def test_class_report_lists_grader_failures_kinds_and_students(klass, a2):
+    links = {sid: f"students/{sid}/report.html" for sid in klass}
+    page = class_report(a2, klass, links)
+    failures = page[page.index('id="grader-failures"'):page.index("<h2>Scores</h2>")]
+    assert 'href="students/e-broken/report.html"' in failures and "disk full" in failures
+    kinds = {k["kind"]: k for k in stats.kinds(klass)}
+    assert kinds["grader"]["students"] == ["e-broken"]
+    assert (kinds["wrong"]["checks"], len(kinds["wrong"]["students"])) == (2 + 2 + 3, 3)
+    for sid in klass:
+        assert f'<a href="students/{sid}/report.html">{sid}</a>' in page
+    rates = {c["number"]: c for c in stats.check_rates(a2, klass)}
+    assert (rates["2.1"]["passed"], rates["2.1"]["graded"]) == (4, 6)  # e-broken kept its first two checks
+    assert (rates["9.3"]["passed"], rates["9.3"]["graded"], rates["9.3"]["visibility"]) == (4, 5, "after_published")
+    histogram = stats.histogram([r["score"] for sid, r in klass.items() if sid != "e-broken"], a2.max_score)
+    assert [b["count"] for b in histogram["bars"] if b["count"]] == [3, 2] and len(histogram["bars"]) == 21
+
+
+def test_grades_csv_parses_back(klass, a2):
+    rows = list(csv.reader(io.StringIO(grades_csv(a2, klass))))
+    header, possible, *students = rows
+    assert header[:6] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Total"]
+    assert header[6:] == [f"{A2}: {p.id}" for p in a2.parts]
+    assert possible[0] == "Points Possible" and float(possible[5]) == 20
+    assert [float(x) for x in possible[6:]] == [sum(c.points for c in p.checks) for p in a2.parts]
+    assert [r[0] for r in students] == sorted(klass) and all(r[3] == r[0] for r in students)
+    by_id = {r[0]: r for r in students}
+    for sid in ("a-sqrt", "c-after", "d-clean"):
+        assert float(by_id[sid][5]) == klass[sid]["score"] == sum(float(x) for x in by_id[sid][6:])
+    assert float(by_id["a-sqrt"][6 + [p.id for p in a2.parts].index("attn_scaled")]) == 0
+    assert by_id["e-broken"][5:] == [""] * (1 + len(a2.parts))  # never a false 0
+
+
+def test_reports_of_an_empty_class(a2):
+    assert "No failing check matched a known bug." in class_report(a2, {}, {})
+    assert grades_csv(a2, {}).count("\n") == 2
