@@ -1,0 +1,99 @@
+"""The local runner: each job in a fresh Python process of its own, one job at a time.
+
+The job process is started with ``python -c`` in a new session (so in a process group of its own), gets its
+function and arguments from a pickle file and writes its envelope (see ``_job``) to another. A job that
+crashes, exits or overruns its wall-clock limit costs that job only: on a timeout the whole process group is
+killed, and after every job whatever the job left behind in its group is killed too.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from graders.runners import Options, Outcome, limit_words
+from graders.runners._job import BOOTSTRAP
+
+
+def run(jobs: list[tuple[Callable, tuple]], options: Options, device: str) -> list[Outcome]:
+    where = f"local {device}"
+    with tempfile.TemporaryDirectory(prefix="graders-jobs-") as scratch:
+        logs = Path(options.folder) if options.folder is not None else Path(scratch)
+        logs.mkdir(parents=True, exist_ok=True)
+        return [
+            _run_one(fn, args, options, where, Path(scratch), logs / f"job-{index}.log", index)
+            for index, (fn, args) in enumerate(jobs)
+        ]
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _run_one(fn, args, options: Options, where: str, scratch: Path, log: Path, index: int) -> Outcome:
+    payload, result = scratch / f"job-{index}.in", scratch / f"job-{index}.out"
+    try:
+        blob = pickle.dumps((fn, tuple(args)))
+    except Exception as exc:
+        return Outcome(False, reason=f"the job could not be handed to its process ({type(exc).__name__}: {exc})",
+                       where=where)
+    with open(payload, "wb") as f:
+        pickle.dump({"sys_path": list(sys.path), "blob": blob}, f)
+    limit_s = options.time_minutes * 60
+    start = time.monotonic()
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", BOOTSTRAP, str(payload), str(result)],
+            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        try:
+            returncode = proc.wait(timeout=limit_s)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc.pid)
+            proc.wait()
+            return Outcome(False, reason=f"the job ran past its {limit_words(options.time_minutes)} limit",
+                           seconds=time.monotonic() - start, where=where)
+    finally:
+        # Kill what the job left running in its group (and the job itself, when we are interrupted).
+        _kill_group(proc.pid)
+        if proc.poll() is None:
+            proc.wait()
+    seconds = time.monotonic() - start
+    if result.exists():
+        with open(result, "rb") as f:
+            envelope = pickle.load(f)  # written by our own job process: see the package docstring
+        return envelope_outcome(envelope, where, fallback_seconds=seconds)
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        reason = f"the job died: killed by {name}"
+    elif returncode > 0:
+        reason = f"the job died: its process exited with status {returncode} before returning"
+    else:
+        reason = "the job died: its process ended without returning a result"
+    return Outcome(False, reason=reason, seconds=seconds, where=where)
+
+
+def envelope_outcome(envelope: dict, where: str, fallback_seconds: float = 0.0) -> Outcome:
+    """The Outcome an envelope from ``_job.execute`` describes (shared with the Slurm runner)."""
+    seconds = float(envelope.get("seconds", fallback_seconds))
+    if envelope.get("ok"):
+        return Outcome(True, value=envelope.get("value"), seconds=seconds, where=where)
+    if "unsendable" in envelope:
+        reason = f"the job returned a value that cannot be sent back ({envelope['unsendable']})"
+    else:
+        reason = f"the job died: {envelope.get('error', 'no reason given')}"
+    return Outcome(False, reason=reason, seconds=seconds, where=where)
