@@ -100,7 +100,7 @@ def warm_up(spec, first):
     gc.freeze()  # forks neither scan nor copy the parent's objects when they collect
 
 
-def grade_in_child(out, journal, spec, student):
+def grade_in_child(out, journal, spec, student, thresholds):
     """The forked grader: never returns. Exit 0 means the student is graded and journaled."""
     from graders.grade import grade_or_explain
     from graders.sandbox.confine import PR_SET_PDEATHSIG, _prctl
@@ -111,14 +111,14 @@ def grade_in_child(out, journal, spec, student):
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         started = time.monotonic()
-        result, _ = grade_or_explain(student.path, spec)
+        result, _ = grade_or_explain(student.path, spec, thresholds=thresholds)
         record(out, journal, student, result, time.monotonic() - started)
         status = 0
     finally:
         os._exit(status)
 
 
-def run(todo, spec, out, journal, workers, progress):
+def run(todo, spec, out, journal, workers, progress, thresholds):
     """Fork up to `workers` graders at a time; a grader that dies or overruns fails its student only."""
     limit = spec.limits.submission_seconds * 2 + 120
     queue, running = list(todo), {}
@@ -127,7 +127,7 @@ def run(todo, spec, out, journal, workers, progress):
             student = queue.pop(0)
             pid = os.fork()
             if pid == 0:
-                grade_in_child(out, journal, spec, student)
+                grade_in_child(out, journal, spec, student, thresholds)
             running[pid] = (student, time.monotonic())
         pid, status = os.waitpid(-1, os.WNOHANG)
         if pid == 0:
@@ -145,6 +145,32 @@ def run(todo, spec, out, journal, workers, progress):
             error = f"The grader process for this submission {how}; please tell course staff."
             record(out, journal, student, Result(spec, {}, error=error), time.monotonic() - started)
         progress(student, code != 0)
+
+
+def pending_students(out, roster):
+    return [s for s in roster if (path := student_dir(out, s.id) / "results.json").exists()
+            and any("pending" in t["tags"] for t in json.loads(path.read_text())["tests"])]
+
+
+def complete_thresholds(out, spec, roster, journal, plan, console):
+    """Train for every student whose threshold checks are pending, all jobs at once on the runner (one Slurm
+    job array), and merge the outcomes into their results and reports."""
+    from graders import thresholds
+    from graders.results import merge
+
+    waiting = pending_students(out, roster)
+    if not waiting:
+        return
+    console.print(f"training for {len(waiting)} students ({plan.profile} profile, {plan.options.runner} runner)")
+    done = thresholds.evaluate({s.id: s.path for s in waiting}, spec, plan.profile, plan.options, plan.data_dir)
+    for student in waiting:
+        path = student_dir(out, student.id) / "results.json"
+        data = merge(json.loads(path.read_text()), spec, *done[student.id])
+        write_json(path, data)
+        page = path.with_name(".report.html")
+        page.write_text(student_page(data, student.id))
+        page.replace(path.with_name("report.html"))
+        journal.append({"student": student.id, "thresholds": plan.profile, "score": data["score"]})
 
 
 def write_class(out, spec, roster):
@@ -166,14 +192,18 @@ def write_class(out, spec, roster):
 
 
 def main(args, spec):
-    return grade_class(args.dir, spec, args.out, workers=args.workers, resume=args.resume)
+    return grade_class(args.dir, spec, args.out, workers=args.workers, resume=args.resume, thresholds=args.thresholds)
 
 
-def grade_class(folder, spec, out, workers=None, resume=False):
-    """Grade every student in `folder` into `out`; returns the exit status and writes the class report."""
+def grade_class(folder, spec, out, workers=None, resume=False, thresholds=None):
+    """Grade every student in `folder` into `out`; returns the exit status and writes the class report.
+
+    Threshold checks are left pending by the graders and then, when `thresholds` says to run them, trained
+    for the whole class at once; without `thresholds` (the demo) they stay pending."""
     from rich import progress as bars
     from rich.console import Console
 
+    from graders.grade import Thresholds
     from graders.sandbox.worker import Zygote, sweep
 
     console = Console(stderr=True)
@@ -196,6 +226,7 @@ def grade_class(folder, spec, out, workers=None, resume=False):
     done = {e["student"] for e in entries if "student" in e}
     todo = [s for s in roster if s.id not in done or not (student_dir(out, s.id) / "results.json").exists()]
     workers = workers or len(os.sched_getaffinity(0))
+    profile = thresholds.profile if thresholds else "smoke"
     console.print(f"{spec.id}: {len(roster)} students, {len(roster) - len(todo)} already graded, "
                   f"{len(todo)} to grade with {workers} workers")
     started = time.monotonic()
@@ -217,9 +248,11 @@ def grade_class(folder, spec, out, workers=None, resume=False):
                     bar.update(task, advance=1, failed=failures)
                     bar.refresh()
 
-                run(todo, spec, out, journal, workers, progress)
+                run(todo, spec, out, journal, workers, progress, Thresholds("pending", profile))
         finally:
             zygote.stop()
+    if thresholds and thresholds.mode == "run":
+        complete_thresholds(out, spec, roster, journal, thresholds, console)
     graded = write_class(out, spec, roster)
     seconds = time.monotonic() - started
     console.print(f"graded {len(todo)} in {seconds:.1f} s ({seconds / max(len(todo), 1):.2f} s each); "

@@ -15,8 +15,8 @@ def main(argv=None):
     g.add_argument("submission", type=Path, help="a .py or .ipynb file, a folder or a .zip")
     g.add_argument("--assignment", required=True)
     g.add_argument("--out", required=True, type=Path)
-    g.add_argument("--profile", choices=("smoke", "full"), default="smoke")
     g.add_argument("--visibility", choices=("all", "public"), default="all")
+    training_options(g)
     c = sub.add_parser("check", help="a student's self-check: public checks only")
     c.add_argument("submission", type=Path)
     c.add_argument("--assignment", required=True)
@@ -26,7 +26,7 @@ def main(argv=None):
     b.add_argument("--out", required=True, type=Path)
     b.add_argument("--workers", type=int, default=None, help="parallel graders (default: the number of cores)")
     b.add_argument("--resume", action="store_true", help="keep students already graded in --out")
-    b.add_argument("--profile", choices=("smoke", "full"), default="smoke")
+    training_options(b)
     d = sub.add_parser("demo", help="grade the bundled sample class into reports/")
     d.add_argument("--out", type=Path, default=Path("reports"))
     k = sub.add_parser("package", help="build a Gradescope autograder zip or a student self-check kit")
@@ -52,6 +52,11 @@ def main(argv=None):
         spec = specs.get(args.assignment)
     except specs.SpecError as e:
         parser.error(str(e))
+    if args.command in ("grade", "batch"):
+        try:
+            args.thresholds = thresholds(args, spec)
+        except ValueError as e:
+            parser.error(str(e))
     if args.command == "package":
         from graders import package
 
@@ -69,6 +74,35 @@ def main(argv=None):
     return grade_command(args, spec)
 
 
+def training_options(parser):
+    """Where and how threshold checks train (graders/thresholds.py, graders/runners)."""
+    t = parser.add_argument_group("training thresholds")
+    t.add_argument("--profile", choices=("smoke", "full"), default="smoke",
+                   help="smoke: small models on generated data, CPU, minutes; full: the course's run and data")
+    t.add_argument("--runner", choices=("local", "slurm"), default="local")
+    t.add_argument("--device", choices=("cpu", "cuda"), help="default: CUDA when there is a GPU")
+    t.add_argument("--data-dir", type=Path, help="the course's data, for --profile full")
+    t.add_argument("--partition", help="Slurm partition")
+    t.add_argument("--gpus", type=int, default=0, help="Slurm GPUs per job")
+    t.add_argument("--account", help="Slurm account")
+    t.add_argument("--cpus", type=int, default=2, help="Slurm CPUs per job")
+    t.add_argument("--slurm-folder", type=Path, help="submitit's folder, on a file system the nodes share")
+
+
+def thresholds(args, spec):
+    """How this command grades threshold checks: run now, or pending (the full profile without a GPU here)."""
+    from graders import runners
+    from graders.grade import Thresholds
+
+    options = runners.Options(runner=args.runner, device=args.device, partition=args.partition, gpus=args.gpus,
+                              account=args.account, folder=args.slurm_folder, cpus=args.cpus)
+    no_gpu = args.runner == "local" and args.device is None and runners.resolve_device(options) == "cpu"
+    mode = "pending" if args.profile == "full" and no_gpu else "run"
+    if mode == "run" and args.profile == "full" and args.data_dir is None and spec.jobs:
+        raise ValueError("--profile full trains on the course's data: give --data-dir")
+    return Thresholds(mode, args.profile, options, args.data_dir)
+
+
 def grade_command(args, spec):
     import signal
 
@@ -77,7 +111,8 @@ def grade_command(args, spec):
 
     # A grader stopped with SIGTERM (a batch system, a container stopping) still cleans up its sandbox.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    result, status = grade_or_explain(args.submission, spec, visibility=args.visibility)
+    result, status = grade_or_explain(args.submission, spec, visibility=args.visibility,
+                                      thresholds=args.thresholds)
     write_json(args.out / "results.json", gradescope(result))
     print(summary(result))
     return status
@@ -88,7 +123,9 @@ def self_check(args, spec):
     from graders.results import summary
 
     print(summary(grade(args.submission, spec, visibility="public")))
-    print("(Public checks only; the final grade also runs hidden checks.)")
+    print("(Public checks only; the final grade also runs hidden checks"
+          + (" and trains models for the threshold checks: graders grade --profile smoke runs those.)" if spec.jobs
+             else ".)"))
     return 0
 
 

@@ -7,7 +7,7 @@ import importlib.util
 import shutil
 import time
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from graders import spec as specs
@@ -52,7 +52,9 @@ def protect_grader():
 
 
 def selected_checks(spec, visibility):
-    return [c.name for p in spec.parts for c in p.checks if visibility == "all" or c.visibility.value == "visible"]
+    """The pytest checks to run (threshold checks train models instead: graders/thresholds.py)."""
+    return [c.name for p in spec.parts for c in p.checks
+            if not c.job and (visibility == "all" or c.visibility.value == "visible")]
 
 
 def given(spec, name):
@@ -62,8 +64,9 @@ def given(spec, name):
 
 
 @contextmanager
-def prepared(path, spec, scratch):
+def prepared(path, spec, scratch, extra=None):
     """The submission at `path` read, extracted and loaded into a started sandbox: what checks receive.
+    `extra` ({name, file, source}) is grader code loaded after the student's modules (a training job).
     Yields (Submission, notices); the sandbox stops on exit."""
     intake = collect(path, [f.name for f in spec.files if not f.given], scratch)
     intake.files.update({f.name: given(spec, f.name) for f in spec.files if f.given})
@@ -76,6 +79,10 @@ def prepared(path, spec, scratch):
             modules.append({"name": f.module, "file": f.name,
                             "statements": [asdict(s) for s in extraction.statements]})
             texts.update(extraction.texts)
+    if extra:
+        modules.append({"name": extra["name"], "file": extra["file"], "statements": [
+            {"source": extra["source"], "file": extra["file"], "lineno": 1, "names": []}]})
+        texts[extra["file"]] = extra["source"]
     limits = Limits(call_seconds=spec.limits.call_seconds, submission_seconds=spec.limits.submission_seconds,
                     memory_mib=spec.limits.memory_mib)
     session = Session(modules, texts, limits).start()
@@ -95,20 +102,30 @@ def figures(spec, submission):
     return importlib.import_module(name).figures(submission)
 
 
-def grade_or_explain(path, spec, visibility="all"):
+def grade_or_explain(path, spec, visibility="all", thresholds=None):
     """(Result, exit status): a grader that fails still yields a result that says so (the CLI contract)."""
     import traceback
 
     from graders.results import Result
 
     try:
-        return grade(path, spec, visibility=visibility), 0
+        return grade(path, spec, visibility=visibility, thresholds=thresholds), 0
     except Exception as e:
         detail = "".join(traceback.format_exception_only(e)).strip()
         return Result(spec, {}, error=f"The grader failed before finishing ({detail}); please tell course staff."), 1
 
 
-def grade(path, assignment, visibility="all"):
+@dataclass(frozen=True)
+class Thresholds:
+    """How to grade threshold checks: `run` their jobs (on `options`' runner) or mark them `pending`."""
+    mode: str = "run"
+    profile: str = "smoke"
+    options: object = None         # graders.runners.Options
+    data_dir: Path | None = None
+
+
+def grade(path, assignment, visibility="all", thresholds=None):
+    """Grade the submission at `path`; threshold checks only when `thresholds` says how (they train models)."""
     from graders.results import Result
 
     protect_grader()
@@ -124,5 +141,15 @@ def grade(path, assignment, visibility="all"):
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     session = submission.session
+    if thresholds and visibility == "all":
+        from graders import thresholds as jobs
+
+        if thresholds.mode == "pending":
+            outcomes.update(jobs.pending(spec, thresholds.profile))
+        elif jobs.job_checks(spec):
+            graded, drawn = jobs.evaluate({"student": path}, spec, thresholds.profile, thresholds.options,
+                                          thresholds.data_dir)["student"]
+            outcomes.update(graded)
+            pictures += drawn
     return Result(spec, outcomes, notices + session.warnings() + replay.notes(), time.monotonic() - started,
                   sandbox=session.protections, figures=pictures)

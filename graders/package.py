@@ -8,6 +8,7 @@ that replay results recorded at package time (graders/record.py, graders/replay.
 replayed or would reveal the reference (`KIT = "withheld"`) stay out, their public checks with them.
 """
 import ast
+import importlib
 import time
 import tomllib
 import zipfile
@@ -126,7 +127,8 @@ def source_files(names):
 def gradescope(spec):
     """Gradescope's zip: setup.sh and run_autograder at the top, the source they install and run beside them."""
     folder = find(spec.checks).path.parent
-    names, todo = set(), package_modules(spec, "*.py")
+    drivers = [importlib.import_module(job.driver) for job in spec.jobs.values()]  # named by the spec, not imported
+    names, todo = set(), package_modules(spec, "*.py") + [find(d.__name__) for d in drivers]
     while todo:
         module = todo.pop()
         if module.name not in names:
@@ -138,6 +140,7 @@ def gradescope(spec):
     files |= {f"specs/{spec.id}.yaml": (ROOT / "specs" / f"{spec.id}.yaml").read_bytes(),
               "pyproject.toml": (ROOT / "pyproject.toml").read_bytes(), "README.md": (ROOT / "README.md").read_bytes(),
               "setup.sh": SETUP.encode(), "run_autograder": RUN_AUTOGRADER.replace("ASSIGNMENT", spec.id).encode()}
+    files |= {str(d.JOB.relative_to(ROOT)): d.JOB.read_bytes() for d in drivers}  # shipped to the sandbox as text
     return files
 
 

@@ -69,6 +69,19 @@ def gradescope(result):
             "tests": tests}
 
 
+def merge(data, spec, outcomes, figures=()):
+    """results.json `data` with the outcomes of checks that ran later (threshold jobs) in place of theirs."""
+    fresh = gradescope(Result(spec, outcomes))
+    by_number = {t["number"]: t for t in fresh["tests"]}
+    data["tests"] = [by_number.get(t["number"], t) for t in data["tests"]]
+    extra = data["extra_data"]
+    for key in ("hidden_feedback", "diagnoses"):
+        extra[key] = {**extra.get(key, {}), **fresh["extra_data"][key]}
+    extra["figures"] = [*extra.get("figures", []), *figures]
+    data["score"] = sum(t["score"] for t in data["tests"])
+    return data
+
+
 def write_json(path, data):
     """Write atomically: a reader sees the old file or the whole new one, never half of it."""
     path = Path(path)

@@ -46,10 +46,26 @@ class SourceSpec(Strict):
 
 
 class Check(Strict):
-    name: str = Field(description="the pytest test function in the assignment's check module")
+    name: str = Field(description="the pytest test function in the assignment's check module, or for a "
+                                  "threshold check (`job` set) a name of its own")
     title: str
     points: float = Field(ge=0)
     visibility: Visibility = Visibility.visible
+    job: str | None = Field(None, description="a threshold check: passes when the metric of this job of `jobs` "
+                                              "reaches the profile's threshold (graders/thresholds.py)")
+
+
+class Profile(Strict):
+    threshold: float = Field(description="the metric a submission must reach, e.g. 0.10 for 10% dev accuracy")
+    minutes: float = Field(gt=0, description="the job's time limit")
+    hp: dict[str, bool | int | float | str] = Field({}, description="hyper-parameters handed to the job")
+
+
+class Job(Strict):
+    driver: str = Field(description="grader-side module: inputs(profile, hp, data_dir) gives the job's arguments "
+                                    "and what only the grader keeps; score(result, kept) the metric; JOB the "
+                                    "job's own source, run in the sandbox next to the student's code")
+    profiles: dict[str, Profile] = Field(description="smoke (CPU, generated data) and full (the course's run)")
 
 
 class Part(Strict):
@@ -70,6 +86,7 @@ class Assignment(Strict):
     limits: Limits = Limits()
     options: dict[str, bool | int | float | str] = Field(
         {}, description="settings the assignment's checks read, e.g. which readings of the handout earn credit")
+    jobs: dict[str, Job] = Field({}, description="training jobs that threshold checks score")
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -78,6 +95,10 @@ class Assignment(Strict):
             if part.file not in names:
                 raise ValueError(f"parts.{i}.file: {part.file!r} is not one of files: {sorted(names)}")
         checks = [c.name for p in self.parts for c in p.checks]
+        for i, part in enumerate(self.parts):
+            for j, check in enumerate(part.checks):
+                if check.job is not None and check.job not in self.jobs:
+                    raise ValueError(f"parts.{i}.checks.{j}.job: {check.job!r} is not one of jobs: {sorted(self.jobs)}")
         duplicated = sorted({c for c in checks if checks.count(c) > 1})
         if duplicated:
             raise ValueError(f"parts: check names must be unique; repeated: {duplicated}")

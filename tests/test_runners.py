@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from graders.runners import Options, Outcome, minislurm, resolve_device, run
+from graders.runners import Options, Outcome, resolve_device, run
 from graders.runners import slurm as slurm_runner
 
 # -- job functions: top-level, so both runners import them by name ------------------------------------------
@@ -182,25 +182,6 @@ def test_slurm_state_parsing_and_reasons():
 
 
 # -- Slurm: a real single-node cluster ------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def slurm_cluster():
-    why = minislurm.missing()
-    if why:
-        pytest.skip(why)
-    cluster = minislurm.MiniSlurm().start()
-    yield cluster
-    leftovers = cluster.stop()
-    assert not leftovers, f"processes of the test cluster outlived it (killed now): {leftovers}"
-
-
-@pytest.fixture
-def slurm(slurm_cluster, monkeypatch):
-    """The cluster, with SLURM_CONF set for submitit's sbatch/squeue/scancel in this test."""
-    for name, value in slurm_cluster.env.items():
-        monkeypatch.setenv(name, value)
-    return slurm_cluster
 
 
 def slurm_options(tmp_path, **kw):

@@ -14,8 +14,12 @@ def test_every_spec_loads_and_names_only_existing_checks():
         for path in Path(package.__file__).parent.glob("test_*.py"):
             module = importlib.import_module(f"{assignment.checks}.{path.stem}")  # what pytest collects from it
             tests |= {name for name, value in vars(module).items() if name.startswith("test_") and callable(value)}
-        named = {c.name for p in assignment.parts for c in p.checks}
+        named = {c.name for p in assignment.parts for c in p.checks if not c.job}
         assert named == tests, f"{assignment.id}: spec and checks disagree"
+        for job in assignment.jobs.values():  # a threshold check's driver: its job's inputs, score and code
+            driver = importlib.import_module(job.driver)
+            assert callable(driver.inputs) and callable(driver.score) and driver.JOB.is_file()
+            assert {"smoke", "full"} <= set(job.profiles)
 
 
 def test_a2_is_worth_the_courses_20_points(a2_spec):
@@ -28,6 +32,7 @@ def test_a2_is_worth_the_courses_20_points(a2_spec):
     (lambda t: t.replace("course: UW CSE 447/517\n", ""), "field course: Field required"),
     (lambda t: t + "colour: blue\n", "field colour: Extra inputs are not permitted"),
     (lambda t: t.replace("test_attn_scaled,", "test_pairwise_similarities,"), "check names must be unique"),
+    (lambda t: t.replace("points: 2}", "points: 2, job: train}", 1), "parts.0.checks.0.job: 'train' is not one of jobs"),
 ])
 def test_bad_specs_name_the_file_and_the_field(tmp_path, edit, message):
     path = tmp_path / "bad.yaml"

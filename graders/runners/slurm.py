@@ -227,23 +227,20 @@ def _outcome_from_pickle(t: _Tracked) -> Outcome | None:
     return envelope_outcome(envelope, where)
 
 
+REASONS = {
+    "TIMEOUT": "the job ran past its {limit} limit (Slurm: {state})",
+    "CANCELLED": "Slurm cancelled the job ({state})",
+    "NODE_FAIL": "the node running the job failed (Slurm: {state})",
+    "OUT_OF_MEMORY": "the job ran out of memory (Slurm: {state})",
+    "PREEMPTED": "Slurm preempted the job for another one ({state})",
+    "BOOT_FAIL": "the node could not be booted for the job (Slurm: {state})",
+    "DEADLINE": "the job could not run before its deadline (Slurm: {state})",
+}
+
+
 def _slurm_reason(t: _Tracked, timeout_min: int) -> str:
-    base, state = _base(t.state), t.state
-    if base == "TIMEOUT":
-        return f"the job ran past its {limit_words(timeout_min)} limit (Slurm: {state})"
-    if base == "CANCELLED":
-        return f"Slurm cancelled the job ({state})"
-    if base == "NODE_FAIL":
-        return f"the node running the job failed (Slurm: {state})"
-    if base == "OUT_OF_MEMORY":
-        return f"the job ran out of memory (Slurm: {state})"
-    if base == "PREEMPTED":
-        return f"Slurm preempted the job for another one ({state})"
-    if base == "BOOT_FAIL":
-        return f"the node could not be booted for the job (Slurm: {state})"
-    if base == "DEADLINE":
-        return f"the job could not run before its deadline (Slurm: {state})"
-    return f"Slurm ended the job ({state})"
+    return REASONS.get(_base(t.state), "Slurm ended the job ({state})").format(limit=limit_words(timeout_min),
+                                                                                state=t.state)
 
 
 def _observed_seconds(t: _Tracked, now: float) -> float:

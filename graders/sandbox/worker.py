@@ -29,6 +29,7 @@ ENV_KEPT = ("PATH", "LANG", "LC_ALL", "TZ")
 FIRST_UID = 61000
 SLOTS = 256
 LOCKS = Path("/run/lock" if os.path.isdir("/run/lock") else tempfile.gettempdir()) / "graders-uids"
+KILL = shutil.which("kill", path="/usr/bin:/bin")
 SIGNAL_MEANING = {signal.SIGXCPU: "used up its CPU time limit", signal.SIGKILL: "was killed (SIGKILL)"}
 
 
@@ -116,9 +117,10 @@ class UidSlot:
 
     def kill_all(self):
         """SIGKILL every process of the uid, sent as that uid: nothing it started outlives the worker."""
-        if self.uid is not None:
-            subprocess.run([sys.executable, "-I", "-S", "-c", "import os; os.kill(-1, 9)"], user=self.uid,
-                           group=self.uid, extra_groups=[], check=False, env={})
+        if self.uid is not None:  # procps's kill is kill(-1, 9) without starting a Python (20 ms a worker)
+            command = [KILL, "-9", "-1"] if KILL else [sys.executable, "-I", "-S", "-c", "import os; os.kill(-1, 9)"]
+            subprocess.run(command, user=self.uid, group=self.uid, extra_groups=[], check=False, env={},
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def release(self):
         if self._lock:

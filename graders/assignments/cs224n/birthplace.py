@@ -1,0 +1,92 @@
+"""The CS224N birthplace threshold, grader side: the job's inputs, and the score of what it returns.
+
+The job (jobs/birthplace.py, run in the sandbox next to the student's code) pretrains the vanilla model with
+the student's span corruption and attention, finetunes it on name -> place questions and predicts places for
+held-out people. It gets the dev questions, never their answers; the grader scores the predictions itself
+and checks, on logits the trained model gives for pairs of probe sequences that differ only from a position
+on, that no earlier position moved: a model whose attention sees the future fails whatever its accuracy.
+"""
+import random
+from pathlib import Path
+
+from graders.assignments.cs224n import encyclopedia
+
+JOB = Path(__file__).with_name("jobs") / "birthplace.py"
+PROBE_PAIRS = 4
+CAUSAL_ATOL = 1e-4  # float32 logits of the same prefix, computed in two forward passes
+COURSE_FILES = ("wiki.txt", "birth_places_train.tsv", "birth_dev.tsv")
+
+
+def course_data(data_dir):
+    """The course's files (`--data-dir`, laid out as ../shared/data/cs224n-birthplaces)."""
+    missing = [f for f in COURSE_FILES if not (Path(data_dir) / f).is_file()]
+    if missing:
+        raise FileNotFoundError(f"--data-dir {data_dir} lacks {', '.join(missing)}")
+    corpus, train, dev = ((Path(data_dir) / f).read_text(encoding="utf-8") for f in COURSE_FILES)
+    pairs = [line.split("\t") for line in dev.splitlines() if line.strip()]
+    return corpus, train, [(q, a) for q, a in pairs]
+
+
+def probes(corpus, length, seed):
+    """Pairs of id sequences that agree before a cut and differ from it on; ids drawn from the handout's
+    vocabulary (pad, mask, then the corpus's characters)."""
+    rng, vocab = random.Random(seed), len(set(corpus)) + 2
+    sequences, cuts = [], []
+    for _ in range(PROBE_PAIRS):
+        a = [rng.randrange(2, vocab) for _ in range(length)]
+        cut = rng.randrange(1, length)
+        b = a[:cut] + [(t - 2 + rng.randrange(1, vocab - 2)) % (vocab - 2) + 2 for t in a[cut:]]
+        sequences += [a, b]
+        cuts.append(cut)
+    return sequences, cuts
+
+
+def inputs(profile, hp, data_dir=None, seed=1):
+    """(keyword arguments of the job's run(), what only the grader keeps: the answers and the probe cuts)."""
+    if profile == "smoke":
+        corpus, train, dev = encyclopedia.generate(seed)
+    else:
+        corpus, train, dev = course_data(data_dir)
+    sequences, cuts = probes(corpus, min(32, hp.get("block_size", 64) - 1), seed)
+    args = {"dataset_module": "dataset", "attention_module": "attention", "corpus": corpus, "train_tsv": train,
+            "dev_questions": [q for q, _ in dev], "probes": sequences, "hp": hp}
+    return args, {"answers": [a for _, a in dev], "cuts": cuts}
+
+
+def leak(result, cuts):
+    """The first probe pair whose logits before the cut differ, as (pair, position, difference), or None."""
+    logits = result.get("probe_logits")
+    if not isinstance(logits, list) or len(logits) != 2 * len(cuts):
+        raise ValueError("the job returned no logits for the probes")
+    for i, cut in enumerate(cuts):
+        a, b = logits[2 * i], logits[2 * i + 1]
+        for t in range(cut):
+            diff = max(abs(x - y) for x, y in zip(a[t], b[t], strict=True))
+            if diff > CAUSAL_ATOL:
+                return i, t, diff
+    return None
+
+
+def score(result, kept):
+    """(dev accuracy, what to tell the student, the bug when one is evident, figures for the report)."""
+    predictions, answers = result.get("predictions"), kept["answers"]
+    if not isinstance(predictions, list) or len(predictions) != len(answers):
+        raise ValueError(f"the job returned {type(predictions).__name__} predictions for {len(answers)} questions")
+    right = sum(p == a for p, a in zip(predictions, answers, strict=True))
+    accuracy = right / len(answers)
+    lines = [f"dev accuracy {accuracy:.1%} ({right} of {len(answers)} held-out people)"]
+    seconds = result.get("seconds") or {}
+    if seconds:
+        lines.append("trained in " + ", ".join(f"{k} {v:.0f} s" for k, v in seconds.items()))
+    bug = None
+    found = leak(result, kept["cuts"])
+    if found:
+        pair, t, diff = found
+        bug = "attention sees the future"
+        lines.append(f"the trained model's logits at position {t} changed by {diff:.3g} when only later tokens "
+                     f"changed (probe pair {pair + 1}): attention must not see the future")
+    curves = result.get("curve") or {}
+    figures = [{"kind": "curves", "title": "Training loss", "x_label": "step", "y_label": "loss",
+                "series": [{"label": phase, "x": [p[0] for p in points], "y": [p[1] for p in points]}
+                           for phase, points in curves.items() if points]}] if any(curves.values()) else []
+    return accuracy, lines, bug, figures

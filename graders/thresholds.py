@@ -1,0 +1,93 @@
+"""Threshold checks: train with the student's code, then score what the training job returns.
+
+A threshold check names a job of its assignment (spec `jobs`: a driver module, and per profile the
+threshold, the time limit and the hyper-parameters). The grader asks the driver for the job's inputs and
+keeps what the job must not see (the answers); the job runs on a runner (graders/runners: here or on Slurm)
+and there starts the student's code and the job's own code (the driver's JOB, plain source) in a sandbox
+child, with the job's time limit for its one call; the grader scores the plain data that comes back. A job
+never reports its own score, and a job that dies, times out or is cancelled fails its checks with the reason.
+
+Profiles: `smoke` trains small models on data the project generates, on the CPU, in about a minute; `full`
+uses the course's hyper-parameters and data (`--data-dir`). Under `full` without a GPU (an autograder
+container), threshold checks are pending: they score 0 with a note, and a later `graders batch --profile full
+--runner slurm` runs them and merges their outcomes into each student's results.
+"""
+import importlib
+import shutil
+from dataclasses import replace
+
+from graders import runners
+from graders import spec as specs
+from graders.plugin import Outcome
+
+JOB_MODULE = "threshold_job"  # the job's code in the sandbox child (a name the child does not hide)
+
+
+def job_checks(spec):
+    return [(part, check) for part in spec.parts for check in part.checks if check.job]
+
+
+def pending(spec, profile):
+    """Outcomes of every threshold check, not run yet, with the note students see."""
+    note = (f"Pending: this check trains a model ({profile} profile) and has not run yet. Course staff run it "
+            "after the deadline on a GPU (graders batch --profile full --runner slurm); its points are added then.")
+    return {check.name: Outcome(False, note, "pending") for _, check in job_checks(spec)}
+
+
+def run_job(submission, spec_id, job_name, profile, args):
+    """On the runner: the student's code and the job's in one sandbox child; the job's one call may take the
+    profile's whole time limit. Returns the job's plain result."""
+    from graders.grade import prepared
+    from graders.submission import scratch_dir
+
+    spec = specs.get(spec_id)
+    job = spec.jobs[job_name]
+    seconds = job.profiles[profile].minutes * 60
+    limits = spec.limits.model_copy(update={"call_seconds": seconds, "submission_seconds": seconds + 60})
+    source = importlib.import_module(job.driver).JOB
+    extra = {"name": JOB_MODULE, "file": f"{job_name} job", "source": source.read_text()}
+    scratch = scratch_dir()
+    try:
+        with prepared(submission, spec.model_copy(update={"limits": limits}), scratch, extra=extra) as (sub, _):
+            return sub.session.call(JOB_MODULE, "run", kwargs=args, label=f"the {job_name} training job")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def evaluate(submissions, spec, profile, options, data_dir=None):
+    """Run every job of every submission ({student: path}) in one go on the runner; returns {student:
+    ({check name: Outcome}, figures)}."""
+    todo, kept = [], []
+    for student, path in submissions.items():
+        for name, job in spec.jobs.items():
+            if not any(check.job == name for _, check in job_checks(spec)):
+                continue
+            driver, settings = importlib.import_module(job.driver), job.profiles[profile]
+            args, secret = driver.inputs(profile, dict(settings.hp), data_dir)
+            todo.append((run_job, (str(path), spec.id, name, profile, args)))
+            kept.append((student, name, driver, secret))
+    minutes = max((j.profiles[profile].minutes for j in spec.jobs.values()), default=1) + 2  # start-up, load
+    done = runners.run(todo, replace(options, time_minutes=minutes)) if todo else []
+    results = {student: ({}, []) for student in submissions}
+    for (student, name, driver, secret), outcome in zip(kept, done, strict=True):
+        outcomes, figures = results[student]
+        threshold = spec.jobs[name].profiles[profile].threshold
+        for _, check in job_checks(spec):
+            if check.job == name:
+                outcomes[check.name] = verdict(driver, outcome, secret, threshold, profile, figures)
+    return results
+
+
+def verdict(driver, outcome, secret, threshold, profile, figures):
+    where = f" ({outcome.where}, {profile} profile)" if outcome.where else f" ({profile} profile)"
+    if not outcome.ok:
+        kind = "limit" if "limit" in (outcome.reason or "") else "error"
+        return Outcome(False, f"the training job did not finish{where}: {outcome.reason}", kind)
+    try:
+        value, lines, bug, pictures = driver.score(outcome.value, secret)
+    except (TypeError, ValueError, KeyError, IndexError) as e:
+        return Outcome(False, f"the training job's output could not be scored{where}: {e}", "error")
+    figures += pictures
+    passed = value >= threshold and bug is None
+    lines.insert(1, f"threshold {threshold:.0%}: {'reached' if value >= threshold else 'not reached'}{where}")
+    return Outcome(passed, "\n".join(lines), None if passed else "wrong", bug)
