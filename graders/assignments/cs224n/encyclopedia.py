@@ -26,10 +26,9 @@ TEMPLATES = (
     "Who was {name}? Born in {place}, {first} was a {job}.",
 )
 QUESTION = "Where was {name} born?"
-# The smoke profile: sizes, and the dev accuracy a job must reach (benchmarks/birthplace_smoke.py calibrates
-# both against the job's SMOKE hyper-parameters; see benchmarks/README.md).
+# The smoke profile's sizes (benchmarks/birthplace_smoke.py calibrates them, with the job's SMOKE
+# hyper-parameters, against the spec's threshold; see benchmarks/README.md).
 SMOKE = {"people": 96, "finetune": 32, "places": 12, "docs_each": 2}
-SMOKE_THRESHOLD = 0.20
 
 
 class Encyclopedia(NamedTuple):
