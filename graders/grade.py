@@ -64,9 +64,10 @@ def given(spec, name):
 
 
 @contextmanager
-def prepared(path, spec, scratch, extra=None):
+def prepared(path, spec, scratch, extra=None, gpu=False):
     """The submission at `path` read, extracted and loaded into a started sandbox: what checks receive.
-    `extra` ({name, file, source}) is grader code loaded after the student's modules (a training job).
+    `extra` ({name, file, source}) is grader code loaded after the student's modules (a training job);
+    `gpu` lets the sandbox child use CUDA (a training job on a GPU runner).
     Yields (Submission, notices); the sandbox stops on exit."""
     intake = collect(path, [f.name for f in spec.files if not f.given], scratch)
     intake.files.update({f.name: given(spec, f.name) for f in spec.files if f.given})
@@ -84,7 +85,7 @@ def prepared(path, spec, scratch, extra=None):
             {"source": extra["source"], "file": extra["file"], "lineno": 1, "names": []}]})
         texts[extra["file"]] = extra["source"]
     limits = Limits(call_seconds=spec.limits.call_seconds, submission_seconds=spec.limits.submission_seconds,
-                    memory_mib=spec.limits.memory_mib)
+                    memory_mib=spec.limits.memory_mib, gpu=gpu)
     session = Session(modules, texts, limits).start()
     try:
         yield Submission(spec, intake, extractions, session), notices

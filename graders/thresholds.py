@@ -34,9 +34,9 @@ def pending(spec, profile):
     return {check.name: Outcome(False, note, "pending") for _, check in job_checks(spec)}
 
 
-def run_job(submission, spec_id, job_name, profile, args):
+def run_job(submission, spec_id, job_name, profile, args, device="cpu"):
     """On the runner: the student's code and the job's in one sandbox child; the job's one call may take the
-    profile's whole time limit. Returns the job's plain result."""
+    profile's whole time limit. The job trains on `device` (its hp "device"). Returns the job's plain result."""
     from graders.grade import prepared
     from graders.submission import scratch_dir
 
@@ -46,9 +46,15 @@ def run_job(submission, spec_id, job_name, profile, args):
     limits = spec.limits.model_copy(update={"call_seconds": seconds, "submission_seconds": seconds + 60})
     source = importlib.import_module(job.driver).JOB
     extra = {"name": JOB_MODULE, "file": f"{job_name} job", "source": source.read_text()}
+    args = {**args, "hp": {**args["hp"], "device": device}}
     scratch = scratch_dir()
     try:
-        with prepared(submission, spec.model_copy(update={"limits": limits}), scratch, extra=extra) as (sub, _):
+        with prepared(submission, spec.model_copy(update={"limits": limits}), scratch, extra=extra,
+                      gpu=device == "cuda") as (sub, _):
+            sub.session.load_errors()  # starts the child, whose protections say whether it has the GPU
+            found = sub.session.protections.get("cuda", "")
+            if device == "cuda" and (not found or found.startswith("unavailable")):
+                raise RuntimeError(f"the sandbox could not open the GPU: {found or 'no report'}")
             return sub.session.call(JOB_MODULE, "run", kwargs=args, label=f"the {job_name} training job")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -58,13 +64,14 @@ def evaluate(submissions, spec, profile, options, data_dir=None):
     """Run every job of every submission ({student: path}) in one go on the runner; returns {student:
     ({check name: Outcome}, figures)}."""
     todo, kept = [], []
+    device = runners.resolve_device(options) if submissions else "cpu"
     for student, path in submissions.items():
         for name, job in spec.jobs.items():
             if not any(check.job == name for _, check in job_checks(spec)):
                 continue
             driver, settings = importlib.import_module(job.driver), job.profiles[profile]
             args, secret = driver.inputs(profile, dict(settings.hp), data_dir)
-            todo.append((run_job, (str(path), spec.id, name, profile, args)))
+            todo.append((run_job, (str(path), spec.id, name, profile, args, device)))
             kept.append((student, name, driver, secret))
     minutes = max((j.profiles[profile].minutes for j in spec.jobs.values()), default=1) + 2  # start-up, load
     done = runners.run(todo, replace(options, time_minutes=minutes)) if todo else []

@@ -115,3 +115,19 @@ def test_a_failed_import_is_named_where_its_name_is_used(student):
     with pytest.raises(StudentError, match=r"NameError: name 'np' is not defined .*the statement defining np at "
                                            r"A2S2.py line 1 failed: ModuleNotFoundError: No module named"):
         s.f()
+
+
+def test_a_gpu_child_keeps_every_layer_and_reports_the_gpu(student):
+    """A training job on a GPU runner: the child opens CUDA before Landlock and seccomp (an H200 gave
+    "NVIDIA H200" here, benchmarks/README.md), bounds its heap with RLIMIT_DATA, since CUDA reserves more
+    address space than RLIMIT_AS allows, and reports what it found; without a GPU it says why not."""
+    code = "import os\ndef f():\n    return [os.environ.get('CUDA_VISIBLE_DEVICES'), os.environ['USER']]\n"
+    cpu, gpu = student(code), student(code, gpu=True)
+    assert cpu.f() == ["", "graders-sandbox"]  # torch sees no GPU, and getpass.getuser() works without passwd
+    assert gpu.f()[0] == os.environ.get("CUDA_VISIBLE_DEVICES")
+    plain, opened = cpu._session.protections, gpu._session.protections
+    assert "RLIMIT_AS" in plain["rlimits"] and "cuda" not in plain
+    assert "RLIMIT_DATA" in opened["rlimits"] and "RLIMIT_AS" not in opened["rlimits"]
+    assert opened["landlock"] == plain["landlock"] and opened["seccomp"] == plain["seccomp"]
+    if not torch.cuda.is_available():
+        assert opened["cuda"].startswith("unavailable: ") and "CUDA" in opened["cuda"]

@@ -5,6 +5,7 @@ report its own score; under the full profile without a GPU the check is pending 
 with `--runner slurm` trains on a real single-node Slurm and the outcomes are merged into each student's
 results and report.
 """
+import importlib
 import json
 import os
 import shutil
@@ -13,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from graders import runners, thresholds
 from graders import spec as specs
@@ -50,6 +52,13 @@ def test_no_pretraining_fails_the_threshold():
     spec = spec.model_copy(update={"jobs": {"birthplace": job.model_copy(update={"profiles": {"smoke": smoke}})}})
     outcomes, _ = thresholds.evaluate({"ref": SAMPLES / "reference"}, spec, "smoke", runners.Options())["ref"]
     assert not outcomes[CHECK].passed and "not reached" in outcomes[CHECK].output, outcomes[CHECK].output
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU: the job would train")
+def test_a_job_sent_to_a_missing_gpu_fails_with_the_reason():
+    args, _ = importlib.import_module(specs.get("cs224n-a4-2024").jobs["birthplace"].driver).inputs("smoke", {})
+    with pytest.raises(RuntimeError, match="the sandbox could not open the GPU: unavailable: "):
+        thresholds.run_job(str(SAMPLES / "reference"), "cs224n-a4-2024", "birthplace", "smoke", args, "cuda")
 
 
 def test_full_profile_without_a_gpu_is_pending(tmp_path):

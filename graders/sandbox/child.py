@@ -208,15 +208,18 @@ def main():
     sys.stdout.reconfigure(line_buffering=True)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past RLIMIT_FSIZE fails with EFBIG instead
     protections["rlimits"] = confine.rlimits(config["memory_mib"], config["cpu_seconds"], config["file_mib"],
-                                             config["dedicated_uid"])
+                                             config["dedicated_uid"], config["gpu"])
     sys.meta_path.insert(0, HideGrader())
     import torch
 
     torch.set_num_threads(config["threads"])
     torch.backends.cpu.get_cpu_capability()  # initialise cpuinfo now: Landlock hides /proc and /sys later
+    readable = confine.readable_roots()
+    if config["gpu"]:
+        protections["cuda"], libraries = confine.cuda()
+        readable += libraries
     protections["threads"] = len(os.listdir("/proc/self/task"))
-    protections["landlock"] = confine.landlock(confine.readable_roots(), [os.getcwd(), config["log"], os.devnull],
-                                               config["hidden"])
+    protections["landlock"] = confine.landlock(readable, [os.getcwd(), config["log"], os.devnull], config["hidden"])
     protections["seccomp"] = confine.seccomp()
     proto_out.write(wire.encode({"ready": torch.__version__, "protections": protections}, config["max_bytes"]))
     serve(proto_in, proto_out, config)

@@ -59,10 +59,12 @@ def namespaces(workdir, quota_mib):
     return {"network_namespace": True, "scratch_quota_mib": quota_mib if ok else 0}
 
 
-def rlimits(memory_mib, cpu_seconds, file_mib, dedicated_uid):
+def rlimits(memory_mib, cpu_seconds, file_mib, dedicated_uid, gpu=False):
+    """The resource limits that took effect. On a GPU the memory limit is RLIMIT_DATA: CUDA reserves far
+    more address space than it uses (so RLIMIT_AS would stop it), and DATA still bounds the heap."""
     mib = 1 << 20
-    limits = {"RLIMIT_AS": memory_mib * mib, "RLIMIT_CPU": cpu_seconds, "RLIMIT_FSIZE": file_mib * mib,
-              "RLIMIT_NOFILE": 256, "RLIMIT_CORE": 0}
+    limits = {"RLIMIT_DATA" if gpu else "RLIMIT_AS": memory_mib * mib, "RLIMIT_CPU": cpu_seconds,
+              "RLIMIT_FSIZE": file_mib * mib, "RLIMIT_NOFILE": 256, "RLIMIT_CORE": 0}
     if dedicated_uid:  # RLIMIT_NPROC counts every process of the uid: only safe for a uid of our own
         limits["RLIMIT_NPROC"] = 64
     applied = []
@@ -145,6 +147,23 @@ def _expand(roots, hidden):
         else:
             out.append(root)
     return out
+
+
+def cuda():
+    """Open the GPU before Landlock and seccomp: the CUDA context, its device files and what the driver
+    reads in /proc and /sys are taken now, so the student's code can use the GPU without being able to
+    open those paths itself. Returns (what was found, the driver's library folders, which the driver
+    loads from lazily and so must stay readable)."""
+    import torch
+
+    try:
+        x = torch.ones(8, 8, device="cuda")
+        (x @ x).sum().item()  # a context, a kernel and cuBLAS: the driver and the libraries are loaded now
+    except Exception as e:  # whatever CUDA raised is what the job's owner must see
+        return f"unavailable: {type(e).__name__}: {e}"[:300], []
+    with open("/proc/self/maps") as maps:
+        libraries = {os.path.dirname(line.split()[-1]) for line in maps if "libcuda" in line or "libnvidia" in line}
+    return torch.cuda.get_device_name(), sorted(libraries)
 
 
 def readable_roots():

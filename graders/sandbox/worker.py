@@ -43,6 +43,7 @@ class Limits:
     quota_mib: int = 256
     max_bytes: int = 256 << 20
     threads: int = 1
+    gpu: bool = False  # a training job on CUDA: the child sees the GPU (confine.cuda explains what changes)
 
 
 class Timeout(Exception):
@@ -54,8 +55,10 @@ class Died(Exception):
 
 
 def hidden_paths():
-    """Where the grader's own packages live: the child may never read them."""
-    return [str(Path(importlib.util.find_spec(name).origin).parent) for name in ("graders", "reference")]
+    """Where the grader's own packages live: the child may never read them (every folder of a package that
+    spans several, as a namespace package does)."""
+    return [path for name in ("graders", "reference")
+            for path in importlib.util.find_spec(name).submodule_search_locations]
 
 
 def unreachable_by_others():
@@ -131,8 +134,15 @@ class UidSlot:
 def child_environment(home, limits):
     """The scrubbed environment of a child (and of a zygote, whose children get it back with their HOME)."""
     env = {k: os.environ[k] for k in ENV_KEPT if k in os.environ}
-    env.update(HOME=str(home), PYTHONHASHSEED="0", OMP_NUM_THREADS=str(limits.threads),
-               PYTHONDONTWRITEBYTECODE="1", CUDA_VISIBLE_DEVICES="")
+    # USER and LOGNAME: the dedicated uid has no passwd entry, and getpass.getuser() (torch's CUDA and compile
+    # caches call it) asks the environment first.
+    env.update(HOME=str(home), USER="graders-sandbox", LOGNAME="graders-sandbox", PYTHONHASHSEED="0",
+               OMP_NUM_THREADS=str(limits.threads),
+               PYTHONDONTWRITEBYTECODE="1", CUDA_VISIBLE_DEVICES=os.environ.get("CUDA_VISIBLE_DEVICES", ""))
+    if not limits.gpu:
+        env["CUDA_VISIBLE_DEVICES"] = ""
+    elif not env["CUDA_VISIBLE_DEVICES"]:
+        del env["CUDA_VISIBLE_DEVICES"]  # the runner's choice (Slurm sets it), else every GPU of the machine
     return env
 
 
@@ -221,10 +231,11 @@ class Worker:
                   "max_bytes": self.limits.max_bytes, "threads": self.limits.threads,
                   "workdir": str(self.workdir), "quota_mib": self.limits.quota_mib,
                   "cpu_seconds": int(self.limits.submission_seconds) + 30, "dedicated_uid": uid is not None,
-                  "hidden": hidden_paths()}
+                  "hidden": hidden_paths(), "gpu": self.limits.gpu}
         env = child_environment(self.scratch, self.limits)
+        zygote = Zygote.address if not self.limits.gpu else None  # the zygote's torch never sees a GPU
         try:
-            self.proc = ForkedChild(Zygote.address, self.log, self.workdir, env, uid) if Zygote.address else None
+            self.proc = ForkedChild(zygote, self.log, self.workdir, env, uid) if zygote else None
         except OSError:  # the zygote is gone: start Python afresh, as without one
             self.proc = None
         if self.proc is None:

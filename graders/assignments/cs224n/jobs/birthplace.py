@@ -27,7 +27,7 @@ PAD_CHAR = "\u25A1"   # □
 SMOKE = {"block_size": 64, "n_layer": 2, "n_head": 2, "n_embd": 64, "pdrop": 0.0, "rope": False,
          "pretrain_iters": 3200, "pretrain_batch": 16, "pretrain_lr": 3e-3,
          "finetune_iters": 20, "finetune_batch": 32, "finetune_lr": 7e-4,
-         "warmup": 0.05, "weight_decay": 0.1, "grad_clip": 1.0, "curve_points": 32, "seed": 0}
+         "warmup": 0.05, "weight_decay": 0.1, "grad_clip": 1.0, "curve_points": 32, "seed": 0, "device": "cpu"}
 MAX_PROBES = 64
 MAX_ANSWER = 32  # characters generated after the question's ⁇ (the handout samples 32)
 
@@ -158,7 +158,7 @@ def train(model, batches, iters, lr, hp, ignore_index):
             scale = 0.1 + 0.45 * (1 + math.cos(math.pi * (step - warmup) / max(1, iters - warmup)))
         for group in opt.param_groups:
             group["lr"] = lr * scale
-        x, y = batches()
+        x, y = (t.to(hp["device"]) for t in batches())
         logits = model(x)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=ignore_index)
         opt.zero_grad(set_to_none=True)
@@ -199,7 +199,7 @@ def predict(model, stoi, itos, questions):
     for i, q in enumerate(questions):
         by_length.setdefault(len(q), []).append(i)
     for _, group in sorted(by_length.items()):
-        x = torch.stack([encode(stoi, questions[i] + MASK_CHAR) for i in group])
+        x = torch.stack([encode(stoi, questions[i] + MASK_CHAR) for i in group]).to(model.tok_emb.weight.device)
         done = torch.zeros(len(group), dtype=torch.bool)
         answer = [[] for _ in group]
         for _ in range(MAX_ANSWER):
@@ -227,7 +227,7 @@ def probe(model, probes, vocab_size):
     for ids in probes[:MAX_PROBES]:
         if not ids or len(ids) > model.block_size or not all(type(t) is int and 0 <= t < vocab_size for t in ids):
             raise JobError(f"bad probe of {len(ids)} ids")
-        out.append(model(torch.tensor([ids], dtype=torch.long))[0].tolist())
+        out.append(model(torch.tensor([ids], dtype=torch.long, device=model.tok_emb.weight.device))[0].tolist())
     return out
 
 
@@ -248,7 +248,7 @@ def run(dataset_module, attention_module, corpus, train_tsv, dev_questions, prob
                        embd_pdrop=hp["pdrop"], attn_pdrop=hp["pdrop"], resid_pdrop=hp["pdrop"], rope=hp["rope"])
     random.seed(hp["seed"])
     torch.manual_seed(hp["seed"])
-    model = GPT(config, attention)
+    model = GPT(config, attention).to(hp["device"])
     pad = stoi[PAD_CHAR]
     seconds, curve = {}, {"pretrain": [], "finetune": []}
 
