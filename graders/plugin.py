@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.internal.conjecture import providers
+from hypothesis.internal.reflection import function_digest
 
 from graders import replay
 from graders.problems import CheckFailed, NotRecorded, SubmissionProblem
@@ -23,6 +24,21 @@ GRADERS = dict(derandomize=True, database=None, deadline=None, max_examples=25, 
 settings.register_profile("graders", **GRADERS, phases=(Phase.explicit, Phase.generate, Phase.shrink))
 # A student kit never shrinks: shrinking makes new inputs, which the kit has no recorded expected values for.
 settings.register_profile("graders-kit", **GRADERS, phases=(Phase.explicit, Phase.generate))
+
+
+DIGESTS = {}  # check function -> hypothesis's digest of its source, computed once per process
+
+
+def seed_from_source(test):
+    """The seed and database key derandomize derives from the check's source, taken from a per-process cache:
+    hypothesis would read and parse the source of every check at every run (0.03 s a grade), and forked
+    graders inherit the parent's cache. The examples are exactly those of derandomize."""
+    inner = test.hypothesis.inner_test
+    digest = DIGESTS.get(inner)
+    if digest is None:
+        digest = DIGESTS[inner] = function_digest(inner)
+    test._hypothesis_internal_use_seed = int.from_bytes(digest, "big")
+    test._hypothesis_internal_database_key = digest
 
 
 @dataclass
@@ -61,19 +77,27 @@ class GradingPlugin:
                 item.obj._hypothesis_internal_use_settings = settings.get_profile(self.profile)
                 if replay.KIT:
                     replay.reseed(item.obj, item.originalname)
+                else:
+                    seed_from_source(item.obj)
 
     def pytest_runtest_setup(self, item):
         self._submission.check = item.originalname
         self._submission.session.begin_check()
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_makereport(self, item, call):
-        if call.when == "teardown" or (call.when == "setup" and call.excinfo is None):
-            return
-        name = item.originalname
-        if call.excinfo is None:
-            self.outcomes.setdefault(name, Outcome(True, self._submission.notes.get(name, "")))
-        else:
-            self.outcomes[name] = outcome_of(call.excinfo.value)
+        """Record the check's outcome from its exception, and give pytest a report without a traceback:
+        nothing reads one, and formatting them cost ~15 ms a buggy submission."""
+        failed = call.excinfo is not None
+        if call.when == "call" or (call.when == "setup" and failed):
+            name = item.originalname
+            if failed:
+                self.outcomes[name] = outcome_of(call.excinfo.value)
+            else:
+                self.outcomes.setdefault(name, Outcome(True, self._submission.notes.get(name, "")))
+        return pytest.TestReport(item.nodeid, item.location, {}, "failed" if failed else "passed",
+                                 "see the grader's outcome" if failed else None, call.when,
+                                 duration=call.duration, start=call.start, stop=call.stop)
 
 
 def outcome_of(exc):
@@ -111,9 +135,10 @@ def run(spec, submission, selected, workdir):
     plugin = GradingPlugin(submission, selected)
     # Speed (a grade is ~0.6 s; batch grading runs hundreds): unraisableexception runs gc.collect() five
     # times a session (0.23 s); hypothesis's pytest plugin and pytest's default traceback style parse the
-    # source of every frame of every failure (0.1-0.3 s for a buggy submission; see pytest_configure).
+    # source of every frame of every failure (0.1-0.3 s for a buggy submission; see pytest_configure);
+    # logging adds and removes its capture handlers on every phase of every check, and no check logs.
     args = [str(folder), "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:unraisableexception",
-            "-p", "no:hypothesispytest", "--noconftest",
+            "-p", "no:hypothesispytest", "-p", "no:logging", "--noconftest",
             "--rootdir", str(folder), "-c", str(Path(__file__).with_name("pytest.ini"))]
     status = pytest.main(args, plugins=[plugin])
     if status in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):

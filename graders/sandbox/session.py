@@ -224,6 +224,16 @@ class StudentFunction:
             return StudentObject(session, made["handle"], made["type"])
         return session.call(self.module._module, self.fn, args, kwargs)
 
+    def each(self, arguments, **kwargs):
+        """The function once per tuple of `arguments` (each call seeded as a single call is), in one round trip:
+        the list of results. A call that fails raises its problem, with `call_index` saying which."""
+        session = self.module._session
+        self.module._require(self.fn)
+        got = session.call(self.module._module, self.fn, (), kwargs, calls=[(args, 0) for args in arguments])
+        if type(got) is not list or len(got) != len(arguments):
+            raise StudentError(f"the sandbox answered {len(arguments)} calls of {self.fn} with something else")
+        return got
+
 
 class StudentObject:
     """An object that lives in the sandbox (a Dataset, an nn.Module): `ds[3]`, `model(x)` and
