@@ -29,6 +29,7 @@ class Extraction:
     broken: dict[str, str] = field(default_factory=dict)   # name -> why its definition could not be used
     texts: dict[str, str] = field(default_factory=dict)     # file label -> cleaned text, for tracebacks
     functions: list[str] = field(default_factory=list)      # every top-level function, graded or not
+    classes: list[str] = field(default_factory=list)        # every top-level class, in source order
 
 
 @dataclass
@@ -39,12 +40,15 @@ class _Definition:
     binds: set[str]
     stub: bool
     function: bool
+    klass: bool
 
     def refs(self):
         return _global_refs(self.source, self.file)
 
 
-def extract(cells, wanted):
+def extract(cells, wanted, all_classes=False):
+    """`all_classes` also grades every top-level class: students who name their own classes (UCSD CSE 256 PA2),
+    whose checks find them by what they do."""
     result = Extraction()
     definitions = []
     for cell in cells:
@@ -56,9 +60,11 @@ def extract(cells, wanted):
             if binds:
                 source, lineno = _segment(stmt, lines, text)
                 definitions.append(_Definition(source, cell.file, lineno, binds, _is_stub(stmt),
-                                               isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))))
+                                               isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)),
+                                               isinstance(stmt, ast.ClassDef)))
     result.functions = sorted({name for d in definitions if d.function for name in d.binds})
-    chosen = _select(definitions, wanted, result)
+    result.classes = list(dict.fromkeys(name for d in definitions if d.klass for name in d.binds))  # source order
+    chosen = _select(definitions, list(wanted) + (result.classes if all_classes else []), result)
     result.statements = [Statement(d.source, d.file, d.lineno, sorted(d.binds)) for d in definitions if id(d) in chosen]
     return result
 

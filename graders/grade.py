@@ -15,6 +15,7 @@ from graders.extract import extract
 from graders.sandbox.session import Session, StudentModule
 from graders.sandbox.worker import Limits
 from graders.submission import Cell, SourceFile, collect, scratch_dir
+from graders.values import instrument
 
 
 class Submission:
@@ -36,11 +37,17 @@ class Submission:
 
     def module(self, file_name):
         source = self.spec.source(file_name)
-        return StudentModule(self.session, source.module, self.intake.files[file_name], self.extractions[file_name],
-                             source.classes)
+        extraction = self.extractions[file_name]
+        return StudentModule(self.session, source.module, self.intake.files[file_name], extraction,
+                             source.classes + (extraction.classes if source.any_classes else []))
 
     def tolerance(self, dtype):
         return self.spec.tolerances[str(dtype).removeprefix("torch.")]
+
+    def missing(self):
+        """{file name: why} for the spec's files this submission does not hand in."""
+        return {name: source.problem for name, source in self.intake.files.items() if source.path is None
+                and source.problem and not self.spec.source(name).given}
 
 
 def protect_grader():
@@ -74,11 +81,12 @@ def prepared(path, spec, scratch, extra=None, gpu=False):
     notices, modules, texts, extractions = [], [], {}, {}
     for f in spec.files:
         source = intake.files[f.name]
-        extractions[f.name] = extraction = extract(source.cells, f.functions + f.classes)
+        extractions[f.name] = extraction = extract(source.cells, f.functions + f.classes, f.any_classes)
         notices += source.notices + extraction.notices + ([source.problem] if source.problem else [])
-        if source.problem is None:
-            modules.append({"name": f.module, "file": f.name,
-                            "statements": [asdict(s) for s in extraction.statements]})
+        if source.problem is None and not f.data:
+            statements = instrument(extraction.texts, extraction.statements, f.values) if f.values else \
+                extraction.statements
+            modules.append({"name": f.module, "file": f.name, "statements": [asdict(s) for s in statements]})
             texts.update(extraction.texts)
     if extra:
         modules.append({"name": extra["name"], "file": extra["file"], "statements": [

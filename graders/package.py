@@ -139,8 +139,10 @@ def gradescope(spec):
         if p.is_file() and "__pycache__" not in p.parts}
     files |= {f"specs/{spec.id}.yaml": (ROOT / "specs" / f"{spec.id}.yaml").read_bytes(),
               "pyproject.toml": (ROOT / "pyproject.toml").read_bytes(), "README.md": (ROOT / "README.md").read_bytes(),
-              "setup.sh": SETUP.encode(), "run_autograder": RUN_AUTOGRADER.replace("ASSIGNMENT", spec.id).encode()}
-    files |= {str(d.JOB.relative_to(ROOT)): d.JOB.read_bytes() for d in drivers}  # shipped to the sandbox as text
+              "setup.sh": setup_script(spec).encode(),
+              "run_autograder": RUN_AUTOGRADER.replace("ASSIGNMENT", spec.id).encode()}
+    files |= {str(p.relative_to(ROOT)): p.read_bytes()  # shipped to the sandbox as text; a JobSource has several
+              for d in drivers for p in getattr(d.JOB, "paths", [d.JOB])}
     return files
 
 
@@ -168,6 +170,18 @@ python3.11 -m venv "$VENV"
 # The sandbox runs student code as a dedicated uid, which must be able to run this Python.
 chmod -R o+rX "$VENV"
 """
+
+HF_EXTRA = '"$VENV/bin/pip" install -e "$SOURCE[hf]"  # transformers and peft: this assignment runs HF models\n'
+
+
+def setup_script(spec):
+    """setup.sh; an assignment whose checks run Hugging Face models (its spec gives tiny_hub.py) also gets the
+    hf extra, installed before the permissions are opened."""
+    if not any(f.given and f.name == "tiny_hub.py" for f in spec.files):
+        return SETUP
+    line = '"$VENV/bin/pip" install -e "$SOURCE"\n'
+    return SETUP.replace(line, line + HF_EXTRA)
+
 
 RUN_AUTOGRADER = r"""#!/usr/bin/env bash
 # Gradescope runs this for each submission. It grades $ROOT/submission with the bundled source and always exits
@@ -223,8 +237,8 @@ class Kit:
                     else:
                         todo.append(found)
         kit.recorded -= {p for name in kit.recorded for p in parents(name)}  # packages of stand-ins stay packages
-        lost = [c.name for p in spec.parts for c in p.checks if c.visibility.value == "visible"
-                and c not in kit.included + kit.autograder_only]
+        lost = [c.name for p in spec.parts for c in p.checks if c.visibility.value == "visible" and not c.job
+                and c not in kit.included + kit.autograder_only]  # threshold checks train: autograder only
         if lost:
             raise ValueError(f"the checks of {spec.id} define no test function for {', '.join(lost)}")
         return kit

@@ -38,11 +38,23 @@ class Limits(Strict):
 
 class SourceSpec(Strict):
     name: str = Field(description="file name as the handout gives it, e.g. A2S2.py")
-    module: str = Field(description="module name the student's code is loaded as")
+    module: str = Field("", description="module name the student's code is loaded as (not for a `data` file)")
     functions: list[str] = Field([], description="functions the checks call; they and what they need are extracted")
     classes: list[str] = Field([], description="classes the checks build objects from (a Dataset, an nn.Module)")
+    any_classes: bool = Field(False, description="students name their own classes (UCSD CSE 256 PA2): every "
+                                                 "top-level class is extracted; the checks find them by what they do")
     given: bool = Field(False, description="handout code the grader supplies from its checks package's given/ "
                                            "folder (e.g. utils.py); a copy in the submission is not used")
+    values: list[str] = Field([], description="top-level names whose values the checks read, each assignment in "
+                                              "order (a notebook assigns m_key once per question): graders/values.py")
+    data: bool = Field(False, description="a file of answers the grader reads as data and never runs (answers.yaml, "
+                                          "found as .yaml, .yml or .json): graders/checks/written.py")
+
+    @model_validator(mode="after")
+    def _module_unless_data(self):
+        if not self.data and not self.module:
+            raise ValueError(f"{self.name}: a source file needs `module` (or `data: true` for a file of answers)")
+        return self
 
 
 class Check(Strict):

@@ -14,6 +14,8 @@ ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 SKIP_DIRS = {"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git"}
 COPY_SUFFIX = re.compile(r"(\s*\(\d+\)|[\s_-]+copy(\s*\d+)?|-\d+)$")
 CELL_MAGICS_KEPT = ("%%time", "%%timeit", "%%capture")
+CODE_SUFFIXES = (".py", ".ipynb")
+DATA_SUFFIXES = (".yaml", ".yml", ".json")  # a spec file named with one of these is data: located, never run
 
 
 @dataclass
@@ -52,14 +54,19 @@ def collect(submission, file_names, workdir):
         root, refused = _unpack(submission, Path(workdir))
     else:
         root = submission
-    candidates = sorted(p for p in _walk(root) if p.suffix.lower() in (".py", ".ipynb"))
+    candidates = sorted(p for p in _walk(root) if p.suffix.lower() in CODE_SUFFIXES)
+    data = sorted(p for p in _walk(root) if p.suffix.lower() in DATA_SUFFIXES)
     found = sorted(str(p.relative_to(root)) if root.is_dir() else p.name for p in _walk(root))
     files = {}
+    code_names = [n for n in file_names if Path(n).suffix.lower() not in DATA_SUFFIXES]
+    # A lone file named like none of the spec's files (my_attention.py) is graded as the spec's first source file.
+    lone = root.is_file() and not any(normalize(p.name) == normalize(n) for p in candidates for n in code_names)
     for name in file_names:
-        matches = [p for p in candidates if normalize(p.name) == normalize(name)]
-        if not matches and root.is_file() and len(file_names) == 1 and candidates:
+        is_data = Path(name).suffix.lower() in DATA_SUFFIXES
+        matches = [p for p in (data if is_data else candidates) if normalize(p.name) == normalize(name)]
+        if not matches and lone and candidates and name == code_names[0]:
             matches = candidates
-        files[name] = _read_best(name, matches, found)
+        files[name] = _read_best(name, matches, found, read=not is_data)
         if files[name].path is None and refused:
             files[name].problem += f"; refused zip entries: {'; '.join(refused[:5])}"
         links = _links(root)
@@ -117,18 +124,20 @@ def _unpack(archive, workdir):
     return dest, refused
 
 
-def _read_best(name, matches, found):
+def _read_best(name, matches, found, read=True):
     source = SourceFile(name)
     if not matches:
         source.problem = f"{name} was not found in the submission; files found: {', '.join(found) or 'none'}"
         return source
-    exact = [p for p in matches if p.name == name]
+    exact = [p for p in matches if p.name == name or p.as_posix().endswith("/" + name)]  # name may be gpt/model.py
     best = (exact or sorted(matches, key=lambda p: (p.suffix != Path(name).suffix, len(p.name), str(p))))[0]
     source.path = best
     source.notices.append(f"graded {best.name} as {name}")
     others = [p.name for p in matches if p != best]
     if others:
         source.notices.append(f"also found {', '.join(others)}; those were not graded")
+    if not read:
+        return source
     try:
         source.cells = _read_cells(best, source.notices)
     except ValueError as e:

@@ -96,5 +96,6 @@ def verdict(driver, outcome, secret, threshold, profile, figures):
         return Outcome(False, f"the training job's output could not be scored{where}: {e}", "error")
     figures += pictures
     passed = value >= threshold and bug is None
-    lines.insert(1, f"threshold {threshold:.0%}: {'reached' if value >= threshold else 'not reached'}{where}")
+    shown = getattr(driver, "THRESHOLD_FORMAT", "{:.0%}").format(threshold)  # a driver whose metric is no fraction
+    lines.insert(1, f"threshold {shown}: {'reached' if value >= threshold else 'not reached'}{where}")
     return Outcome(passed, "\n".join(lines), None if passed else "wrong", bug)

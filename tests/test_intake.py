@@ -51,6 +51,21 @@ def test_single_file_with_another_name_is_graded_with_a_notice(tmp_path):
     assert source.problem is None and "graded my_attention.py as A2S2.py" in source.notices
 
 
+def test_a_lone_file_is_graded_as_the_first_source_file_of_several(tmp_path):
+    (tmp_path / "my_attention.py").write_text("z = 3\n")
+    files = collect(tmp_path / "my_attention.py", ["A2S2.py", "A2S1.py", "answers.yaml"], tmp_path / "work").files
+    assert files["A2S2.py"].problem is None
+    assert "was not found" in files["A2S1.py"].problem and "was not found" in files["answers.yaml"].problem
+
+
+@pytest.mark.parametrize("name", ["answers.yaml", "answers.yml", "Answers.json", "answers (1).yaml"])
+def test_data_files_are_located_but_never_read_as_code(tmp_path, name):
+    (tmp_path / name).write_text("q: [1, 2]\n")
+    (tmp_path / "answers.py").write_text("x = 1\n")
+    source = collect(tmp_path, ["A2S2.py", "answers.yaml"], tmp_path / "work").files["answers.yaml"]
+    assert source.problem is None and source.path.name == name and source.cells == []
+
+
 def test_zip_entries_outside_the_archive_root_are_skipped(tmp_path):
     archive = tmp_path / "sub.zip"
     with zipfile.ZipFile(archive, "w") as z:

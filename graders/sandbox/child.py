@@ -1,6 +1,7 @@
 """The sandbox child: loads the student's code and answers calls with plain data.
 
-Started as `python -I child.py` in a scratch directory, it reads its configuration from the first line of
+Started as `python -P -s child.py` (`-I` but for `-E`, so that the scrubbed environment's PYTHONHASHSEED
+holds) in a scratch directory, it reads its configuration from the first line of
 stdin, confines itself (confine.py) and reports which protections took effect. It talks to the grader over
 the pipes it was started with and sends the student's prints to a log file. It loads `wire.py` and
 `confine.py` by path and imports nothing else of the grader, and it refuses imports of `graders` and

@@ -26,6 +26,9 @@ from pathlib import Path
 CHILD = Path(__file__).with_name("child.py")
 ZYGOTE = Path(__file__).with_name("zygote.py")
 ENV_KEPT = ("PATH", "LANG", "LC_ALL", "TZ")
+# `python -I` less its -E: -E would ignore the PYTHONHASHSEED of the scrubbed environment (child_environment), so
+# set and dict-of-set orders (a tokenizer's vocabulary built from a set) would change from run to run.
+ISOLATED = ("-P", "-s")
 FIRST_UID = 61000
 SLOTS = 256
 LOCKS = Path("/run/lock" if os.path.isdir("/run/lock") else tempfile.gettempdir()) / "graders-uids"
@@ -154,17 +157,24 @@ class Zygote:
     """
     address = None     # the running zygote's socket, inherited by forked graders
 
-    def __init__(self):
+    def __init__(self, wait=True):
+        """Start the zygote; with `wait` False it imports torch while the caller goes on, and takes requests
+        from the call of wait() on."""
         self.home = Path(tempfile.mkdtemp(prefix="graders-zygote-"))  # 0700: only the grader reaches the socket
-        address = str(self.home / "socket")
+        self.address = str(self.home / "socket")
         env = child_environment(self.home, Limits())  # children restore their own HOME
-        self.proc = subprocess.Popen([sys.executable, "-I", str(ZYGOTE), address], stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, cwd="/", env=env)
+        self.proc = subprocess.Popen([sys.executable, *ISOLATED, str(ZYGOTE), self.address],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, cwd="/", env=env)
+        if wait:
+            self.wait()
+
+    def wait(self):
         line = self.proc.stdout.readline()
         if not line.startswith(b"ready"):
             self.stop()
             raise RuntimeError(f"the sandbox zygote did not start (it said {line[:200]!r})")
-        Zygote.address = address
+        Zygote.address = self.address
+        return self
 
     def stop(self):
         Zygote.address = None
@@ -242,7 +252,7 @@ class Worker:
             ids = {"user": uid, "group": uid, "extra_groups": []} if uid is not None else {}
             with open(self.log, "ab") as log:
                 self.proc = subprocess.Popen(
-                    [sys.executable, "-I", str(CHILD)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                    [sys.executable, *ISOLATED, str(CHILD)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
                     cwd=self.workdir, env=env, start_new_session=True, **ids)
         self.proc.stdin.write(json.dumps(config).encode() + b"\n")
         self.proc.stdin.flush()

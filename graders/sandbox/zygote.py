@@ -1,6 +1,6 @@
 """A warm parent for sandbox children: imports torch once, then forks one child per request.
 
-Batch grading starts one zygote (`python -I zygote.py SOCKET`, standard library and torch only, like
+Batch grading starts one zygote (`python -P -s zygote.py SOCKET`, standard library and torch only, like
 child.py). A grader connects to SOCKET and sends the pipes and log file of one child with SCM_RIGHTS;
 the zygote forks, and the fork becomes exactly what worker.py would have exec'd: it takes the dedicated
 uid, its own session and scrubbed environment, and runs child.main(), which confines it. Forking a
