@@ -1,0 +1,143 @@
+"""Language-model threshold jobs, grader side, for any assignment whose model predicts the next token
+(JHU CS 601 hw5's GPT, UCSD CSE 256 PA2's decoder): synthetic text, held-out questions without their answers,
+and the perplexity the grader computes from what the job returns.
+
+The grader cuts the held-out text into contexts and keeps each context's next token; the job gets the contexts
+only and returns the model's logits for the next token of each. The grader takes the log-softmax itself, so a
+job can neither see the answers nor hand back a distribution that is not one; a job that returns made-up logits
+gets the perplexity those logits earn. The metric is the unigram model's perplexity on the same answers divided
+by the model's (how many times better than counting characters), which does not depend on the text's size or
+alphabet. Causality is checked on the trained model with probe pairs (graders.assignments.cs224n.birthplace.leak).
+
+Synthetic text: sentences of a small stochastic grammar over made-up words, with number agreement between a
+subject and its verb a few words later (`the dogs ... run` / `the dog ... runs`), so a model that attends past
+the last few characters does better than one that only counts bigrams.
+"""
+import math
+import random
+from collections import Counter
+from pathlib import Path
+
+ONSETS = ("b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "st", "tr")
+VOWELS = ("a", "e", "i", "o", "u")
+CODAS = ("", "n", "l", "r", "m")
+# The smoke profile's sizes (benchmarks/gpt_lm_smoke.py calibrates them with the job's SMOKE hyper-parameters).
+SMOKE = {"train_chars": 60000, "heldout_chars": 12000, "contexts": 512, "context_length": 32, "probe_pairs": 4}
+PROBE_PAIRS = SMOKE["probe_pairs"]
+
+
+class JobSource:
+    """A job's source made of several files, read as one, shared job code first (a driver's JOB): the job runs in
+    the sandbox as a single module and can import nothing of the grader's."""
+
+    def __init__(self, *paths):
+        self.paths = [Path(p) for p in paths]
+
+    def read_text(self):
+        return "\n\n".join(p.read_text() for p in self.paths)
+
+    def is_file(self):
+        return all(p.is_file() for p in self.paths)
+
+
+def _word(rng, syllables):
+    return "".join(rng.choice(ONSETS) + rng.choice(VOWELS) + rng.choice(CODAS) for _ in range(syllables))
+
+
+def lexicon(rng):
+    """Made-up nouns, verbs and adjectives, each word unique and none ending in s (the plural mark)."""
+    seen, words = set(), {}
+    for kind, n in (("noun", 16), ("verb", 10), ("adj", 8)):
+        words[kind] = []
+        while len(words[kind]) < n:
+            w = _word(rng, rng.choice((1, 2)))
+            if w not in seen and not w.endswith("s"):
+                seen.add(w)
+                words[kind].append(w)
+    return words
+
+
+def sentence(rng, words):
+    """DET (ADJ) NOUN[s] (that VERB[s] DET NOUN) VERB[s agreeing with the subject] DET (ADJ) NOUN[s] ."""
+    def phrase(plural):
+        adj = f"{rng.choice(words['adj'])} " if rng.random() < 0.4 else ""
+        det = "the" if plural else rng.choice(("the", "a"))
+        return f"{det} {adj}{rng.choice(words['noun'])}{'s' if plural else ''}"
+
+    def verb(plural):
+        return rng.choice(words["verb"]) + ("" if plural else "s")
+
+    plural = rng.random() < 0.5
+    subject = phrase(plural)
+    if rng.random() < 0.3:
+        subject += f" that {verb(plural)} {phrase(rng.random() < 0.5)}"
+    return f"{subject} {verb(plural)} {phrase(rng.random() < 0.5)} ."
+
+
+def text(seed, chars):
+    """About `chars` characters of sentences, one a line, from the grammar with lexicon `seed`."""
+    rng = random.Random(seed)
+    words, out, n = lexicon(random.Random(seed)), [], 0
+    while n < chars:
+        out.append(sentence(rng, words))
+        n += len(out[-1]) + 1
+    return "\n".join(out) + "\n"
+
+
+def corpus(seed, sizes=SMOKE):
+    """(training text, held-out text) of the grammar: the same lexicon, different sentences."""
+    both = text(seed, sizes["train_chars"] + sizes["heldout_chars"])
+    cut = both.index("\n", sizes["train_chars"]) + 1
+    return both[:cut], both[cut:]
+
+
+def questions(heldout, vocab, n, length, seed):
+    """`n` contexts of `length` ids from the held-out text, and the id that follows each (kept by the grader)."""
+    rng, stoi = random.Random(seed), {c: i for i, c in enumerate(vocab)}
+    ids = [stoi[c] for c in heldout if c in stoi]
+    if len(ids) <= length:
+        raise ValueError(f"the held-out text has {len(ids)} known characters, fewer than a context of {length}")
+    starts = [rng.randrange(len(ids) - length) for _ in range(n)]
+    return [ids[s:s + length] for s in starts], [ids[s + length] for s in starts]
+
+
+def probe_pairs(vocab_size, length, seed, pairs=PROBE_PAIRS):
+    """Pairs of id sequences that agree before a cut and differ at every position from it on, and the cuts."""
+    rng, sequences, cuts = random.Random(seed), [], []
+    for _ in range(pairs):
+        a = [rng.randrange(vocab_size) for _ in range(length)]
+        cut = rng.randrange(1, length)
+        sequences += [a, a[:cut] + [(t + rng.randrange(1, vocab_size)) % vocab_size for t in a[cut:]]]
+        cuts.append(cut)
+    return sequences, cuts
+
+
+def log_softmax_at(logits, target):
+    """log p(target) under softmax(logits), computed here from the job's raw numbers."""
+    if not isinstance(logits, list) or not all(isinstance(v, int | float) and math.isfinite(v) for v in logits):
+        raise ValueError("a context's logits are not a list of finite numbers")
+    top = max(logits)
+    return logits[target] - top - math.log(sum(math.exp(v - top) for v in logits))
+
+
+def perplexity(logits, answers, vocab_size):
+    """exp of the mean negative log-probability of the answers, from the job's next-token logits."""
+    if not isinstance(logits, list) or len(logits) != len(answers):
+        raise ValueError(f"the job returned {type(logits).__name__} logits for {len(answers)} contexts")
+    if any(not isinstance(row, list) or len(row) != vocab_size for row in logits):
+        raise ValueError(f"every context needs {vocab_size} logits, one per token of the vocabulary")
+    return math.exp(-sum(log_softmax_at(row, a) for row, a in zip(logits, answers, strict=True)) / len(answers))
+
+
+def unigram_perplexity(train_ids, answers, vocab_size):
+    """The perplexity of add-one token counts from the training text on the answers: the baseline."""
+    counts, total = Counter(train_ids), len(train_ids) + vocab_size
+    return math.exp(-sum(math.log((counts[a] + 1) / total) for a in answers) / len(answers))
+
+
+def curves_figure(curves, title="Training loss"):
+    """The report's figure of the job's loss curves ({phase: [[step, loss], ...]}), or none."""
+    series = [{"label": phase, "x": [p[0] for p in points], "y": [p[1] for p in points]}
+              for phase, points in curves.items() if points]
+    figure = {"kind": "curves", "title": title, "x_label": "step", "y_label": "loss", "series": series}
+    return [figure] if series else []
