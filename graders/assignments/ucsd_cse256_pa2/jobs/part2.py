@@ -1,0 +1,37 @@
+"""PA2 part 2 job: train the student's decoder on the training text (the handout's LanguageModelingDataset
+windows), then return its next-token logits for held-out contexts, whose next tokens stay with the grader, and
+its logits for probe sequences, on which the grader checks causality. Runs after models.py and jobs/common.py
+in one module.
+"""
+# ruff: noqa: F821 - models.py's and jobs/common.py's names, above this
+import random
+
+import torch
+
+# The smoke profile (CPU, one thread, well under a minute): calibrated by benchmarks/pa2_smoke.py.
+LM_SMOKE = {"n_embd": 64, "n_head": 2, "n_layer": 2, "block_size": 32, "n_hidden": 100, "n_output": 3,
+            "dropout": 0.0, "pad_idx": 0, "max_iters": 300, "batch_size": 16, "lr": 1e-3, "curve_points": 32,
+            "seed": 0, "device": "cpu"}
+MAX_CONTEXTS = 4096
+
+
+def run(model_module, train_ids, contexts, probes, vocab_size, hp):
+    """Train hp["max_iters"] steps (0 leaves the decoder untrained), then predict; returns plain data only."""
+    hp = {**LM_SMOKE, **hp, "vocab_size": vocab_size}
+    hp["n_input"] = hp["n_embd"]
+    random.seed(hp["seed"])
+    torch.manual_seed(hp["seed"])
+    model = student_model(model_module, "decoder", hp)[0]
+    T, data = hp["block_size"], torch.tensor(train_ids, dtype=torch.long)
+    if len(data) <= T + 1:
+        raise JobError(f"the training text has {len(data)} tokens, too few for block_size {T}")
+    order = torch.Generator().manual_seed(hp["seed"])
+    window = batches(len(data) - T, hp["batch_size"], lambda i: (data[i:i + T], data[i + 1:i + T + 1]), order)
+    curve, seconds = train_model(model, window, hp["max_iters"], "decoder", hp)
+    start = time.perf_counter()
+    with torch.no_grad():
+        logits = [output(model, torch.tensor(contexts[i:i + 256], device=hp["device"]), "decoder", hp)[:, -1].float()
+                  for i in range(0, min(len(contexts), MAX_CONTEXTS), 256)]
+        probe_logits = [output(model, torch.tensor([p], device=hp["device"]), "decoder", hp)[0].float() for p in probes]
+    return {"logits": torch.cat(logits).cpu(), "probe_logits": torch.stack(probe_logits).cpu(),
+            "curve": {"train": curve}, "seconds": {"train": seconds, "predict": time.perf_counter() - start}}

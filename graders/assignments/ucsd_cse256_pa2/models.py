@@ -1,0 +1,216 @@
+"""The student's models found by what they do, with no part of the grader: shared by the checks (roles.py, through
+the sandbox's proxies) and the training jobs (jobs/, in the sandbox, where this file's source runs first).
+
+PA2 gives no transformer.py skeleton, so every student names their own classes and constructor parameters.
+A class is a candidate model when its constructor takes the vocabulary size; it is built with the starter's
+hyper-parameters under the names students use for them (vocab_size, n_embd, n_head, ... and their common
+aliases, or one config object), run on a batch of token ids, and given a role by what it returns:
+
+- encoder: (output, attn_maps) with output (B, T, n_embd) or (B, n_embd): the starter's sanity_check contract;
+- classifier: (logits of shape (B, n_output), attn_maps): an encoder with the classifier on top;
+- decoder: next-token logits (B, T, vocab) (with or without maps; with targets, the loss).
+
+Imports only the standard library and torch.
+"""
+import ast
+import types
+
+import torch
+
+# The starter's main.py hyper-parameters; vocab_size and block_size differ from every other size, so the
+# embeddings can be told apart by shape.
+HP = {"vocab_size": 97, "n_embd": 64, "n_head": 2, "n_layer": 4, "block_size": 32, "n_hidden": 100, "n_output": 3,
+      "n_input": 64, "dropout": 0.0, "pad_idx": 0}
+ALIASES = {
+    "vocab_size": ("vocab_size", "vocab", "n_vocab", "vocab_len", "vocabulary_size", "num_tokens", "ntoken",
+                   "num_embeddings", "vocabsize", "v_size"),
+    "n_embd": ("n_embd", "n_embed", "n_embedding", "embed_dim", "embedding_dim", "emb_dim", "embed_size",
+               "embedding_size", "d_model", "dim", "d_embed", "embd_dim", "hidden_dim_model", "model_dim"),
+    "n_head": ("n_head", "n_heads", "num_heads", "num_head", "nhead", "heads", "head_count"),
+    "n_layer": ("n_layer", "n_layers", "num_layers", "num_layer", "nlayers", "layers", "depth", "num_blocks",
+                "n_blocks"),
+    "block_size": ("block_size", "max_len", "max_seq_len", "seq_len", "max_length", "context_length",
+                   "context_size", "max_seq_length", "n_positions", "max_position_embeddings", "seq_length"),
+    "n_hidden": ("n_hidden", "hidden_dim", "hidden_size", "d_ff", "ff_dim", "ffn_dim", "ff_hidden", "ffn_hidden",
+                 "mlp_hidden", "dim_feedforward", "n_ff", "hidden", "ff_hidden_dim", "d_hidden"),
+    "n_output": ("n_output", "n_outputs", "num_classes", "n_classes", "output_dim", "output_size", "num_labels",
+                 "n_labels", "out_dim", "n_out", "num_outputs"),
+    "n_input": ("n_input", "input_size", "input_dim", "in_dim"),
+    "dropout": ("dropout", "dropout_rate", "p_dropout", "pdrop", "drop", "attn_pdrop", "resid_pdrop", "embd_pdrop",
+                "dropout_prob", "p_drop"),
+    "pad_idx": ("pad_idx", "padding_idx", "pad_id", "pad_token_id", "pad_token"),
+}
+CAUSAL = ("causal", "is_causal", "is_decoder", "decoder", "masked", "use_causal_mask", "causal_mask")
+ROLE_NAMES = {"encoder": ("enc",), "classifier": ("class", "cls", "speech"),
+              "decoder": ("dec", "lm", "language", "gpt")}
+ALIBI = ("alibi", "use_alibi", "with_alibi", "is_alibi", "alibi_bias", "use_alibi_bias")
+CONFIG = ("config", "cfg", "args", "hparams", "hp", "params", "conf")
+NAME_OF = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
+
+class Unusable(Exception):
+    """A class the grader cannot build or run the handout's way; the message says what it expected."""
+
+
+def parameters(signature):
+    """[(name, required)] of a constructor signature as the sandbox printed it ('(vocab_size, n_embd=64)'),
+    or None when it cannot be read (then every keyword is tried)."""
+    try:
+        args = ast.parse(f"def f{signature}: pass").body[0].args
+    except SyntaxError:
+        return None
+    positional = args.posonlyargs + args.args
+    required = len(positional) - len(args.defaults)
+    found = [(a.arg, i < required) for i, a in enumerate(positional)]
+    found += [(a.arg, d is None) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True)]
+    return [(n, r) for n, r in found if n != "self"] + ([("**", False)] if args.kwarg else [])
+
+
+def constructor_kwargs(cls, signature, causal, hp=HP):
+    """The keyword arguments main.py's hyper-parameters give `cls`; InterfaceError names a required parameter
+    the grader has no value for."""
+    params = parameters(signature)
+    if params is None or params == [("**", False)]:
+        return dict(hp)
+    names = [n for n, _ in params]
+    if len(names) == 1 and names[0].lower() in CONFIG:
+        return {names[0]: types.SimpleNamespace(**hp, causal=causal)}
+    kwargs = {}
+    for name, required in params:
+        if name.lower() in NAME_OF:
+            kwargs[name] = hp[NAME_OF[name.lower()]]
+        elif name.lower() in CAUSAL:
+            kwargs[name] = causal
+        elif required and name != "**":
+            known = ", ".join(f"{n} (or {', '.join(ALIASES[n][1:4])})" for n in ("vocab_size", "n_embd", "n_head",
+                                                                                 "n_layer", "block_size", "n_hidden",
+                                                                                 "n_output"))
+            raise Unusable(f"{cls}{signature} requires {name!r}, which is not one of the hyper-parameters of "
+                                 f"the starter's main.py; the grader passes these by name: {known}. Give {name} a "
+                                 "default value or use the handout's names.")
+    return kwargs
+
+
+def takes_vocabulary(signature):
+    params = parameters(signature)
+    if params is None:
+        return False
+    names = [n.lower() for n, _ in params]
+    return any(NAME_OF.get(n) == "vocab_size" for n in names) or (len(names) == 1 and names[0] in CONFIG)
+
+
+def flatten(value):
+    """The tensors of a (nested) list or tuple, in order."""
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in flatten(v)]
+    return [value] if type(value) is torch.Tensor else []
+
+
+def describe(value):
+    if type(value) is torch.Tensor:
+        return f"a tensor of shape {tuple(value.shape)}"
+    if isinstance(value, (list, tuple)):
+        kind = "tuple" if isinstance(value, tuple) else "list"
+        if len(value) > 3 and len(flatten(value)) == len(value):
+            return f"a {kind} of {len(value)} tensors of shape {tuple(value[0].shape)}"
+        return f"a {len(value)}-{kind} ({', '.join(describe(v) for v in value)})"
+    return "None" if value is None else f"a {getattr(value, 'type_name', type(value).__name__)}"
+
+
+def layer_maps(value, B, T, n_head=HP["n_head"], n_layer=HP["n_layer"]):
+    """The attention maps in `value` as one (B, h, T, T) tensor per layer (h is 1 when the student returns one
+    map per layer, e.g. the heads' mean; B is 1 when only the first example's maps are kept), and how they were
+    found; None when `value` holds no maps.
+
+    Accepted: a list (or tuple) per layer of (B, h, T, T), (B, T, T) or (T, T) tensors, of lists of per-head
+    maps, a flat list of n_layer * n_head maps, or one stacked (n_layer, B, h, T, T) tensor."""
+    stacked = type(value) is torch.Tensor and value.dim() == 5 and value.shape[-2:] == (T, T)
+    if stacked:
+        value = list(value)
+    if not isinstance(value, (list, tuple)) or not value:
+        return None
+    tensors = [t.unsqueeze(0) if t.dim() == 2 else t for t in flatten(value)]  # one example's (T, T) map
+    if not tensors or any(t.shape[-2:] != (T, T) or t.dim() not in (3, 4) or t.shape[0] != tensors[0].shape[0]
+                          for t in tensors) or tensors[0].shape[0] not in (1, B):
+        return None
+    shape = f"{'B' if tensors[0].shape[0] == B else '1'}, {'h, ' if tensors[0].dim() == 4 else ''}T, T"
+    if stacked:
+        return list(tensors), f"one stacked tensor of shape (n_layer, {shape}) = {(len(tensors), *tensors[0].shape)}"
+    if all(t.dim() == 4 for t in tensors):
+        return list(tensors), f"{len(tensors)} tensors of shape ({shape}) = {tuple(tensors[0].shape)}"
+    if len(tensors) == n_layer * n_head and len(tensors) != n_layer:
+        layers = [torch.stack(tensors[i * n_head:(i + 1) * n_head], 1) for i in range(n_layer)]
+        return layers, f"{len(tensors)} maps of shape ({shape}) = {tuple(tensors[0].shape)}, one per layer and head"
+    return [t.unsqueeze(1) for t in tensors], (f"{len(tensors)} maps of shape ({shape}) = {tuple(tensors[0].shape)}, "
+                                               "one per layer")
+
+
+def classify(result, B, T, hp=HP):
+    """(role, output, maps value) of what model(ids) returned, or None when it fits no role."""
+    def is_maps(value):
+        return layer_maps(value, B, T) is not None
+
+    parts = list(result) if isinstance(result, (tuple, list)) and not is_maps(result) else [result]
+    tensors = [p for p in parts if type(p) is torch.Tensor and p.dim() >= 2]
+    maps = next((p for p in parts if not (type(p) is torch.Tensor and p.dim() in (2, 3)) and is_maps(p)), None)
+    for t in tensors:
+        if t.shape in ((B, T, hp["vocab_size"]), (B * T, hp["vocab_size"])):
+            return "decoder", t.reshape(B, T, -1), maps
+        if t.shape == (B, hp["n_output"]):
+            return "classifier", t, maps
+        if t.shape in ((B, T, hp["n_embd"]), (B, hp["n_embd"])):
+            return "encoder", t, maps
+    return None
+
+
+def contract(role, result, maps):
+    """How `result` departs from what the handout asks of the role, in words ([] when it does not)."""
+    if role == "decoder":
+        return [] if maps is not None else ["it returns no attention maps (return (logits, attn_maps))"]
+    if not (isinstance(result, tuple) and len(result) == 2 and maps is result[1]):
+        return [f"it returns {describe(result)}; the starter's utilities.sanity_check unpacks "
+                "`_, attn_maps = model(input_tensor)`, so return exactly (output, attn_maps)"]
+    return []
+
+
+def ids(B, T, seed, pad_from=None, vocab=HP["vocab_size"]):
+    """(B, T) token ids in 1..vocab-1 from `seed`; positions from `pad_from` on are padding (id 0)."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randint(1, vocab, (B, T), generator=g)
+    if pad_from is not None:
+        x[:, pad_from:] = 0
+    return x
+
+
+def find(classes, build, forward, failures, hp=HP, B=2):
+    """({role: (class name, object, kwargs, what forward returned)}, [(class name, exception)]) for the classes
+    ([(name, constructor signature)]): each candidate built by build(name, kwargs) and run by forward(obj, ids);
+    a role goes to the first class that plays it, unless a later one is named for it (an ALiBi class only when no
+    other plays it). A class with a causal flag (or a config) is built once per flag."""
+    x, found, errors = ids(B, hp["block_size"], 0, vocab=hp["vocab_size"]), {}, []
+    for cls, signature in sorted(classes, key=lambda c: "alibi" in c[0].lower()):  # part 3's variants last
+        if not takes_vocabulary(signature):
+            continue
+        params = [n.lower() for n, _ in parameters(signature) or []]
+        flags = [False, True] if any(n in CAUSAL for n in params) or params in ([c] for c in CONFIG) else [False]
+        for causal in flags:
+            try:
+                kwargs = constructor_kwargs(cls, signature, causal, hp)
+                obj = build(cls, kwargs)
+                result = forward(obj, x)
+            except failures as e:
+                errors.append((cls, e))
+                continue
+            kind = classify(result, B, hp["block_size"], hp)
+            if kind is None:
+                errors.append((cls, Unusable(f"{cls}(...)(ids) with ids of shape {tuple(x.shape)} returned "
+                                             f"{describe(result)}, which is neither (output, attn_maps) of an encoder "
+                                             "or classifier nor next-token logits of a decoder")))
+                continue
+            if kind[0] not in found or (named_for(kind[0], cls) and not named_for(kind[0], found[kind[0]][0])):
+                found[kind[0]] = (cls, obj, kwargs, result)
+    return found, errors
+
+
+def named_for(role, cls):
+    """Whether a class's name says it plays `role` (a generic Transformer base class plays every role)."""
+    return any(h in cls.lower() for h in ROLE_NAMES[role])

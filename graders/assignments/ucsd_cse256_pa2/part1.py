@@ -1,0 +1,35 @@
+"""The PA2 part 1 threshold, grader side: speech segments for the job, and the accuracy of what it returns.
+
+The job (jobs/part1.py, in the sandbox next to the student's transformer.py) trains the student's encoder and
+classifier on labelled segments and predicts the speaker of each test segment; it never sees the test labels,
+and the grader computes the accuracy itself.
+"""
+from pathlib import Path
+
+from graders.assignments import lm
+from graders.assignments.ucsd_cse256_pa2 import speeches
+
+HERE = Path(__file__).parent
+JOB = lm.JobSource(HERE / "models.py", HERE / "jobs" / "common.py", HERE / "jobs" / "part1.py")
+SMOKE = {"train": 900, "test": 300}   # segments of the synthetic speakers
+
+
+def inputs(profile, hp, data_dir=None, seed=1):
+    """(keyword arguments of the job's run(), what only the grader keeps: the test labels)."""
+    train, test, stoi = speeches.classification(profile, data_dir, seed, SMOKE)
+    args = {"model_module": "transformer", "train": [[label, speeches.encode(stoi, t)] for label, t in train],
+            "test": [speeches.encode(stoi, t) for _, t in test], "vocab_size": len(stoi), "hp": hp}
+    return args, {"labels": [label for label, _ in test]}
+
+
+def score(result, kept):
+    """(test accuracy, what to tell the student, no bug, the loss curve)."""
+    predictions, labels = result.get("predictions"), kept["labels"]
+    if not isinstance(predictions, list) or len(predictions) != len(labels):
+        raise ValueError(f"the job returned {type(predictions).__name__} predictions for {len(labels)} segments")
+    right = sum(p == y for p, y in zip(predictions, labels, strict=True))
+    lines = [f"test accuracy {right / len(labels):.1%} ({right} of {len(labels)} segments' speakers)"]
+    seconds = result.get("seconds") or {}
+    if seconds:
+        lines.append("trained in " + ", ".join(f"{k} {v:.0f} s" for k, v in seconds.items()))
+    return right / len(labels), lines, None, lm.curves_figure(result.get("curve") or {})

@@ -1,0 +1,76 @@
+"""The PA2 part 2 threshold, grader side: text for the job, and the perplexity of what it returns.
+
+The job (jobs/part2.py, in the sandbox next to the student's transformer.py) trains the student's decoder and
+returns its next-token logits for held-out contexts of block_size tokens; the grader keeps each context's next
+token, computes the perplexity (graders/assignments/lm.py) per test set and over all of them, and checks on the
+trained model's probe logits that no position depends on later tokens. The metric is the unigram model's
+perplexity divided by the decoder's, as for JHU hw5's GPT.
+"""
+import random
+from pathlib import Path
+
+import torch
+
+from graders.assignments import lm
+from graders.assignments.cs224n import birthplace
+from graders.assignments.ucsd_cse256_pa2 import models, speeches
+
+HERE = Path(__file__).parent
+JOB = lm.JobSource(HERE / "models.py", HERE / "jobs" / "common.py", HERE / "jobs" / "part2.py")
+THRESHOLD_FORMAT = "{:g}x the unigram model's perplexity"
+CONTEXTS = 512  # per test set
+
+
+def contexts(ids, n, length, rng):
+    """`n` windows of `length` ids and the id after each (which only the grader keeps)."""
+    if len(ids) <= length:
+        raise ValueError(f"a test text has {len(ids)} tokens, fewer than a context of {length}")
+    starts = [rng.randrange(len(ids) - length) for _ in range(n)]
+    return [ids[s:s + length] for s in starts], [ids[s + length] for s in starts]
+
+
+def inputs(profile, hp, data_dir=None, seed=1):
+    """(keyword arguments of the job's run(), what only the grader keeps: the answers per test set, the probe
+    cuts, the unigram baseline)."""
+    train, tests, stoi = speeches.language_modeling(profile, data_dir, seed)
+    length, rng = hp.get("block_size", models.HP["block_size"]), random.Random(seed)
+    train_ids = speeches.encode(stoi, train)
+    sets, questions, answers = {}, [], []
+    for name, text in tests.items():
+        q, a = contexts(speeches.encode(stoi, text), CONTEXTS, length, rng)
+        sets[name] = (len(answers), len(answers) + len(a))
+        questions += q
+        answers += a
+    probes, cuts = lm.probe_pairs(len(stoi), length, seed)
+    args = {"model_module": "transformer", "train_ids": train_ids, "contexts": questions, "probes": probes,
+            "vocab_size": len(stoi), "hp": hp}
+    return args, {"answers": answers, "sets": sets, "cuts": cuts, "vocab_size": len(stoi),
+                  "unigram": lm.unigram_perplexity(train_ids, answers, len(stoi))}
+
+
+def rows(value, what):
+    if type(value) is not torch.Tensor or not value.is_floating_point():
+        raise ValueError(f"the job returned no {what} tensor")
+    return value.double().tolist()
+
+
+def score(result, kept):
+    """(unigram perplexity / the decoder's, what to tell the student, the bug when one is evident, figures)."""
+    logits, answers, V = rows(result.get("logits"), "logits"), kept["answers"], kept["vocab_size"]
+    ppl = lm.perplexity(logits, answers, V)
+    ratio = kept["unigram"] / ppl
+    each = ", ".join(f"{name} {lm.perplexity(logits[a:b], answers[a:b], V):.1f}"
+                     for name, (a, b) in kept["sets"].items())
+    lines = [f"test perplexity {ppl:.2f} on {len(answers)} next tokens ({each}), {ratio:.2f}x better than the "
+             f"unigram model's {kept['unigram']:.2f}"]
+    seconds = result.get("seconds") or {}
+    if seconds:
+        lines.append("trained in " + ", ".join(f"{k} {v:.0f} s" for k, v in seconds.items()))
+    bug = None
+    found = birthplace.leak({"probe_logits": rows(result.get("probe_logits"), "probe logits")}, kept["cuts"])
+    if found:
+        pair, t, diff = found
+        bug = "the decoder sees the future"
+        lines.append(f"the trained decoder's logits at position {t} changed by {diff:.3g} when only later tokens "
+                     f"changed (probe pair {pair + 1}): the decoder must not see the future")
+    return ratio, lines, bug, lm.curves_figure(result.get("curve") or {})

@@ -1,0 +1,24 @@
+"""UCSD CSE 256 PA2's threshold checks through the real runner (local, sandboxed), smoke profile: the reference
+passes both; a decoder whose mask is discarded still trains a classifier that passes part 1 (its encoder is
+fine) but fails part 2 on the trained model's causality probe, whatever its perplexity. Calibration over seeds
+and variants: benchmarks/pa2_smoke.py."""
+from pathlib import Path
+
+from graders import runners, thresholds
+from graders import spec as specs
+
+SAMPLES = Path(__file__).resolve().parents[1] / "submissions" / "ucsd-cse256-pa2"
+
+
+def test_reference_passes_and_a_leaking_decoder_fails():
+    spec = specs.get("ucsd-cse256-pa2")
+    graded = thresholds.evaluate({"ref": SAMPLES / "reference", "leak": SAMPLES / "bug-tril-discarded"}, spec,
+                                 "smoke", runners.Options())
+    ref, leak = graded["ref"][0], graded["leak"][0]
+    for check in ("threshold_classifier_accuracy", "threshold_decoder_perplexity"):
+        assert ref[check].passed and "reached" in ref[check].output, ref[check].output
+    assert leak["threshold_classifier_accuracy"].passed, leak["threshold_classifier_accuracy"].output
+    decoder = leak["threshold_decoder_perplexity"]
+    assert not decoder.passed and decoder.bug == "the decoder sees the future", decoder.output
+    curves = [f for f in graded["ref"][1] if f["kind"] == "curves"]
+    assert len(curves) == 2
