@@ -15,7 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from graders import spec as specs
+
 SAMPLES = Path(__file__).resolve().parents[1] / "submissions" / "uw-cse447-a2"
+TOTAL = specs.get("uw-cse447-a2").max_score  # the reference sample answers every file
 CLASS = ["reference", "correct-notebook", "bug-scale-sqrt-embd", "bug-mask-after-softmax", "bug-syntax-error",
          "bug-merge-view-error"]
 
@@ -66,7 +69,7 @@ def test_batch_grades_like_cold_grade(class_batch, tmp_path):
                               "uw-cse447-a2", "--out", str(cold)], capture_output=True, text=True, timeout=300)
         assert run.returncode == 0, run.stderr[-2000:]
         assert comparable(results[name]) == comparable(json.loads((cold / "results.json").read_text())), name
-    assert results["reference"]["score"] == 20 and results["bug-scale-sqrt-embd"]["score"] < 20
+    assert results["reference"]["score"] == TOTAL and results["bug-scale-sqrt-embd"]["score"] < TOTAL
     assert results["reference"]["extra_data"]["sandbox"]["seccomp"] is not None
 
 
@@ -168,5 +171,5 @@ def test_a_dying_grader_costs_its_student_only(tmp_path):
     assert proc.returncode == 0, err[-3000:]
     results = graded(out)
     assert "killed by SIGKILL" in results["a-sleeper"]["tests"][-1]["output"]
-    assert results["reference"]["score"] == 20 and 0 < results["bug-not-scaled"]["score"] < 20
+    assert results["reference"]["score"] == TOTAL and 0 < results["bug-not-scaled"]["score"] < TOTAL
     assert "1 grader failures" in err

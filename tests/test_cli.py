@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from conftest import read_results
 
+from graders import spec as specs
+
 REFERENCE = Path(__file__).resolve().parents[1] / "submissions" / "uw-cse447-a2" / "reference"
 GRADESCOPE_TEST_KEYS = {"name", "number", "score", "max_score", "status", "output", "output_format", "visibility", "tags"}
 
@@ -26,12 +28,15 @@ def test_grade_writes_gradescope_results(tmp_path):
     out = graders("grade", REFERENCE, "--assignment", "uw-cse447-a2", "--out", tmp_path)
     assert out.returncode == 0, out.stderr
     results = read_results(tmp_path)
-    assert results["score"] == 20 and {"execution_time", "output", "visibility", "extra_data"} <= set(results)
-    assert len(results["tests"]) == 16
-    for test in results["tests"]:
-        assert set(test) == GRADESCOPE_TEST_KEYS and "A2S2.py" in test["tags"] and test["status"] == "passed"
+    spec = specs.get("uw-cse447-a2")
+    total = spec.max_score
+    assert results["score"] == total and {"execution_time", "output", "visibility", "extra_data"} <= set(results)
+    files = [p.file for p in spec.parts for _ in p.checks]
+    assert len(results["tests"]) == len(files)
+    for test, file in zip(results["tests"], files, strict=True):  # each tagged with the file it grades
+        assert set(test) == GRADESCOPE_TEST_KEYS and file in test["tags"] and test["status"] == "passed"
     assert results["extra_data"]["environment"]["torch"].startswith("2.")
-    assert "Score: 20/20" in out.stdout
+    assert f"Score: {total:g}/{total:g}" in out.stdout
 
 
 @pytest.mark.parametrize("args,message", [
@@ -61,7 +66,9 @@ def test_a_grader_failure_exits_1_and_still_writes_results(tmp_path):
 def test_self_check_runs_public_checks_only():
     out = graders("check", REFERENCE, "--assignment", "uw-cse447-a2")
     assert out.returncode == 0
-    assert "Score: 18/18" in out.stdout and "causality" not in out.stdout and "hidden checks" in out.stdout
+    public = sum(c.points for p in specs.get("uw-cse447-a2").parts for c in p.checks if c.visibility == "visible")
+    assert f"Score: {public:g}/{public:g}" in out.stdout and "causality" not in out.stdout
+    assert "hidden checks" in out.stdout
 
 
 def test_schema_is_json_schema_of_a_spec(tmp_path):

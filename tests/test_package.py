@@ -87,12 +87,13 @@ def test_run_autograder_grades_with_the_packaged_source(autograder):
     init = autograder / "source" / "graders" / "__init__.py"
     init.write_text(init.read_text() + "import os\nopen(os.environ['GRADERS_MARKER'], 'a').write(__file__ + '\\n')\n")
     results = run_autograder(autograder, SAMPLES / A2 / "reference")
-    assert results["score"] == 20 and all(t["status"] == "passed" for t in results["tests"])
+    assert results["score"] == specs.get(A2).max_score and all(t["status"] == "passed" for t in results["tests"])
     assert Path((autograder / "marker").read_text().split()[0]) == init  # not the checkout's graders
 
-    results = run_autograder(autograder, SAMPLES / A2 / "bug-not-scaled")
-    failed = {t["name"]: t["output"] for t in results["tests"] if t["status"] == "failed"}
-    assert results["score"] == 20 - 5 and len(failed) == 3
+    results = run_autograder(autograder, SAMPLES / A2 / "bug-not-scaled")  # an A2S2.py alone
+    a2s2 = sum(c.points for p in specs.get(A2).parts if p.file == "A2S2.py" for c in p.checks)
+    failed = {t["name"]: t["output"] for t in results["tests"] if t["status"] == "failed" and "A2S2.py" in t["tags"]}
+    assert results["score"] == a2s2 - 5 and len(failed) == 3
     assert all("Diagnosis: not scaled by sqrt(n_embd / n_heads)" in output for output in failed.values())
 
 
@@ -163,8 +164,12 @@ def test_kit_holds_no_hidden_check(kit):
             forms = {word.encode(), json.dumps(word)[1:-1].encode()}  # as text, and as JSON escapes it
             assert not [n for n, data in files.items() if any(f in data for f in forms)], f"{word!r} is in the kit"
     kit_spec = yaml.safe_load(files[f"specs/{A2}.yaml"])
+    # A2S1's and A2S3's checks and the written answers run only in the autograder (their modules say KIT = "withheld").
+    withheld = ("A2S1.py", "answers.yaml", "A2S3.py")
     assert [c["name"] for p in kit_spec["parts"] for c in p["checks"]] == [
-        c.name for p in spec.parts for c in p.checks if c.visibility.value == "visible"]
+        c.name for p in spec.parts for c in p.checks if c.visibility.value == "visible" and p.file not in withheld]
+    assert not [n for n in files if n.endswith(("written_key.yaml", "uw_cse447_a2/a2s1.py", "uw_cse447_a2/written.py"))]
+    assert b"only in the course autograder" in files["README.md"]
     assert sum(c["points"] for p in kit_spec["parts"] for c in p["checks"]) == 18
 
 

@@ -23,12 +23,19 @@ def test_every_spec_loads_and_names_only_existing_checks():
 
 
 def test_a2_is_worth_the_courses_20_points(a2_spec):
-    assert a2_spec.max_score == 20
+    """§2.1 (A2S2.py) carries the course's 20 points; other sections' parts come on top."""
+    assert sum(c.points for p in a2_spec.parts if p.file == "A2S2.py" for c in p.checks) == 20
+
+
+def test_a_data_file_needs_no_module_and_a_source_file_does():
+    assert spec.SourceSpec(name="answers.yaml", data=True).module == ""
+    with pytest.raises(ValueError, match="a source file needs `module`"):
+        spec.SourceSpec(name="A2S1.py")
 
 
 @pytest.mark.parametrize("edit,message", [
     (lambda t: t.replace("points: 2}", "points: -2}", 1), "field parts.0.checks.0.points: Input should be greater than or equal to 0"),
-    (lambda t: t.replace("    file: A2S2.py\n", "    file: A2S3.py\n", 1), "parts.0.file: 'A2S3.py' is not one of files"),
+    (lambda t: t.replace("    file: A2S2.py\n", "    file: A2S9.py\n", 1), "parts.0.file: 'A2S9.py' is not one of files"),
     (lambda t: t.replace("course: UW CSE 447/517\n", ""), "field course: Field required"),
     (lambda t: t + "colour: blue\n", "field colour: Extra inputs are not permitted"),
     (lambda t: t.replace("test_attn_scaled,", "test_pairwise_similarities,"), "check names must be unique"),

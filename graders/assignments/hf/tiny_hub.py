@@ -1,0 +1,98 @@
+"""Tiny Hugging Face checkpoints under hub names, built locally: no download ever happens while grading.
+
+Student code calls `AutoTokenizer.from_pretrained("bert-base-uncased")` and `AutoModel.from_pretrained(name)`.
+`install()` writes a tiny model (hidden 32, 2 layers, 2 heads) and a WordPiece tokenizer over a small
+synthetic vocabulary into a directory named like each model id in the working directory; transformers loads a
+name that is an existing directory from there, without asking the hub. It also switches transformers and
+huggingface_hub to offline mode and points their cache at the working directory, so a name that is not
+installed fails at once with transformers' own "offline" message.
+
+The same function runs in the grader, which builds the identical checkpoints (same seed, same config) to
+compute expected outputs. This file is plain source, loaded into the sandbox as a given module: it imports
+nothing of the grader.
+"""
+import os
+
+# Vocabulary of the synthetic tasks (graders/assignments/hf/data.py draws its sentences from these words).
+WORDS = ("is the a of in it was not yes no true false river city king queen red blue green old new big small "
+         "water fire stone tree bird horse ship road house door light dark north south east west first last "
+         "game team song book film star moon sun sea hill lake").split()
+SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+HIDDEN, LAYERS, HEADS, POSITIONS = 32, 2, 2, 256
+# Model ids students write, old and new hub spellings: each is a directory of the same tiny architecture.
+MODELS = {"bert-base-uncased": "bert", "google-bert/bert-base-uncased": "bert", "bert-base-cased": "bert",
+          "distilbert-base-uncased": "distilbert", "distilbert/distilbert-base-uncased": "distilbert"}
+SEED = 447
+
+
+def vocabulary():
+    """WordPiece vocabulary: special tokens, the task words, and single characters so any text encodes."""
+    chars = [c for c in "abcdefghijklmnopqrstuvwxyz0123456789.,?!'-"]
+    tokens = dict.fromkeys(SPECIAL + list(WORDS) + chars + ["##" + c for c in chars])  # "a" is a word and a char
+    return {t: i for i, t in enumerate(tokens)}
+
+
+def tokenizer(kind="bert"):
+    """A BertTokenizerFast (DistilBertTokenizerFast for `distilbert`, which has no token_type_ids): lower-casing,
+    [CLS] A [SEP] B [SEP]; its save also writes vocab.txt, so the slow tokenizer (use_fast=False) loads it too."""
+    from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers, processors
+    from tokenizers.models import WordPiece
+    from transformers import BertTokenizerFast, DistilBertTokenizerFast
+
+    vocab = vocabulary()
+    tok = Tokenizer(WordPiece(vocab, unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])])
+    tok.decoder = decoders.WordPiece()
+    make = DistilBertTokenizerFast if kind == "distilbert" else BertTokenizerFast
+    return make(tokenizer_object=tok, model_max_length=POSITIONS, do_lower_case=True)
+
+
+def model(kind):
+    """The tiny base model of `kind`, with weights drawn from SEED: the same in every process."""
+    import torch
+    from transformers import BertConfig, BertModel, DistilBertConfig, DistilBertModel
+
+    size = len(vocabulary())
+    if kind == "bert":
+        config = BertConfig(vocab_size=size, hidden_size=HIDDEN, num_hidden_layers=LAYERS, num_attention_heads=HEADS,
+                            intermediate_size=2 * HIDDEN, max_position_embeddings=POSITIONS)
+        make = BertModel
+    else:
+        config = DistilBertConfig(vocab_size=size, dim=HIDDEN, n_layers=LAYERS, n_heads=HEADS, hidden_dim=2 * HIDDEN,
+                                  max_position_embeddings=POSITIONS)
+        make = DistilBertModel
+    state = torch.random.get_rng_state()
+    torch.manual_seed(SEED)
+    try:
+        return make(config).eval()
+    finally:
+        torch.random.set_rng_state(state)
+
+
+def offline(cache):
+    """Hub access off, caches under `cache`: before and after transformers is imported."""
+    os.environ.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", HF_HOME=cache, HF_DATASETS_OFFLINE="1",
+                      TOKENIZERS_PARALLELISM="false", HF_HUB_DISABLE_TELEMETRY="1")
+    import huggingface_hub.constants as constants
+
+    constants.HF_HUB_OFFLINE = True
+
+
+def install(root=".", names=tuple(MODELS)):
+    """Write the checkpoints `names` (model ids) under `root`; returns the ids written."""
+    offline(os.path.abspath(os.path.join(root, ".hf_home")))
+    built = {}
+    for name in names:
+        path = os.path.join(root, name)
+        if os.path.isfile(os.path.join(path, "config.json")):
+            continue
+        kind = MODELS[name]
+        if kind not in built:
+            built[kind] = model(kind), tokenizer(kind)
+        for part in built[kind]:
+            part.save_pretrained(path)
+    return list(names)

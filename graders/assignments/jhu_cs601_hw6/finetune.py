@@ -1,0 +1,277 @@
+"""Checks of JHU CS601 hw6 (base_classification.py, classification.py).
+
+The student's code runs in the sandbox on tiny checkpoints named like the hub's (tiny_hub) and synthetic yes/no
+questions (graders/assignments/hf/data.py); the harness (given/hw6_harness.py) records what it did and the
+grader scores that here: the order of calls in a training step, the mode and autograd state of each forward,
+which parameters training changed (so `head` and `prefix` are judged by behaviour, whether the student froze
+parameters or gave the optimizer a subset), and logits against the reference on the same weights.
+"""
+import functools
+
+import torch
+
+from graders.assignments.hf import data, steps, tiny_hub
+from graders.checks.compare import expect_close, matches, require_tensor
+from graders.checks.feedback import Feedback
+from graders.problems import CheckFailed, InterfaceError, about
+from reference import jhu_cs601_hw6 as ref
+
+try:
+    import transformers  # noqa: F401 - the grader builds the tiny checkpoints too
+except ImportError as e:
+    raise RuntimeError("grading jhu-cs601-hw6 needs transformers: pip install 'graders[hf]'") from e
+
+# The student kit leaves hw6 to the course autograder: its checks need transformers and the grader-side tiny
+# checkpoints, and compare with the reference on objects (a tokenizer, models) a kit cannot record.
+KIT = "withheld"
+__all__ = ["test_base_evaluate", "test_custom_evaluate", "test_base_train_step", "test_custom_train_step",
+           "test_base_train_learns", "test_head_trainable", "test_prefix_trainable", "test_full_forward",
+           "test_prefix_forward", "test_dataset_encoding"]
+
+MODEL = "bert-base-uncased"
+MAX_LEN = 16
+PREFIX = 3                     # prefix_length: differs from num_labels, so shapes tell prefix and classifier apart
+D = tiny_hub.HIDDEN
+# Training: 64 questions in batches of 8 for 4 epochs. The handout's scheduler warms up over 50 steps, so the
+# learning rate reaches 32/50 of lr; lr 0.01 lets the tiny model learn the task in those 32 steps.
+TRAIN, DEV, BATCH, EPOCHS, LR = 64, 32, 8, 4, 1e-2
+LEARNED = 0.9                  # the reference reaches 1.0 on the dev questions; chance is 0.5
+POOLING_BUGS = {
+    "max pooling instead of the mean over the sequence": lambda h: h.max(dim=1).values,
+    "the first ([CLS]) position instead of the mean over the sequence": lambda h: h[:, 0],
+    "the sum over the sequence instead of the mean": lambda h: h.sum(dim=1),
+}
+
+
+def fail(summary, case=None, details=(), bug=None):
+    raise CheckFailed(Feedback(summary, case, list(details), bug))
+
+
+@functools.cache
+def tokenizer():
+    return tiny_hub.tokenizer()
+
+
+@functools.cache
+def checkpoint():
+    return tiny_hub.model(tiny_hub.MODELS[MODEL])
+
+
+@functools.cache
+def encoded(n, seed):
+    """The grader's encoding of n synthetic questions: what the harness's data loaders hold."""
+    records = data.boolq(n, seed)
+    ids, masks = zip(*(ref.encode(tokenizer(), r["question"], r["passage"], MAX_LEN) for r in records), strict=True)
+    return {"input_ids": torch.stack(ids).tolist(), "attention_mask": torch.stack(masks).tolist(),
+            "labels": [int(r["answer"]) for r in records]}
+
+
+def harness(submission, file, task, *args, what):
+    """Run the harness's `task` on the student's `file`; the names it needs must exist (an interface error
+    otherwise), and an interface problem the harness reports (a changed signature) costs this check only."""
+    module = submission.module(file)
+    needs = {"train": ["train"], "evaluate": ["evaluate_model"], "encode": ["BoolQADataset"]}.get(task, [])
+    if file == "classification.py" and task != "encode":
+        needs.append("CustomModelforSequenceClassification")
+    for name in needs:
+        module._require(name)
+    with about(what, f"{what} on the tiny {MODEL}"):
+        got = submission.session.call("hw6_harness", task, (submission.spec.source(file).module, *args), label=what)
+    if isinstance(got, dict) and "interface" in got:
+        raise InterfaceError(got["interface"])
+    if got.get("cuda"):
+        submission.note("Your code moves tensors or the model to 'cuda' by name; grading ran it on the CPU. Use the "
+                        "`device` argument instead, so the code runs wherever it is given.")
+    return got
+
+
+def spec_of(kind):
+    return {"model": MODEL, "type": kind, "prefix_length": PREFIX}
+
+
+def accuracy(logits, labels):
+    return float((require_tensor(logits, "the trained model's logits").argmax(-1) == torch.tensor(labels))
+                 .double().mean())
+
+
+# Evaluation
+
+def expect_evaluation(submission, file, kind):
+    dev = encoded(DEV, 2)
+    got = harness(submission, file, "evaluate", spec_of(kind), dev, what="evaluate_model(model, dataloader, 'cpu')")
+    bug = steps.evaluation_bug(got["events"])
+    if bug:
+        fail("evaluate_model does not evaluate the way the handout asks", "a model left in train mode", bug=bug)
+    if not any(e[0] == "forward" for e in got["events"]):
+        fail("evaluate_model never runs the model", "32 questions in batches of 8")
+    want = accuracy(got["logits"], dev["labels"])
+    returned = got["returned"]
+    value = returned.get("accuracy") if isinstance(returned, dict) else returned
+    if not isinstance(value, (int, float)) or abs(value - want) > 1e-9:
+        fail(f"evaluate_model returned {returned!r}; the model's accuracy on the batches is {want:g}",
+             "32 questions in batches of 8", ["Return dev_accuracy.compute() (a dict with 'accuracy'), as the "
+                                             "handout does, or the accuracy as a number"])
+
+
+def test_base_evaluate(submission):
+    expect_evaluation(submission, "base_classification.py", "auto")
+
+
+def test_custom_evaluate(submission):
+    expect_evaluation(submission, "classification.py", "full")
+
+
+# Training
+
+def run_training(submission, file, kind, epochs=EPOCHS, n=TRAIN):
+    return harness(submission, file, "train", spec_of(kind), encoded(n, 1), encoded(DEV, 2), epochs, LR, BATCH,
+                   what=f"train(model of type {kind!r}, num_epochs={epochs}, lr={LR})")
+
+
+def expect_step(submission, file, kind):
+    got = run_training(submission, file, kind, epochs=2, n=2 * BATCH)
+    bug = steps.training_bug(got["events"], got["batches"] * 2)
+    if bug:
+        fail("the training loop does not take the handout's step for every batch",
+             f"{2 * BATCH} questions in batches of {BATCH}, 2 epochs", bug=bug)
+
+
+def test_base_train_step(submission):
+    expect_step(submission, "base_classification.py", "auto")
+
+
+def test_custom_train_step(submission):
+    expect_step(submission, "classification.py", "full")
+
+
+def test_base_train_learns(submission):
+    got = run_training(submission, "base_classification.py", "auto")
+    acc = accuracy(got["logits"], encoded(DEV, 2)["labels"])
+    if acc < LEARNED:
+        bug = steps.training_bug(got["events"], got["batches"] * EPOCHS)
+        fail(f"after training, the model answers {acc:.0%} of held-out questions; at least {LEARNED:.0%} expected",
+             f"{TRAIN} synthetic yes/no questions, {EPOCHS} epochs, lr {LR}", bug=bug)
+
+
+# Parameter counts
+
+def expect_trainable(submission, kind, want, parts):
+    got = run_training(submission, "classification.py", kind, epochs=1, n=2 * BATCH)
+    changed = [(name, n) for name, n, moved in got["changed"] if moved]
+    count = sum(n for _, n in changed)
+    if count == want:
+        return
+    bug = None
+    if count > ref.trainable(D, prefix_length=PREFIX):  # more than classifier and prefix: the checkpoint trains
+        bug = f"all parameters trainable in `{kind}`: only {parts} may change"
+    elif kind == "prefix" and count == ref.trainable(D):
+        bug = "the prefix is not trained: give the optimizer mymodel.prefix as well as the classifier"
+    elif count == 0:
+        bug = "training changed no parameter"
+    names = ", ".join(name for name, _ in changed[:6]) + (", ..." if len(changed) > 6 else "")
+    fail(f"training with type={kind!r} changed {count} parameters; only {parts} should change",
+         f"hidden size d={D}, prefix_length l={PREFIX}, 2 labels", [f"Changed: {names or 'none'}"], bug=bug)
+
+
+def test_head_trainable(submission):
+    expect_trainable(submission, "head", ref.trainable(D), f"the classifier's {ref.trainable(D)} parameters")
+
+
+def test_prefix_trainable(submission):
+    want = ref.trainable(D, prefix_length=PREFIX)
+    expect_trainable(submission, "prefix", want, f"the classifier and the prefix ({want} parameters)")
+
+
+# Forward
+
+def parameters(got, kind):
+    """The classifier (a Linear with the student's weights) and the prefix among the parameters outside the
+    checkpoint, found by shape: (2, d) and (2,) for the classifier, (l, d) for the prefix."""
+    extra = {n: require_tensor(t, n) for n, t in got["extra"].items()}
+    pick = lambda shape: next((t for t in extra.values() if tuple(t.shape) == shape), None)  # noqa: E731
+    weight, bias, prefix = pick((2, D)), pick((2,)), pick((PREFIX, D))
+    if weight is None or bias is None or (kind == "prefix" and prefix is None):
+        shapes = ", ".join(f"{n} {tuple(t.shape)}" for n, t in extra.items()) or "none"
+        raise InterfaceError(f"the model's own parameters ({shapes}) lack a Linear(hidden_size, num_labels) "
+                             + ("and a prefix of shape (prefix_length, hidden_size)" if kind == "prefix" else ""))
+    classifier = torch.nn.Linear(D, 2)
+    with torch.no_grad():
+        classifier.weight.copy_(weight)
+        classifier.bias.copy_(bias)
+    return classifier, prefix if kind == "prefix" else None
+
+
+def expect_forward(submission, kind, readings, bugs):
+    """The student's logits equal the reference's under one of `readings` (keyword arguments of ref.logits: the
+    mean over all positions, as the handout says, or over the unmasked ones); `bugs` are (name, kwargs)."""
+    dev = encoded(8, 3)
+    got = harness(submission, "classification.py", "forward", spec_of(kind), dev,
+                  what=f"CustomModelforSequenceClassification({MODEL!r}, num_labels=2, type={kind!r})(input_ids, "
+                       "attention_mask)")
+    case = f"8 questions padded to {MAX_LEN} tokens, d={D}" + (f", prefix_length={PREFIX}" if kind == "prefix" else "")
+    for call in got["inner_calls"] if kind == "prefix" else ():
+        mask, shape = call["attention_mask"], call["inputs_embeds"]
+        if shape and mask is not None and mask.shape[-1] != shape[1]:
+            fail(f"the checkpoint's model got inputs_embeds of length {shape[1]} and an attention mask of length "
+                 f"{mask.shape[-1]}", case, bug="the prefix is not added to the attention mask: extend it by "
+                                                "prefix_length ones")
+    classifier, prefix = parameters(got, kind)
+    ids, mask = torch.tensor(dev["input_ids"]), torch.tensor(dev["attention_mask"])
+    tol = submission.tolerance(torch.float32)
+    with torch.no_grad():
+        expected = [ref.logits(checkpoint(), classifier, ids, mask, prefix, **kw) for kw in readings]
+        variants = [(name, lambda _, kw=kw: ref.logits(checkpoint(), classifier, ids, mask, prefix, **kw))
+                    for name, kw in bugs]
+    got_logits = require_tensor(got["logits"], "the forward's logits")
+    if any(matches(got_logits, want, tol) for want in expected):
+        return
+    expect_close(got_logits, expected[0], tol, what="the logits", case=case, bugs=variants)
+
+
+def test_full_forward(submission):
+    expect_forward(submission, "full", [{}, {"masked": True}],
+                   [(name, {"pool": lambda h, m=None, f=f: f(h)}) for name, f in POOLING_BUGS.items()])
+
+
+def test_prefix_forward(submission):
+    """The handout says to concatenate the input embeddings and the prefix: either order is accepted."""
+    readings = [{"prefix_first": first, "masked": masked} for first in (True, False) for masked in (False, True)]
+    bugs = [(f"{name} (prefix {'before' if first else 'after'} the input)",
+             {"prefix_first": first, "pool": lambda h, m=None, f=f: f(h)})
+            for name, f in POOLING_BUGS.items() for first in (True, False)]
+    bugs += [("the prefix's attention-mask entries are 0: the model ignores the prefix",
+              {"prefix_first": first, "prefix_mask": 0}) for first in (True, False)]
+    expect_forward(submission, "prefix", readings, bugs)
+
+
+# Encoding
+
+def test_dataset_encoding(submission):
+    records = data.boolq(6, 4, passage_words=(1, 40))
+    got = harness(submission, "classification.py", "encode", MODEL, records, MAX_LEN, list(range(6)),
+                  what=f"BoolQADataset(..., tokenizer, max_len={MAX_LEN})[i]")
+    case = f"6 questions with passages of 1 to 40 words, max_len={MAX_LEN}"
+    if got["length"] != 6:
+        fail(f"len(dataset) is {got['length']}, expected 6", case)
+    for i, (item, r) in enumerate(zip(got["items"], records, strict=True)):
+        if not isinstance(item, dict) or not {"input_ids", "attention_mask", "labels"} <= set(item):
+            raise InterfaceError(f"dataset[{i}] is not a dict with input_ids, attention_mask and labels")
+        ids, mask = ref.encode(tokenizer(), r["question"], r["passage"], MAX_LEN)
+        got_ids = require_tensor(item["input_ids"], f"dataset[{i}]['input_ids']")
+        bug = None
+        if got_ids.dim() == 1 and got_ids.shape[0] < MAX_LEN:
+            bug = "not padded to max_len: use padding='max_length' so every item has max_len tokens"
+        elif got_ids.dim() == 1 and got_ids.shape[0] > MAX_LEN:
+            padded = bool((require_tensor(item["attention_mask"], f"dataset[{i}]['attention_mask']") == 0).any())
+            bug = (f"padded to {got_ids.shape[0]} tokens, not to max_len: pass max_length=self.max_len" if padded
+                   else "not truncated: use truncation=True so long passages are cut at max_len")
+        if bug or not torch.equal(got_ids, ids):
+            fail(f"dataset[{i}]['input_ids'] has shape {tuple(got_ids.shape)}, expected ({MAX_LEN},) equal to the "
+                 "tokenizer's encoding of question + ' [SEP] ' + passage", case, bug=bug)
+        if not torch.equal(require_tensor(item["attention_mask"], f"dataset[{i}]['attention_mask']"), mask):
+            fail(f"dataset[{i}]['attention_mask'] differs from the tokenizer's", case)
+        label = require_tensor(item["labels"], f"dataset[{i}]['labels']")
+        if label.dtype != torch.long or label.tolist() != int(r["answer"]):
+            fail(f"dataset[{i}]['labels'] is {label.tolist()!r} ({label.dtype}); expected {int(r['answer'])} "
+                 "(torch.long), which CrossEntropyLoss needs", case)
+

@@ -1,0 +1,1 @@
+../../hf/hf_probe.py

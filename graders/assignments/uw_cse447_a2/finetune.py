@@ -1,0 +1,164 @@
+"""Checks of A2S3.py: fine-tuning a pretrained encoder for sentence classification with Hugging Face.
+
+No public A2S3 template was found, so the file follows the course pattern the spec describes (specs/
+uw-cse447-a2.yaml): load_model(model_name, num_labels) -> (tokenizer, model), tokenize(tokenizer, texts,
+max_length), train_epoch(model, dataloader, optimizer, device) -> mean loss, evaluate(model, dataloader, device) ->
+accuracy. The student's code runs in the sandbox on tiny checkpoints named like the hub's (graders/assignments/hf/
+tiny_hub.py); given/a2s3_harness.py calls it and records what it did, and the checks here score that. transformers
+is imported only when an A2S3 check runs, so grading A2S1 and A2S2 never pays for it.
+"""
+import functools
+
+import torch
+
+from graders.assignments.hf import data, steps
+from graders.checks.compare import require_tensor
+from graders.checks.feedback import Feedback
+from graders.problems import CheckFailed, InterfaceError, about
+
+# The student kit leaves A2S3 to the course autograder: its checks need transformers and the grader-side tiny
+# checkpoints, which a kit does not ship.
+KIT = "withheld"
+__all__ = ["test_a2s3_load_model", "test_a2s3_tokenize", "test_a2s3_train_epoch", "test_a2s3_evaluate"]
+MODEL = "distilbert-base-uncased"
+MAX_LEN = 16
+TRAIN, DEV, BATCH, EPOCHS, LR = 64, 32, 8, 5, 3e-3
+LEARNED = 0.9                  # the reference reaches 1.0 on the dev sentences; chance is 0.5
+
+
+def fail(summary, case=None, details=(), bug=None):
+    raise CheckFailed(Feedback(summary, case, list(details), bug))
+
+
+def sentences(n, seed, words=(4, 30)):
+    """(texts, labels): synthetic sentences whose label is whether they say "yes" (graders/assignments/hf/data.py)."""
+    records = data.boolq(n, seed, words)
+    return [r["question"] + " " + r["passage"] for r in records], [int(r["answer"]) for r in records]
+
+
+def expected_encoding(texts):
+    """What tokenize should return: the checkpoint's tokenizer, padded and truncated to MAX_LEN, as tensors."""
+    from graders.assignments.hf import tiny_hub
+
+    tok = tiny_hub.tokenizer(tiny_hub.MODELS[MODEL])
+    return tok(texts, padding="max_length", truncation=True, max_length=MAX_LEN, return_tensors="pt")
+
+
+@functools.cache
+def encoded(n, seed):
+    """The grader's encoding of n sentences: what the harness's data loaders hold."""
+    texts, labels = sentences(n, seed)
+    enc = expected_encoding(texts)
+    return {"input_ids": enc["input_ids"].tolist(), "attention_mask": enc["attention_mask"].tolist(), "labels": labels}
+
+
+def require(submission, fn):
+    """The student's `fn` must exist (an interface error otherwise), checked before the grader builds inputs with
+    transformers: a submission without A2S3.py never pays for importing it."""
+    submission.module("A2S3.py")._require(fn)
+
+
+def harness(submission, task, *args, what):
+    """Run the harness's `task`; an interface problem it reports (a changed signature, a wrong return) costs this
+    check only."""
+    with about(what, f"{what} on the tiny {MODEL}"):
+        got = submission.session.call("a2s3_harness", task, args, label=what)
+    if "interface" in got:
+        raise InterfaceError(got["interface"])
+    if got.get("cuda"):
+        submission.note("Your code moves tensors or the model to 'cuda' by name; grading ran it on the CPU. Use the "
+                        "`device` argument instead, so the code runs wherever it is given.")
+    return got
+
+
+def accuracy(logits, labels):
+    return float((require_tensor(logits, "the model's logits").argmax(-1) == torch.tensor(labels)).double().mean())
+
+
+def test_a2s3_load_model(submission):
+    require(submission, "load_model")
+    got = harness(submission, "load", MODEL, 3, what=f"load_model({MODEL!r}, num_labels=3)")
+    if got["returned"] != "a 2-tuple":
+        raise InterfaceError(f"load_model returned {got['returned']}, expected the 2-tuple (tokenizer, model)")
+    if got["swapped"]:
+        raise InterfaceError("load_model returned (model, tokenizer); the handout's order is (tokenizer, model)")
+    if not got["tokenizer"] or not got["model"]:
+        raise InterfaceError("load_model must return a transformers tokenizer and a transformers model")
+    case = f"load_model({MODEL!r}, num_labels=3)"
+    if got["logits"] is None:
+        fail("the model's output has no logits", case, bug="no classification head: AutoModel gives hidden states; "
+                                                          "use AutoModelForSequenceClassification")
+    if got["num_labels"] != 3 or got["logits"][-1] != 3:
+        fail(f"the model has {got['logits'][-1]} output labels, expected 3", case,
+             bug="num_labels is not passed on to from_pretrained")
+    if not got["pretrained"]:
+        fail("the model's encoder does not hold the checkpoint's weights", case,
+             bug="random weights: the model is built from its config, not loaded with from_pretrained")
+
+
+def test_a2s3_tokenize(submission):
+    """Two batches: short texts (padding to max_length shows) and long ones (truncation shows)."""
+    require(submission, "tokenize")
+    for words in ((1, 6), (20, 40)):
+        texts, _ = sentences(6, 4, words)
+        got = harness(submission, "encode", MODEL, texts, MAX_LEN,
+                      what=f"tokenize(tokenizer, texts, max_length={MAX_LEN})")
+        case = f"6 texts of {words[0] + 4} to {words[1] + 4} words, max_length={MAX_LEN}"
+        want = expected_encoding(texts)
+        ids = require_tensor(got["input_ids"], "tokenize(...)['input_ids']")
+        bug = None
+        if ids.dim() == 2 and ids.shape[1] < MAX_LEN:
+            bug = "padded to the longest text, not to max_length: use padding='max_length'"
+        elif ids.dim() == 2 and ids.shape[1] > MAX_LEN:
+            padded = bool((require_tensor(got["attention_mask"], "tokenize(...)['attention_mask']") == 0).any())
+            bug = (f"padded to {ids.shape[1]} tokens, not to max_length: pass max_length=max_length" if padded
+                   else "not truncated: use truncation=True so long texts are cut at max_length")
+        if bug or not torch.equal(ids, want["input_ids"]):
+            fail(f"input_ids has shape {tuple(ids.shape)}, expected {tuple(want['input_ids'].shape)} equal to the "
+                 "tokenizer's encoding", case, bug=bug)
+        if not torch.equal(require_tensor(got["attention_mask"], "tokenize(...)['attention_mask']"),
+                           want["attention_mask"]):
+            fail("attention_mask differs from the tokenizer's", case)
+
+
+def test_a2s3_train_epoch(submission):
+    require(submission, "train_epoch")
+    got = harness(submission, "train", MODEL, encoded(TRAIN, 1), encoded(DEV, 2), EPOCHS, LR, BATCH,
+                  what=f"train_epoch(model, dataloader, AdamW(lr={LR}), 'cpu'), {EPOCHS} times")
+    case = f"{TRAIN} synthetic sentences in batches of {BATCH}, {EPOCHS} epochs, AdamW lr {LR}"
+    events = [e for e in got["events"] if e[0] != "epoch"]
+    bug = steps.training_bug(events, got["batches"] * EPOCHS, scheduler=False)
+    if bug:
+        fail("train_epoch does not take one training step per batch", case, bug=bug)
+    epochs, current = [], []
+    for e in got["events"]:
+        if e[0] == "epoch":
+            epochs.append(current)
+            current = []
+        elif e[0] == "backward":
+            current.append(e[1])
+    for k, (losses, value) in enumerate(zip(epochs, got["returned"], strict=True)):
+        mean = sum(losses) / len(losses)
+        if not isinstance(value, float) or abs(value - mean) > 1e-4 * max(1.0, abs(mean)):
+            bug = ("the last batch's loss instead of the epoch's mean" if value == losses[-1] else
+                   "the sum of the batch losses instead of their mean" if abs(value - sum(losses)) < 1e-3 else None)
+            fail(f"epoch {k + 1}: train_epoch returned {value!r}; the mean of its batch losses is {mean:.6g}", case,
+                 bug=bug)
+    acc = accuracy(got["logits"], encoded(DEV, 2)["labels"])
+    if acc < LEARNED:
+        fail(f"after {EPOCHS} epochs the model labels {acc:.0%} of held-out sentences; at least {LEARNED:.0%} "
+             "expected", case)
+
+
+def test_a2s3_evaluate(submission):
+    require(submission, "evaluate")
+    dev = encoded(DEV, 2)
+    got = harness(submission, "evaluate", MODEL, dev, what="evaluate(model, dataloader, 'cpu')")
+    case = f"{DEV} sentences in batches of 8, a model left in train mode"
+    bug = steps.evaluation_bug(got["events"])
+    if bug:
+        fail("evaluate does not evaluate the way the handout asks", case, bug=bug)
+    want = accuracy(got["logits"], dev["labels"])
+    if not isinstance(got["returned"], float) or abs(got["returned"] - want) > 1e-6:
+        fail(f"evaluate returned {got['returned']!r}; the model's accuracy on these batches is {want:g}", case,
+             ["Return the fraction of correct argmax predictions, a number from 0 to 1"])

@@ -1,0 +1,120 @@
+"""The grader's side of A2S3 inside the sandbox: builds the objects A2S3's functions take (a tiny checkpoint
+from tiny_hub, an AdamW optimizer, data loaders over the grader's encodings), calls the student's functions and
+records what they did (hf_probe.Recorder). Everything returned is plain data; the grader scores it
+(graders/assignments/uw_cse447_a2/test_a2s3.py)."""
+import sys
+
+import tiny_hub
+from hf_probe import Recorder, interface, loader, predict, scalar
+
+MODULE = "A2S3"
+
+
+def describe(got, name, num_labels):
+    """What load_model returned, as plain data: the tuple's length, which item is the tokenizer and which the
+    model, the model's label count, whether its logits have one column per label, and whether its encoder holds
+    the checkpoint's weights (from_pretrained) or fresh ones (a model built from the config)."""
+    import torch
+    from transformers import AutoModel, PreTrainedModel, PreTrainedTokenizerBase
+
+    if not isinstance(got, tuple):
+        return {"returned": type(got).__name__}
+    if len(got) != 2:
+        return {"returned": f"a {len(got)}-tuple"}
+    tok, model = got
+    out = {"returned": "a 2-tuple", "tokenizer": isinstance(tok, PreTrainedTokenizerBase),
+           "model": isinstance(model, PreTrainedModel), "swapped": isinstance(tok, PreTrainedModel)}
+    if not out["tokenizer"] or not out["model"]:
+        return out
+    with torch.no_grad():
+        logits = getattr(model.eval()(input_ids=tok(["the river is blue"], return_tensors="pt")["input_ids"]),
+                         "logits", None)
+    fresh = AutoModel.from_pretrained(name).state_dict()
+    mine = model.base_model.state_dict()
+    out.update(num_labels=model.config.num_labels, logits=list(logits.shape) if logits is not None else None,
+               pretrained=all(k in mine and torch.equal(mine[k], v) for k, v in fresh.items()))
+    return out
+
+
+def load(name, num_labels):
+    tiny_hub.install(".", [name])
+    fn = sys.modules[MODULE].load_model
+    rec = Recorder()
+    with rec.patched():
+        args, kwargs, problem = interface(fn, (name, num_labels), {"model_name": name, "num_labels": num_labels})
+        if problem:
+            return {"interface": problem}
+        got = describe(fn(*args, **kwargs), name, num_labels)
+    return {**got, "cuda": rec.cuda}
+
+
+def encode(name, texts, max_length):
+    """The student's tokenize on the tiny checkpoint's tokenizer: its input_ids and attention_mask."""
+    from transformers import AutoTokenizer
+
+    tiny_hub.install(".", [name])
+    fn = sys.modules[MODULE].tokenize
+    tok = AutoTokenizer.from_pretrained(name)
+    args, kwargs, problem = interface(fn, (tok, texts, max_length),
+                                      {"tokenizer": tok, "texts": texts, "max_length": max_length})
+    if problem:
+        return {"interface": problem}
+    got = fn(*args, **kwargs)
+    try:
+        return {"input_ids": got["input_ids"], "attention_mask": got["attention_mask"]}
+    except (KeyError, TypeError, IndexError):
+        return {"interface": f"tokenize returned {type(got).__name__}, not the tokenizer's encoding "
+                             "(a BatchEncoding with input_ids and attention_mask)"}
+
+
+def model_for(name):
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    tiny_hub.install(".", [name])
+    torch.manual_seed(0)
+    return AutoModelForSequenceClassification.from_pretrained(name, num_labels=2)
+
+
+def train(name, train_set, dev_set, epochs, lr, batch_size):
+    """train_epoch `epochs` times with AdamW(lr) on a model left in eval mode (as from_pretrained returns it):
+    the calls it made, with ["epoch"] after each, what each epoch returned, and the trained model's logits."""
+    import torch
+
+    fn = sys.modules[MODULE].train_epoch
+    rec = Recorder()
+    returned = []
+    with rec.patched():
+        model = model_for(name)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
+        data = loader(train_set, batch_size)
+        rec.watch(model)
+        args, kwargs, problem = interface(fn, (model, data, optimizer, "cpu"),
+                                          {"model": model, "dataloader": data, "optimizer": optimizer, "device": "cpu"})
+        if problem:
+            return {"interface": problem}
+        for _ in range(epochs):
+            value = fn(*args, **kwargs)
+            returned.append(scalar(value))
+            rec.events.append(["epoch"])
+        logits = predict(model, dev_set)
+    return {"events": rec.events, "returned": returned, "batches": len(data), "logits": logits, "cuda": rec.cuda}
+
+
+def evaluate(name, encoded):
+    """The student's evaluate on a model left in train mode: what it returned, how each forward ran, and the
+    harness's own logits for the same model and data."""
+    fn = sys.modules[MODULE].evaluate
+    rec = Recorder()
+    with rec.patched():
+        model = model_for(name)
+        model.train()
+        rec.watch(model)
+        data = loader(encoded, 8)
+        args, kwargs, problem = interface(fn, (model, data, "cpu"), {"model": model, "dataloader": data,
+                                                                       "device": "cpu"})
+        if problem:
+            return {"interface": problem}
+        value = fn(*args, **kwargs)
+        logits = predict(model, encoded)
+    return {"returned": scalar(value), "events": rec.events, "logits": logits, "cuda": rec.cuda}

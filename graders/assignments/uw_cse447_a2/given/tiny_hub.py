@@ -1,0 +1,1 @@
+../../hf/tiny_hub.py

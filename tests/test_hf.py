@@ -1,0 +1,56 @@
+"""The Hugging Face support: tiny checkpoints resolve under hub names with no network, and the training-loop
+reading of jhu-cs601-hw6 names each broken step (its samples show the same end to end, in the sandbox)."""
+import os
+import time
+
+import pytest
+
+from graders.assignments.hf import steps
+
+pytest.importorskip("transformers", reason="the hf extra is not installed")
+
+GOOD = [["forward", True, True], ["backward", 0.7], ["step"], ["scheduler_step"], ["zero_grad"]]
+
+
+def test_tiny_checkpoints_load_by_hub_name_offline(tmp_path, monkeypatch):
+    import huggingface_hub.constants as constants
+
+    from graders.assignments.hf import tiny_hub
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", constants.HF_HUB_OFFLINE)
+    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HOME"):
+        monkeypatch.setenv(name, os.environ.get(name, ""))  # restored after the test: install() sets them
+    tiny_hub.install(".", ["bert-base-uncased", "distilbert/distilbert-base-uncased"])
+    from transformers import AutoModel, AutoTokenizer
+
+    for fast in (True, False):
+        tok = AutoTokenizer.from_pretrained("bert-base-uncased", use_fast=fast)
+        assert tok("Is the river blue?")["input_ids"][0] == tok.cls_token_id
+    model = AutoModel.from_pretrained("distilbert/distilbert-base-uncased")
+    assert model.config.dim == tiny_hub.HIDDEN
+    started = time.monotonic()
+    with pytest.raises(OSError):
+        AutoModel.from_pretrained("roberta-base")  # not installed: offline, so it fails at once
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("events,bug", [
+    (GOOD * 3, None),
+    ([["zero_grad"], ["forward", True, True], ["backward", 0.7], ["step"], ["scheduler_step"]] * 3, None),
+    ([e for e in GOOD if e[0] != "zero_grad"] * 3, steps.NO_ZERO_GRAD),
+    ([["forward", True, True], ["backward", 0.7], ["zero_grad"], ["step"], ["scheduler_step"]] * 3, steps.ZERO_BEFORE_STEP),
+    ([["forward", True, True], ["step"], ["backward", 0.7], ["scheduler_step"], ["zero_grad"]] * 3, steps.NO_BACKWARD),
+    ([e for e in GOOD if e[0] != "scheduler_step"] * 3, steps.NO_SCHEDULER),
+    ([["forward", False, True]] + GOOD[1:] + GOOD * 2, steps.EVAL_WHILE_TRAINING),
+    ([e for e in GOOD if e[0] != "step"] * 3, steps.NO_STEP),
+])
+def test_training_bugs_are_named(events, bug):
+    got = steps.training_bug(events, 3)
+    assert got == bug if bug is None or bug != steps.NO_SCHEDULER else got.startswith(bug)
+
+
+def test_evaluation_bugs_are_named():
+    assert steps.evaluation_bug([["forward", False, False]] * 2) is None
+    assert steps.evaluation_bug([["forward", True, False]]) == steps.NO_EVAL
+    assert steps.evaluation_bug([["forward", False, True]]) == steps.NO_NO_GRAD
