@@ -9,6 +9,7 @@ on, that no earlier position moved: a model whose attention sees the future fail
 import random
 from pathlib import Path
 
+from graders.assignments import lm
 from graders.assignments.cs224n import encyclopedia
 
 JOB = Path(__file__).with_name("jobs") / "birthplace.py"
@@ -74,19 +75,24 @@ def score(result, kept):
         raise ValueError(f"the job returned {type(predictions).__name__} predictions for {len(answers)} questions")
     right = sum(p == a for p, a in zip(predictions, answers, strict=True))
     accuracy = right / len(answers)
-    lines = [f"dev accuracy {accuracy:.1%} ({right} of {len(answers)} held-out people)"]
+    lines = [f"dev accuracy {accuracy:.1%} ({right} of {len(answers)} held-out people)"] + timings(result)
+    bug, shown = sees_the_future(result, kept["cuts"])
+    return accuracy, lines + shown, bug, lm.curves_figure(result.get("curve") or {})
+
+
+def timings(result):
+    """The job's phase timings as a line for the student, or none."""
     seconds = result.get("seconds") or {}
-    if seconds:
-        lines.append("trained in " + ", ".join(f"{k} {v:.0f} s" for k, v in seconds.items()))
-    bug = None
-    found = leak(result, kept["cuts"])
-    if found:
-        pair, t, diff = found
-        bug = "attention sees the future"
-        lines.append(f"the trained model's logits at position {t} changed by {diff:.3g} when only later tokens "
-                     f"changed (probe pair {pair + 1}): attention must not see the future")
-    curves = result.get("curve") or {}
-    figures = [{"kind": "curves", "title": "Training loss", "x_label": "step", "y_label": "loss",
-                "series": [{"label": phase, "x": [p[0] for p in points], "y": [p[1] for p in points]}
-                           for phase, points in curves.items() if points]}] if any(curves.values()) else []
-    return accuracy, lines, bug, figures
+    return ["trained in " + ", ".join(f"{k} {v:.0f} s" for k, v in seconds.items())] if seconds else []
+
+
+def sees_the_future(result, cuts, who="model", subject="attention"):
+    """(the bug, the line showing it) when the trained model's probe logits move before their cut, else
+    (None, []): every threshold job whose model reads a sequence is checked this way."""
+    found = leak(result, cuts)
+    if not found:
+        return None, []
+    pair, t, diff = found
+    return f"{subject} sees the future", [f"the trained {who}'s logits at position {t} changed by {diff:.3g} when only "
+                                          f"later tokens changed (probe pair {pair + 1}): {subject} must not see the "
+                                          "future"]

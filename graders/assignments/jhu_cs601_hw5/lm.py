@@ -43,15 +43,6 @@ def score(result, kept):
     ppl = lm.perplexity(result.get("logits"), kept["answers"], kept["vocab_size"])
     ratio = kept["unigram"] / ppl
     lines = [f"held-out perplexity {ppl:.2f} on {len(kept['answers'])} next characters, {ratio:.2f}x better than the "
-             f"unigram model's {kept['unigram']:.2f}"]
-    seconds = result.get("seconds") or {}
-    if seconds:
-        lines.append("trained in " + ", ".join(f"{k} {v:.0f} s" for k, v in seconds.items()))
-    bug = None
-    found = birthplace.leak(result, kept["cuts"])
-    if found:
-        pair, t, diff = found
-        bug = "attention sees the future"
-        lines.append(f"the trained model's logits at position {t} changed by {diff:.3g} when only later tokens "
-                     f"changed (probe pair {pair + 1}): attention must not see the future")
-    return ratio, lines, bug, lm.curves_figure(result.get("curve") or {})
+             f"unigram model's {kept['unigram']:.2f}"] + birthplace.timings(result)
+    bug, shown = birthplace.sees_the_future(result, kept["cuts"])
+    return ratio, lines + shown, bug, lm.curves_figure(result.get("curve") or {})

@@ -62,15 +62,7 @@ def score(result, kept):
     each = ", ".join(f"{name} {lm.perplexity(logits[a:b], answers[a:b], V):.1f}"
                      for name, (a, b) in kept["sets"].items())
     lines = [f"test perplexity {ppl:.2f} on {len(answers)} next tokens ({each}), {ratio:.2f}x better than the "
-             f"unigram model's {kept['unigram']:.2f}"]
-    seconds = result.get("seconds") or {}
-    if seconds:
-        lines.append("trained in " + ", ".join(f"{k} {v:.0f} s" for k, v in seconds.items()))
-    bug = None
-    found = birthplace.leak({"probe_logits": rows(result.get("probe_logits"), "probe logits")}, kept["cuts"])
-    if found:
-        pair, t, diff = found
-        bug = "the decoder sees the future"
-        lines.append(f"the trained decoder's logits at position {t} changed by {diff:.3g} when only later tokens "
-                     f"changed (probe pair {pair + 1}): the decoder must not see the future")
-    return ratio, lines, bug, lm.curves_figure(result.get("curve") or {})
+             f"unigram model's {kept['unigram']:.2f}"] + birthplace.timings(result)
+    bug, shown = birthplace.sees_the_future({"probe_logits": rows(result.get("probe_logits"), "probe logits")},
+                                            kept["cuts"], who="decoder", subject="the decoder")
+    return ratio, lines + shown, bug, lm.curves_figure(result.get("curve") or {})
