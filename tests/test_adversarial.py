@@ -162,8 +162,8 @@ def check_outputs(spec, results, hidden):
 def judge(want, results, hidden, baseline, spec):
     if want["kind"] == "exploit":
         assert results["score"] <= baseline, f"exploit scored {results['score']} > plain wrong code {baseline}"
-    elif want["kind"] == "control":
-        assert results["score"] == spec.max_score
+    elif want["kind"] == "control":  # honest A2S2 code: full marks on every A2S2 part (the other sections are absent)
+        assert results["score"] == sum(c.points for p in spec.parts if p.file == "A2S2.py" for c in p.checks)
     elif want["kind"] == "bad-input":
         outputs = check_outputs(spec, results, hidden)
         for check, text in want.get("messages", {}).items():

@@ -21,7 +21,7 @@ def graders(*args, env=None):
 def test_list_gives_id_tab_title():
     out = graders("list")
     assert out.returncode == 0
-    assert "uw-cse447-a2\tUW CSE 447/517 A2 §2.1: causal multi-head self-attention from scratch" in out.stdout.splitlines()
+    assert "uw-cse447-a2\tUW CSE 447/517 A2: attention by hand (§1), causal multi-head self-attention from scratch (§2.1), fine-tuning (§3)" in out.stdout.splitlines()
 
 
 def test_grade_writes_gradescope_results(tmp_path):
