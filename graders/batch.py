@@ -86,15 +86,42 @@ def student_page(data, student_id):
                 f"not be drawn ({html.escape(repr(e)[:300])}); results.json holds the grade: {data['score']:g}.</p>")
 
 
+def handed_in(spec, path):
+    """The names of the spec's files that the submission at `path` holds (none if it cannot be read)."""
+    import shutil
+
+    from graders.submission import collect, scratch_dir
+
+    scratch = scratch_dir()
+    try:
+        intake = collect(path, [f.name for f in spec.files if not f.given], scratch)
+        return {name for name, source in intake.files.items() if source.path is not None}
+    except (OSError, ValueError):
+        return set()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def warm_up(spec, first):
-    """Import and exercise everything a grader uses once, in the parent; forks inherit it."""
+    """Import and exercise everything a grader uses once, in the parent; forks inherit it. The reference is
+    graded on the parts whose files the first student hands in (a class handing in A2S2 alone need not load
+    A2S3's transformers), on every part when that student's files cannot be told."""
     import torch
 
     from graders.grade import grade_or_explain
+    from graders.plugin import Examples
 
     torch.set_num_threads(1)  # one grader per core; and OpenMP's thread pool does not survive fork
     sample = SAMPLES / spec.id / "reference"
-    result, _ = grade_or_explain(sample if sample.is_dir() else first.path, spec)
+    files = handed_in(spec, first.path)
+    parts = [p for p in spec.parts if p.file in files] or spec.parts
+    Examples.drawn, Examples.recording = {}, sample.is_dir()  # the reference passes every check
+    try:
+        result, _ = grade_or_explain(sample if sample.is_dir() else first.path,
+                                     spec.model_copy(update={"parts": parts}))
+    finally:
+        Examples.recording = False
+    Examples.replaying = True
     student_page(gradescope(result), "warm-up")  # compiles the templates
     gc.collect()
     gc.freeze()  # forks neither scan nor copy the parent's objects when they collect
@@ -232,9 +259,10 @@ def grade_class(folder, spec, out, workers=None, resume=False, thresholds=None):
     started = time.monotonic()
     sweep()  # what graders of a killed batch left in /tmp
     if todo:
-        zygote = Zygote()
+        zygote = Zygote(wait=False)  # it imports torch while the warm-up runs on the other core
         try:
             warm_up(spec, todo[0])
+            zygote.wait()
             columns = (bars.TextColumn("grading"), bars.BarColumn(), bars.MofNCompleteColumn(),
                        bars.TextColumn("{task.fields[failed]} grader failures"), bars.TimeElapsedColumn(),
                        bars.TextColumn("ETA"), bars.TimeRemainingColumn())

@@ -29,6 +29,46 @@ settings.register_profile("graders-kit", **GRADERS, phases=(Phase.explicit, Phas
 DIGESTS = {}  # check function -> hypothesis's digest of its source, computed once per process
 
 
+class Examples:
+    """The examples hypothesis draws for each check of a submission that passes it, kept to be replayed.
+
+    With derandomize, hypothesis draws the same examples in the same order for every submission that passes
+    every one of them. `graders batch` records them while grading the reference (`recording`), then each
+    forked grader runs a check's recorded examples directly (`replaying`), skipping hypothesis's engine,
+    which is most of a grade's time. The first example that fails hands the check back to hypothesis, which
+    finds and shrinks that failure as always: the outcome is the same either way (tests/test_batch.py).
+    """
+    recording = False
+    replaying = False
+    drawn = {}  # check (module.name) -> [the drawn keyword arguments of each example, in order]
+
+    @classmethod
+    def run(cls, name, test, fixtures):
+        """True when the check ran here (recorded, or replayed and passed); None lets pytest call it."""
+        inner = test.hypothesis.inner_test
+        if cls.recording:
+            drawn = []
+
+            def record(**kwargs):
+                drawn.append({k: v for k, v in kwargs.items() if k not in fixtures})
+                return inner(**kwargs)
+            test.hypothesis.inner_test = record
+            try:
+                test(**fixtures)
+            finally:
+                test.hypothesis.inner_test = inner
+            cls.drawn[name] = drawn  # only a check that passed every example gets here
+            return True
+        if cls.replaying and name in cls.drawn:
+            try:
+                for kwargs in cls.drawn[name]:
+                    inner(**fixtures, **kwargs)
+            except Exception:  # hypothesis reruns the check, then finds and reports the failure
+                return None
+            return True
+        return None
+
+
 def seed_from_source(test):
     """The seed and database key derandomize derives from the check's source, taken from a per-process cache:
     hypothesis would read and parse the source of every check at every run (0.03 s a grade), and forked
@@ -66,8 +106,15 @@ class GradingPlugin:
         return self._submission
 
     def pytest_collection_modifyitems(self, config, items):
+        """Keep the selected checks; those of a file the submission lacks fail without running, with the
+        intake's message (what each would say, at no cost: a class handing in one section of several)."""
         self.collected = {item.originalname for item in items}
-        kept = [item for item in items if item.originalname in self.selected]
+        missing = self._submission.missing()
+        files = {check.name: part.file for part in self._submission.spec.parts for check in part.checks}
+        for item in items:
+            if item.originalname in self.selected and files.get(item.originalname) in missing:
+                self.outcomes[item.originalname] = Outcome(False, missing[files[item.originalname]], "interface")
+        kept = [item for item in items if item.originalname in self.selected and item.originalname not in self.outcomes]
         config.hook.pytest_deselected(items=[item for item in items if item not in kept])
         items[:] = kept
         for item in kept:
@@ -79,6 +126,17 @@ class GradingPlugin:
                     replay.reseed(item.obj, item.originalname)
                 else:
                     seed_from_source(item.obj)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pyfunc_call(self, pyfuncitem):
+        test = pyfuncitem.obj
+        if not hasattr(test, "hypothesis") or not (Examples.recording or Examples.replaying):
+            return None
+        fixtures = {arg: pyfuncitem.funcargs[arg] for arg in pyfuncitem._fixtureinfo.argnames}
+        ran = Examples.run(f"{test.__module__}.{pyfuncitem.originalname}", test, fixtures)
+        if ran is None:
+            self._submission.session.begin_check()  # a limit hit while replaying must not pre-empt hypothesis
+        return ran
 
     def pytest_runtest_setup(self, item):
         self._submission.check = item.originalname

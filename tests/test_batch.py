@@ -60,6 +60,8 @@ def class_batch(tmp_path_factory):
 
 
 def test_batch_grades_like_cold_grade(class_batch, tmp_path):
+    """The batch replays the examples hypothesis drew for the reference and hands a check back to hypothesis at
+    its first failing example; a cold grade runs hypothesis throughout: every verdict and feedback line agree."""
     class_dir, out, _ = class_batch
     results = graded(out)
     assert sorted(results) == sorted(CLASS)
