@@ -1,4 +1,6 @@
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,14 @@ def a2_spec():
 
 def read_results(out_dir):
     return json.loads((Path(out_dir) / "results.json").read_text())
+
+
+def grade_cli(submission, assignment, out, *extra, timeout=900):
+    """`graders grade` in a fresh process, as course staff run it: its results.json (the exit status 0 asserted)."""
+    run = subprocess.run([sys.executable, "-m", "graders", "grade", str(submission), "--assignment", assignment,
+                          "--out", str(out), *extra], capture_output=True, text=True, timeout=timeout)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return read_results(out)
 
 
 @pytest.fixture(scope="session")

@@ -1,13 +1,11 @@
 """The hw5 GPT perplexity threshold (jhu-cs601-hw5, smoke profile) through the real command and the local runner:
 the reference passes; a leaking attention and an untrained model fail; the grader, not the job, computes the
 perplexity; under the full profile without a GPU the check is pending. Also the intake of gpt/model.py."""
-import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import grade_cli
 
 from graders import runners, thresholds
 from graders import spec as specs
@@ -21,10 +19,7 @@ CHECK = "threshold_gpt_perplexity"
 
 
 def grade(submission, out, *extra):
-    run = subprocess.run([sys.executable, "-m", "graders", "grade", str(submission), "--assignment", "jhu-cs601-hw5",
-                          "--out", str(out), *extra], capture_output=True, text=True, timeout=600)
-    assert run.returncode == 0, run.stderr[-3000:]
-    results = json.loads((out / "results.json").read_text())
+    results = grade_cli(submission, "jhu-cs601-hw5", out, *extra, timeout=600)
     return results, next(t for t in results["tests"] if t["name"].endswith("reaches the held-out perplexity"))
 
 

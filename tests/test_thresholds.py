@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import grade_cli
 
 from graders import runners, thresholds
 from graders import spec as specs
@@ -24,20 +25,13 @@ SAMPLES = ROOT / "submissions" / "cs224n-a4-2024"
 CHECK = "threshold_birthplace_vanilla"
 
 
-def grade(submission, out, *extra):
-    run = subprocess.run([sys.executable, "-m", "graders", "grade", str(submission), "--assignment", "cs224n-a4-2024",
-                          "--out", str(out), *extra], capture_output=True, text=True, timeout=900)
-    assert run.returncode == 0, run.stderr[-3000:]
-    return json.loads((out / "results.json").read_text())
-
-
 def threshold_test(results):
     return next(t for t in results["tests"] if t["name"].endswith("pretrained then finetuned, the model names "
                                                                    "held-out birthplaces"))
 
 
 def test_reference_reaches_the_threshold(tmp_path):
-    results = grade(SAMPLES / "reference", tmp_path)
+    results = grade_cli(SAMPLES / "reference", "cs224n-a4-2024", tmp_path)
     test = threshold_test(results)
     assert test["status"] == "passed", test["output"]
     assert "threshold" in test["output"] and "reached" in test["output"]
@@ -62,7 +56,7 @@ def test_a_job_sent_to_a_missing_gpu_fails_with_the_reason():
 
 
 def test_full_profile_without_a_gpu_is_pending(tmp_path):
-    results = grade(SAMPLES / "london-bug-print-only", tmp_path, "--profile", "full")
+    results = grade_cli(SAMPLES / "london-bug-print-only", "cs224n-a4-2024", tmp_path, "--profile", "full")
     test = threshold_test(results)
     assert test["status"] == "failed" and test["score"] == 0 and "pending" in test["tags"]
     assert test["output"].startswith("Pending:") and "--runner slurm" in test["output"]
