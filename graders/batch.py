@@ -259,10 +259,9 @@ def grade_class(folder, spec, out, workers=None, resume=False, thresholds=None):
     started = time.monotonic()
     sweep()  # what graders of a killed batch left in /tmp
     if todo:
-        zygote = Zygote(wait=False)  # it imports torch while the warm-up runs on the other core
+        zygote = Zygote()
         try:
             warm_up(spec, todo[0])
-            zygote.wait()
             columns = (bars.TextColumn("grading"), bars.BarColumn(), bars.MofNCompleteColumn(),
                        bars.TextColumn("{task.fields[failed]} grader failures"), bars.TimeElapsedColumn(),
                        bars.TextColumn("ETA"), bars.TimeRemainingColumn())

@@ -160,13 +160,14 @@ def test_a_dying_grader_costs_its_student_only(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "graders", "batch", str(class_dir), "--assignment", "uw-cse447-a2",
                              "--out", str(out), "--workers", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             text=True)
-    deadline = time.monotonic() + 120
-    graders = []
-    while not graders and time.monotonic() < deadline:  # forked graders share the batch's command line
-        graders = [p for p in children(proc.pid) if b"\0batch\0" in cmdline(p)]
-        time.sleep(0.05)
-    time.sleep(2)  # the first student graded is a-sleeper, whose every call hangs
-    victim = graders[0]
+    # Forked graders share the batch's command line, and so, until they exec, do the batch's own short-lived
+    # subprocesses (the warm-up's sandbox, a kill of a sandbox uid): a grader is one that stays.
+    # The first student graded is a-sleeper, whose every call hangs, so its grader stays for seconds.
+    deadline, victim = time.monotonic() + 120, None
+    while victim is None and time.monotonic() < deadline:
+        seen = [p for p in children(proc.pid) if b"\0batch\0" in cmdline(p)]
+        time.sleep(1)
+        victim = next((p for p in seen if p in children(proc.pid) and b"\0batch\0" in cmdline(p)), None)
     assert victim in children(proc.pid)
     os.kill(victim, signal.SIGKILL)
     _, err = proc.communicate(timeout=300)

@@ -80,7 +80,11 @@ class Session:
                 i = reply["error"].get("call")  # which of the calls failed, if the child says so sanely
                 problem.call_index = i if type(i) is int and 0 <= i < len(calls) else None
             raise problem
-        return reply["ok"]
+        got = reply["ok"]
+        if calls is not None and (type(got) is not list or len(got) != len(calls)):
+            raise StudentError(f"the sandbox answered {len(calls)} calls of {fn} with something else than "
+                               f"{len(calls)} results")
+        return got
 
     def write(self, files):
         """Put input files ({name: text}) in the child's working directory for the calls that follow."""
@@ -227,12 +231,9 @@ class StudentFunction:
     def each(self, arguments, **kwargs):
         """The function once per tuple of `arguments` (each call seeded as a single call is), in one round trip:
         the list of results. A call that fails raises its problem, with `call_index` saying which."""
-        session = self.module._session
         self.module._require(self.fn)
-        got = session.call(self.module._module, self.fn, (), kwargs, calls=[(args, 0) for args in arguments])
-        if type(got) is not list or len(got) != len(arguments):
-            raise StudentError(f"the sandbox answered {len(arguments)} calls of {self.fn} with something else")
-        return got
+        return self.module._session.call(self.module._module, self.fn, (), kwargs,
+                                         calls=[(args, 0) for args in arguments])
 
 
 class StudentObject:
@@ -256,11 +257,7 @@ class StudentObject:
 
     def draws(self, fn, calls):
         """`fn` once per (args, seed) pair, in one round trip: the list of results."""
-        got = self._call(fn, (), {}, calls=calls)
-        if type(got) is not list or len(got) != len(calls):
-            raise StudentError(f"the sandbox answered {len(calls)} calls of {fn} with something else than "
-                               f"{len(calls)} results")
-        return got
+        return self._call(fn, (), {}, calls=calls)
 
     def _call(self, fn, args, kwargs, calls=None):
         if self._generation != self._session.generation:

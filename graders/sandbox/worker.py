@@ -140,12 +140,11 @@ def child_environment(home, limits):
     # USER and LOGNAME: the dedicated uid has no passwd entry, and getpass.getuser() (torch's CUDA and compile
     # caches call it) asks the environment first.
     env.update(HOME=str(home), USER="graders-sandbox", LOGNAME="graders-sandbox", PYTHONHASHSEED="0",
-               OMP_NUM_THREADS=str(limits.threads),
-               PYTHONDONTWRITEBYTECODE="1", CUDA_VISIBLE_DEVICES=os.environ.get("CUDA_VISIBLE_DEVICES", ""))
-    if not limits.gpu:
-        env["CUDA_VISIBLE_DEVICES"] = ""
-    elif not env["CUDA_VISIBLE_DEVICES"]:
-        del env["CUDA_VISIBLE_DEVICES"]  # the runner's choice (Slurm sets it), else every GPU of the machine
+               OMP_NUM_THREADS=str(limits.threads), PYTHONDONTWRITEBYTECODE="1", CUDA_VISIBLE_DEVICES="")
+    if limits.gpu:  # the runner's choice of GPUs (Slurm sets it), else every GPU of the machine
+        del env["CUDA_VISIBLE_DEVICES"]
+        if os.environ.get("CUDA_VISIBLE_DEVICES"):
+            env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
     return env
 
 
@@ -157,24 +156,17 @@ class Zygote:
     """
     address = None     # the running zygote's socket, inherited by forked graders
 
-    def __init__(self, wait=True):
-        """Start the zygote; with `wait` False it imports torch while the caller goes on, and takes requests
-        from the call of wait() on."""
+    def __init__(self):
         self.home = Path(tempfile.mkdtemp(prefix="graders-zygote-"))  # 0700: only the grader reaches the socket
-        self.address = str(self.home / "socket")
+        address = str(self.home / "socket")
         env = child_environment(self.home, Limits())  # children restore their own HOME
-        self.proc = subprocess.Popen([sys.executable, *ISOLATED, str(ZYGOTE), self.address],
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, cwd="/", env=env)
-        if wait:
-            self.wait()
-
-    def wait(self):
+        self.proc = subprocess.Popen([sys.executable, *ISOLATED, str(ZYGOTE), address], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, cwd="/", env=env)
         line = self.proc.stdout.readline()
         if not line.startswith(b"ready"):
             self.stop()
             raise RuntimeError(f"the sandbox zygote did not start (it said {line[:200]!r})")
-        Zygote.address = self.address
-        return self
+        Zygote.address = address
 
     def stop(self):
         Zygote.address = None

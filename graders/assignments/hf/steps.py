@@ -11,6 +11,22 @@ EVAL_WHILE_TRAINING = "the model is in eval mode while training: call mymodel.tr
 NO_GRAD_WHILE_TRAINING = "the training forward runs under torch.no_grad()"
 NO_EVAL = "model.eval() is not called before evaluating: dropout is still active"
 NO_NO_GRAD = "evaluation runs with autograd on: wrap the loop in torch.no_grad()"
+CUDA_NOTE = ("Your code moves tensors or the model to 'cuda' by name; grading ran it on the CPU. Use the `device` "
+             "argument instead, so the code runs wherever it is given.")
+
+
+def run(submission, harness, task, args, what, model):
+    """The given `harness` module's `task` in the sandbox: an interface problem it reports (a changed signature,
+    a wrong return) costs the running check only, and code that named 'cuda' gets a note."""
+    from graders.problems import InterfaceError, about
+
+    with about(what, f"{what} on the tiny {model}"):
+        got = submission.session.call(harness, task, args, label=what)
+    if isinstance(got, dict) and "interface" in got:
+        raise InterfaceError(got["interface"])
+    if got.get("cuda"):
+        submission.note(CUDA_NOTE)
+    return got
 
 
 def windows(events):

@@ -12,8 +12,8 @@ import torch
 
 from graders.assignments.hf import data, steps, tiny_hub
 from graders.checks.compare import expect_close, matches, require_tensor
-from graders.checks.feedback import Feedback
-from graders.problems import CheckFailed, InterfaceError, about
+from graders.checks.feedback import fail
+from graders.problems import InterfaceError
 from reference import jhu_cs601_hw6 as ref
 
 try:
@@ -41,10 +41,6 @@ POOLING_BUGS = {
     "the first ([CLS]) position instead of the mean over the sequence": lambda h: h[:, 0],
     "the sum over the sequence instead of the mean": lambda h: h.sum(dim=1),
 }
-
-
-def fail(summary, case=None, details=(), bug=None):
-    raise CheckFailed(Feedback(summary, case, list(details), bug))
 
 
 @functools.cache
@@ -75,14 +71,7 @@ def harness(submission, file, task, *args, what):
         needs.append("CustomModelforSequenceClassification")
     for name in needs:
         module._require(name)
-    with about(what, f"{what} on the tiny {MODEL}"):
-        got = submission.session.call("hw6_harness", task, (submission.spec.source(file).module, *args), label=what)
-    if isinstance(got, dict) and "interface" in got:
-        raise InterfaceError(got["interface"])
-    if got.get("cuda"):
-        submission.note("Your code moves tensors or the model to 'cuda' by name; grading ran it on the CPU. Use the "
-                        "`device` argument instead, so the code runs wherever it is given.")
-    return got
+    return steps.run(submission, "hw6_harness", task, (submission.spec.source(file).module, *args), what, MODEL)
 
 
 def spec_of(kind):

@@ -20,8 +20,8 @@ from graders.assignments.ucsd_cse256_pa2.models import (
     layer_maps,
     named_for,
 )
-from graders.checks.feedback import Feedback
-from graders.problems import CheckFailed, InterfaceError, NotGradable, SubmissionProblem, about
+from graders.checks.feedback import fail
+from graders.problems import InterfaceError, NotGradable, SubmissionProblem, about
 
 __all__ = ["HP", "FILE", "B", "Model", "found", "discover", "run", "ids", "classify", "layer_maps", "fail",
            "model_for", "forward", "maps_of"]
@@ -86,10 +86,6 @@ def run(model, x):
         if "could not be called" not in str(e):
             raise
         return model(x, torch.roll(x, -1, 1))
-
-
-def fail(summary, case=None, details=(), bug=None, repro=None):
-    raise CheckFailed(Feedback(summary, case, list(details), bug, repro))
 
 
 def model_for(found, role):

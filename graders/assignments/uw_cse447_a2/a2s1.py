@@ -42,7 +42,7 @@ def _function(submission, names):
     """The first of `names` the student's A2S1.py defines as a function, or None; one whose definition cannot
     be graded (a syntax error) says why."""
     source = submission.intake.files[FILE]
-    if source.problem:  # absent: no sandbox call at all (A2S2-only submissions grade at full speed)
+    if source.problem:  # unreadable (an absent file's checks do not run: plugin.py)
         raise NotGradable(source.problem)
     defined = submission.session.names(submission.spec.source(FILE).module)
     for name in names:

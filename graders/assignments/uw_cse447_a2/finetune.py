@@ -13,8 +13,8 @@ import torch
 
 from graders.assignments.hf import data, steps
 from graders.checks.compare import require_tensor
-from graders.checks.feedback import Feedback
-from graders.problems import CheckFailed, InterfaceError, about
+from graders.checks.feedback import fail
+from graders.problems import InterfaceError
 
 # The student kit leaves A2S3 to the course autograder: its checks need transformers and the grader-side tiny
 # checkpoints, which a kit does not ship.
@@ -24,10 +24,6 @@ MODEL = "distilbert-base-uncased"
 MAX_LEN = 16
 TRAIN, DEV, BATCH, EPOCHS, LR = 64, 32, 8, 5, 3e-3
 LEARNED = 0.9                  # the reference reaches 1.0 on the dev sentences; chance is 0.5
-
-
-def fail(summary, case=None, details=(), bug=None):
-    raise CheckFailed(Feedback(summary, case, list(details), bug))
 
 
 def sentences(n, seed, words=(4, 30)):
@@ -61,14 +57,7 @@ def require(submission, fn):
 def harness(submission, task, *args, what):
     """Run the harness's `task`; an interface problem it reports (a changed signature, a wrong return) costs this
     check only."""
-    with about(what, f"{what} on the tiny {MODEL}"):
-        got = submission.session.call("a2s3_harness", task, args, label=what)
-    if "interface" in got:
-        raise InterfaceError(got["interface"])
-    if got.get("cuda"):
-        submission.note("Your code moves tensors or the model to 'cuda' by name; grading ran it on the CPU. Use the "
-                        "`device` argument instead, so the code runs wherever it is given.")
-    return got
+    return steps.run(submission, "a2s3_harness", task, args, what, MODEL)
 
 
 def accuracy(logits, labels):
