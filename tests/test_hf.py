@@ -2,13 +2,18 @@
 reading of jhu-cs601-hw6 names each broken step (its samples show the same end to end, in the sandbox)."""
 import os
 import time
+from pathlib import Path
 
 import pytest
+import yaml
+from conftest import grade_cli
 
 from graders.assignments.hf import steps
 
 pytest.importorskip("transformers", reason="the hf extra is not installed")
 
+ROOT = Path(__file__).resolve().parents[1]
+SPECS, SAMPLES = ROOT / "specs", ROOT / "submissions" / "jhu-cs601-hw6"
 GOOD = [["forward", True, True], ["backward", 0.7], ["step"], ["scheduler_step"], ["zero_grad"]]
 
 
@@ -54,3 +59,24 @@ def test_evaluation_bugs_are_named():
     assert steps.evaluation_bug([["forward", False, False]] * 2) is None
     assert steps.evaluation_bug([["forward", True, False]]) == steps.NO_EVAL
     assert steps.evaluation_bug([["forward", False, True]]) == steps.NO_NO_GRAD
+
+
+@pytest.mark.parametrize("required", [True, False])
+def test_lora_costs_only_where_the_offering_asks_for_it(tmp_path, monkeypatch, required):
+    """The 2024 starter has no type='lora': an offering on it (lora_required false) passes a classification.py that
+    never mentions LoRA, with a note; an offering that asks for LoRA fails it as an interface error."""
+    spec = yaml.safe_load((SPECS / "jhu-cs601-hw6.yaml").read_text())
+    spec["options"]["lora_required"] = required
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "jhu-cs601-hw6.yaml").write_text(yaml.safe_dump(spec))
+    monkeypatch.setenv("GRADERS_SPECS", str(tmp_path / "specs"))
+    results = grade_cli(SAMPLES / "bug-lora-missing", "jhu-cs601-hw6", tmp_path / "out")
+    lora = [t for t in results["tests"] if t["tags"][1] == "lora"]
+    assert len(lora) == 2
+    for test in lora:
+        if required:
+            assert test["score"] == 0 and "never mentions LoRA or peft" in test["output"]
+        else:
+            assert test["score"] == test["max_score"] > 0 and "LoRA was not checked" in test["output"]
+    others = [t for t in results["tests"] if t["tags"][1] in ("full", "head", "prefix")]
+    assert others and all(t["score"] == t["max_score"] for t in others)

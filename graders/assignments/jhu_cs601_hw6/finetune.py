@@ -3,8 +3,12 @@
 The student's code runs in the sandbox on tiny checkpoints named like the hub's (tiny_hub) and synthetic yes/no
 questions (graders/assignments/hf/data.py); the harness (given/hw6_harness.py) records what it did and the
 grader scores that here: the order of calls in a training step, the mode and autograd state of each forward,
-which parameters training changed (so `head` and `prefix` are judged by behaviour, whether the student froze
-parameters or gave the optimizer a subset), and logits against the reference on the same weights.
+which parameters training changed (so `head`, `prefix` and `lora` are judged by behaviour, whether the student
+froze parameters or gave the optimizer a subset), and logits against the reference on the same weights.
+
+LoRA is an extension: the 2024 handout's types are auto, full, head and prefix. Its checks grade a
+classification.py that takes LoRA up (it names LoRA or peft), through peft or written by hand; one that never
+mentions it passes them with a note, unless the spec's options set `lora_required`.
 """
 import functools
 
@@ -26,7 +30,7 @@ except ImportError as e:
 KIT = "withheld"
 __all__ = ["test_base_evaluate", "test_custom_evaluate", "test_base_train_step", "test_custom_train_step",
            "test_base_train_learns", "test_head_trainable", "test_prefix_trainable", "test_full_forward",
-           "test_prefix_forward", "test_dataset_encoding"]
+           "test_prefix_forward", "test_dataset_encoding", "test_lora_forward", "test_lora_trainable"]
 
 MODEL = "bert-base-uncased"
 MAX_LEN = 16
@@ -144,10 +148,20 @@ def test_base_train_learns(submission):
 
 # Parameter counts
 
-def expect_trainable(submission, kind, want, parts):
+def trained(submission, kind):
+    """The parameters one epoch of the student's train changed, with the harness's facts about each: name, size,
+    shape, `pretrained` (it held a checkpoint weight) and `inner` (it lives in the checkpoint's model)."""
     got = run_training(submission, "classification.py", kind, epochs=1, n=2 * BATCH)
-    changed = [(name, n) for name, n, moved in got["changed"] if moved]
-    count = sum(n for _, n in changed)
+    return [p for p in got["changed"] if p["moved"]], got["changed"]
+
+
+def listed(params):
+    return ", ".join(p["name"] for p in params[:6]) + (", ..." if len(params) > 6 else "") or "none"
+
+
+def expect_trainable(submission, kind, want, parts):
+    changed = trained(submission, kind)[0]
+    count = sum(p["size"] for p in changed)
     if count == want:
         return
     bug = None
@@ -157,9 +171,8 @@ def expect_trainable(submission, kind, want, parts):
         bug = "the prefix is not trained: give the optimizer mymodel.prefix as well as the classifier"
     elif count == 0:
         bug = "training changed no parameter"
-    names = ", ".join(name for name, _ in changed[:6]) + (", ..." if len(changed) > 6 else "")
     fail(f"training with type={kind!r} changed {count} parameters; only {parts} should change",
-         f"hidden size d={D}, prefix_length l={PREFIX}, 2 labels", [f"Changed: {names or 'none'}"], bug=bug)
+         f"hidden size d={D}, prefix_length l={PREFIX}, 2 labels", [f"Changed: {listed(changed)}"], bug=bug)
 
 
 def test_head_trainable(submission):
@@ -214,6 +227,10 @@ def expect_forward(submission, kind, readings, bugs):
     got_logits = require_tensor(got["logits"], "the forward's logits")
     if any(matches(got_logits, want, tol) for want in expected):
         return
+    without = got.get("without_adapters")
+    if without is not None and any(matches(require_tensor(without, "the logits"), want, tol) for want in expected):
+        fail("before training, the LoRA model's logits differ from the pretrained model's with the same classifier",
+             case, ["With the adapters' tensors set to zero, the logits match"], bug=NONZERO_START)
     expect_close(got_logits, expected[0], tol, what="the logits", case=case, bugs=variants)
 
 
@@ -264,3 +281,64 @@ def test_dataset_encoding(submission):
             fail(f"dataset[{i}]['labels'] is {label.tolist()!r} ({label.dtype}); expected {int(r['answer'])} "
                  "(torch.long), which CrossEntropyLoss needs", case)
 
+
+
+# LoRA
+
+NONZERO_START = ("the LoRA update is not zero before training: initialize B (lora_B) to zeros, as peft does "
+                 "(init_lora_weights=True), so fine-tuning starts from the pretrained model")
+
+NOT_TRAINED = ("the LoRA adapters are not trained: give the optimizer the adapters' parameters (those with "
+               "requires_grad), not only the classifier's")
+NO_ADAPTER = "type='lora' adds no low-rank adapter to the checkpoint's model: wrap it with peft's get_peft_model"
+
+
+def takes_up_lora(submission):
+    """Whether classification.py's LoRA is graded: it names LoRA or peft, or the offering requires it (then a file
+    that never mentions it fails as an interface error). Otherwise the check passes with a note."""
+    text = "\n".join(c.text for c in submission.intake.files["classification.py"].cells).lower()
+    if "lora" in text or "peft" in text:
+        return True
+    if submission.spec.options.get("lora_required"):
+        raise InterfaceError("classification.py never mentions LoRA or peft: CustomModelforSequenceClassification "
+                             "must handle type='lora'")
+    submission.note("LoRA was not checked: classification.py never mentions LoRA or peft, and this offering's "
+                    "handout does not ask for it")
+    return False
+
+
+def test_lora_forward(submission):
+    if takes_up_lora(submission):
+        expect_forward(submission, "lora", [{}, {"masked": True}],
+                       [(name, {"pool": lambda h, m=None, f=f: f(h)}) for name, f in POOLING_BUGS.items()])
+
+
+def test_lora_trainable(submission):
+    """Training moves the classifier and low-rank factors added to the checkpoint's model (A: r x in, B: out x r,
+    r(in+out) parameters per adapted matrix, 2dr for d x d), and no checkpoint weight."""
+    if not takes_up_lora(submission):
+        return
+    moved, every = trained(submission, "lora")
+    case = f"hidden size d={D}, 2 labels, one epoch of train(model of type 'lora')"
+    frozen, outside = [p for p in moved if p["pretrained"]], [p for p in moved if not p["inner"]]
+    factors = [p for p in moved if p["inner"] and not p["pretrained"]]
+    head = ref.trainable(D)
+    if frozen:
+        fail(f"training with type='lora' changed {len(frozen)} of the checkpoint's weight tensors", case,
+             [f"Changed: {listed(frozen)}"],
+             bug="the pretrained weights train in `lora`: freeze the checkpoint (get_peft_model does) so only the "
+                 "adapters and the classifier change")
+    wide = [p for p in factors if len(p["shape"]) != 2 or min(p["shape"]) >= D]
+    if wide:
+        fail(f"training with type='lora' changed {len(wide)} added tensors that are not low-rank factors, "
+             f"e.g. {wide[0]['name']} of shape {tuple(wide[0]['shape'])}", case,
+             ["LoRA adds W + BA with A of shape (r, in) and B of shape (out, r), r < d: r(in+out) parameters per "
+              "adapted matrix, 2dr for a d x d one, not a full d x d update"])
+    if not factors:
+        added = any(p["inner"] and not p["pretrained"] for p in every)
+        fail("training with type='lora' changed no adapter", case, [f"Changed: {listed(moved)}"],
+             bug=NOT_TRAINED if added else NO_ADAPTER)
+    if sum(p["size"] for p in outside) != head:
+        fail(f"training with type='lora' changed {sum(p['size'] for p in outside)} parameters outside the "
+             f"checkpoint's model; the classifier's {head} (2d+2) should change", case, [f"Changed: {listed(outside)}"],
+             bug=None if outside else "the classifier does not train in `lora`: it is new, so it must")

@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn as nn
 from datasets import load_dataset
+from peft import LoraConfig, get_peft_model
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer, get_scheduler
@@ -21,9 +22,11 @@ class CustomModelforSequenceClassification(nn.Module):
         self.prefix = torch.nn.Parameter(torch.randn(prefix_length, self.model.config.hidden_size,
                                                      requires_grad=True).to('cuda'))
         self.classifier = nn.Linear(self.model.config.hidden_size, num_labels)
+        if type == "lora":  # rank-4 adapters on the attention's query and value (peft's default for BERT)
+            self.model = get_peft_model(self.model, LoraConfig(r=4, lora_alpha=8, lora_dropout=0.1))
 
     def forward(self, input_ids, attention_mask):
-        if self.type == "full" or self.type == "head":
+        if self.type in ("full", "head", "lora"):
             output = self.model(input_ids=input_ids, attention_mask=attention_mask)
             logits = self.classifier(output.last_hidden_state.mean(dim=1))
         elif self.type == "prefix":
@@ -84,6 +87,8 @@ def train(mymodel, num_epochs, train_dataloader, validation_dataloader, test_dat
         prefix_params = mymodel.prefix
         classifier_params = mymodel.classifier.parameters()
         custom_optimizer = torch.optim.AdamW([prefix_params] + list(classifier_params), lr=lr)
+    elif mymodel.type == "lora":
+        custom_optimizer = torch.optim.AdamW([p for p in mymodel.parameters() if p.requires_grad], lr=lr)
     lr_scheduler = get_scheduler("linear", optimizer=optimizer, num_warmup_steps=50,
                                  num_training_steps=len(train_dataloader) * num_epochs)
     loss = torch.nn.CrossEntropyLoss()
@@ -147,7 +152,7 @@ if __name__ == "__main__":
     parser.add_argument("--batch_size", type=int, default=32)
     parser.add_argument("--device", type=str, default="cuda")
     parser.add_argument("--model", type=str, default="bert-base-uncased")
-    parser.add_argument("--type", type=str, default="auto", choices=["auto", "full", "head", "prefix"])
+    parser.add_argument("--type", type=str, default="auto", choices=["auto", "full", "head", "prefix", "lora"])
     parser.add_argument("--prefix_length", type=int, default=128)
     args = parser.parse_args()
     global prefix_length

@@ -1,6 +1,7 @@
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from peft import LoraConfig, get_peft_model
 from tqdm import tqdm
 from transformers import AutoModel, get_scheduler
 
@@ -15,6 +16,8 @@ class CustomModelforSequenceClassification(nn.Module):
         d = self.model.config.hidden_size
         self.prefix = torch.nn.Parameter(torch.randn(prefix_length, d, requires_grad=True))
         self.classifier = nn.Linear(d, num_labels)
+        if type == "lora":  # adapters on every dense layer: attention output (d x d) and both feed-forward matrices
+            self.model = get_peft_model(self.model, LoraConfig(r=4, lora_alpha=4, target_modules=["dense"]))
 
     def encode(self, input_ids, attention_mask):
         if self.type != "prefix":

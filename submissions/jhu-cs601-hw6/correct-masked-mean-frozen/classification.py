@@ -1,9 +1,25 @@
-# hw6: full, head and prefix tuning. Device-agnostic; frozen parameters instead of separate optimizers.
+# hw6: full, head, prefix and LoRA tuning. Device-agnostic; frozen parameters instead of separate optimizers.
 import evaluate
 import matplotlib.pyplot as plt
 import torch
 from torch import nn
 from transformers import AutoModel, get_scheduler
+
+
+class LoRALinear(nn.Module):
+    """W x + (alpha / r) B A x with W frozen; A random, B zero, so training starts from W."""
+
+    def __init__(self, linear, r=2, alpha=4):
+        super().__init__()
+        self.linear = linear
+        self.linear.weight.requires_grad_(False)
+        self.linear.bias.requires_grad_(False)
+        self.A = nn.Parameter(torch.randn(r, linear.in_features) / r)
+        self.B = nn.Parameter(torch.zeros(linear.out_features, r))
+        self.scale = alpha / r
+
+    def forward(self, x):
+        return self.linear(x) + (x @ self.A.T @ self.B.T) * self.scale
 
 
 class CustomModelforSequenceClassification(nn.Module):
@@ -15,9 +31,13 @@ class CustomModelforSequenceClassification(nn.Module):
         hidden = self.model.config.hidden_size
         self.prefix = nn.Parameter(torch.randn(prefix_length, hidden))
         self.classifier = nn.Linear(hidden, num_labels)
-        if type in ("head", "prefix"):
+        if type in ("head", "prefix", "lora"):
             for p in self.model.parameters():
                 p.requires_grad = False
+        if type == "lora":  # my own LoRA (rank 2) on every layer's query, key and value
+            for layer in self.model.encoder.layer:
+                attn = layer.attention.self
+                attn.query, attn.key, attn.value = LoRALinear(attn.query), LoRALinear(attn.key), LoRALinear(attn.value)
         if type != "prefix":
             self.prefix.requires_grad = False
 

@@ -1,8 +1,9 @@
 """The grader's side of JHU CS601 hw6 inside the sandbox: builds the objects the student's functions take
 (tiny checkpoints from the given module tiny_hub, data loaders over the grader's encodings), calls the student's
 code, and records what it does: the order of forward, backward, optimizer and scheduler calls, the model's
-mode and whether autograd was on at each forward, which parameters training changed, and the attention mask
-the student hands the inner model. Everything returned is plain data; the grader scores it.
+mode and whether autograd was on at each forward, which parameters training changed (and which of them hold
+the checkpoint's weights), and the attention mask the student hands the inner model. Everything returned is
+plain data; the grader scores it.
 
 Handout globals the grader provides: `evaluate` (the accuracy metric, which the handout downloads), `plt`
 (plots are not graded), `prefix_length` and `test_dataloader` (set only under the handout's `__main__`).
@@ -24,7 +25,7 @@ def student(module):
 
 
 def build(module, spec):
-    """The model a check trains or evaluates: spec {"model": id, "type": "auto" | full | head | prefix,
+    """The model a check trains or evaluates: spec {"model": id, "type": "auto" | full | head | prefix | lora,
     "prefix_length"}; "auto" is AutoModelForSequenceClassification, as the handout's pre_process builds it."""
     import torch
 
@@ -37,6 +38,40 @@ def build(module, spec):
     mod = student(module)
     mod.prefix_length = spec["prefix_length"]
     return mod.CustomModelforSequenceClassification(spec["model"], num_labels=2, type=spec["type"])
+
+
+def checkpoint_model(model):
+    """The checkpoint's model inside the student's (self.model, or the model peft wraps), or None."""
+    from transformers import PreTrainedModel
+
+    return next((m for m in model.modules() if isinstance(m, PreTrainedModel)), None)
+
+
+def pretrained(model_name):
+    """A test of whether a tensor holds one of the checkpoint's weights: how LoRA's frozen base weights are told
+    from its adapters, whatever the student named them (peft's base_layer, a hand-written wrapper)."""
+    from transformers import AutoModel
+
+    weights = {}
+    for t in AutoModel.from_pretrained(model_name).state_dict().values():
+        weights.setdefault(tuple(t.shape), []).append(t)
+    return lambda t: any(t.dtype == w.dtype and t.equal(w) for w in weights.get(tuple(t.shape), ()))
+
+
+def without_adapters(model, inner, encoded, is_pretrained):
+    """The logits with every tensor the student added inside the checkpoint's model (LoRA's factors) at zero,
+    i.e. with no adapter update: what a LoRA model must compute before training, when B starts at zero."""
+    import torch
+
+    added = [p for p in inner.parameters() if not is_pretrained(p.detach())]
+    saved = [p.detach().clone() for p in added]
+    with torch.no_grad():
+        for p in added:
+            p.zero_()
+        logits = predict(model, encoded)
+        for p, value in zip(added, saved, strict=True):
+            p.copy_(value)
+    return logits
 
 
 def encode(module, model_name, records, max_len, indices):
@@ -55,12 +90,11 @@ def forward(module, spec, encoded):
     """The custom model's logits on `encoded` in eval mode, the parameters outside the checkpoint (classifier,
     prefix), and the attention masks and input shapes its forward handed the checkpoint's model."""
     import torch
-    from transformers import PreTrainedModel
 
     rec = Recorder()
     with rec.patched():
         model = build(module, spec)
-        inner = next((m for m in model.modules() if isinstance(m, PreTrainedModel)), None)
+        inner = checkpoint_model(model)
         seen = []
         if inner is not None:
             def log(m, args, kwargs):
@@ -75,10 +109,13 @@ def forward(module, spec, encoded):
                        and c["attention_mask"].shape[-1] != c["inputs_embeds"][1] for c in seen):
                 raise
             logits = None
+        without = None
+        if spec["type"] == "lora" and inner is not None and logits is not None:
+            without = without_adapters(model, inner, encoded, pretrained(spec["model"]))
     own = {id(p) for p in inner.parameters()} if inner is not None else set()
     extra = {n: p.detach().clone() for n, p in model.named_parameters() if id(p) not in own}
     return {"logits": logits, "extra": extra, "inner_calls": seen, "found_inner": inner is not None,
-            "cuda": rec.cuda}
+            "without_adapters": without, "cuda": rec.cuda}
 
 
 def evaluate(module, spec, encoded):
@@ -124,5 +161,7 @@ def train(module, spec, train_set, dev_set, epochs, lr, batch_size):
             return {"interface": problem}
         fn(*args, **kwargs)
         logits = predict(model, dev_set)
-    changed = [[n, p.numel(), not torch.equal(before[n], p.detach())] for n, p in model.named_parameters()]
+    held, inner = pretrained(spec["model"]), {id(p) for p in getattr(checkpoint_model(model), "parameters", list)()}
+    changed = [{"name": n, "size": p.numel(), "moved": not torch.equal(before[n], p.detach()), "shape": list(p.shape),
+                "pretrained": held(before[n]), "inner": id(p) in inner} for n, p in model.named_parameters()]
     return {"events": rec.events, "changed": changed, "batches": len(tr), "logits": logits, "cuda": rec.cuda}
