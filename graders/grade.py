@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from graders import spec as specs
-from graders.extract import extract
+from graders.extract import Extraction, extract
 from graders.sandbox.session import Session, StudentModule
 from graders.sandbox.worker import Limits
 from graders.submission import Cell, SourceFile, collect, scratch_dir
@@ -47,7 +47,7 @@ class Submission:
     def missing(self):
         """{file name: why} for the spec's files this submission does not hand in."""
         return {name: source.problem for name, source in self.intake.files.items() if source.path is None
-                and source.problem and not self.spec.source(name).given}
+                and source.problem and not self.spec.source(name).given and not self.spec.source(name).optional}
 
 
 def protect_grader():
@@ -81,8 +81,11 @@ def prepared(path, spec, scratch, extra=None, gpu=False):
     notices, modules, texts, extractions = [], [], {}, {}
     for f in spec.files:
         source = intake.files[f.name]
-        extractions[f.name] = extraction = extract(source.cells, f.functions + f.classes, f.any_classes)
-        notices += source.notices + extraction.notices + ([source.problem] if source.problem else [])
+        # a data file is read by the checks and never run: nothing to extract (PA2's main.py is Python, read by ast)
+        extractions[f.name] = extraction = Extraction() if f.data else extract(source.cells, f.functions + f.classes,
+                                                                                f.any_classes)
+        absent = f.optional and source.path is None
+        notices += [] if absent else source.notices + extraction.notices + ([source.problem] if source.problem else [])
         if source.problem is None and not f.data:
             statements = instrument(extraction.texts, extraction.statements, f.values) if f.values else \
                 extraction.statements

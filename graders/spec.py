@@ -47,8 +47,11 @@ class SourceSpec(Strict):
                                            "folder (e.g. utils.py); a copy in the submission is not used")
     values: list[str] = Field([], description="top-level names whose values the checks read, each assignment in "
                                               "order (a notebook assigns m_key once per question): graders/values.py")
-    data: bool = Field(False, description="a file of answers the grader reads as data and never runs (answers.yaml, "
-                                          "found as .yaml, .yml or .json): graders/checks/written.py")
+    data: bool = Field(False, description="a file the grader reads as data and never runs: answers (answers.yaml, "
+                                          "found as .yaml, .yml or .json: graders/checks/written.py), or Python "
+                                          "read with ast (PA2's main.py)")
+    optional: bool = Field(False, description="read when handed in; when not, nothing is lost or said (no part "
+                                              "grades it)")
 
     @model_validator(mode="after")
     def _module_unless_data(self):
@@ -76,7 +79,8 @@ class Profile(Strict):
 class Job(Strict):
     driver: str = Field(description="grader-side module: inputs(profile, hp, data_dir) gives the job's arguments "
                                     "and what only the grader keeps; score(result, kept) the metric; JOB the "
-                                    "job's own source, run in the sandbox next to the student's code")
+                                    "job's own source, run in the sandbox next to the student's code; optionally "
+                                    "submission_args(submission), arguments read from the submission as data")
     profiles: dict[str, Profile] = Field(description="smoke (CPU, generated data) and full (the course's run)")
 
 

@@ -4,8 +4,10 @@ A threshold check names a job of its assignment (spec `jobs`: a driver module, a
 threshold, the time limit and the hyper-parameters). The grader asks the driver for the job's inputs and
 keeps what the job must not see (the answers); the job runs on a runner (graders/runners: here or on Slurm)
 and there starts the student's code and the job's own code (the driver's JOB, plain source) in a sandbox
-child, with the job's time limit for its one call; the grader scores the plain data that comes back. A job
-never reports its own score, and a job that dies, times out or is cancelled fails its checks with the reason.
+child (with the arguments a driver's optional submission_args(submission) reads from the submission as data,
+such as PA2's main.py), with the job's time limit for its one call; the grader scores the plain data that
+comes back. A job never reports its own score, and a job that dies, times out or is cancelled fails its checks
+with the reason.
 
 Profiles: `smoke` trains small models on data the project generates, on the CPU, in about a minute; `full`
 uses the course's hyper-parameters and data (`--data-dir`). Under `full` without a GPU (an autograder
@@ -44,8 +46,8 @@ def run_job(submission, spec_id, job_name, profile, args, device="cpu"):
     job = spec.jobs[job_name]
     seconds = job.profiles[profile].minutes * 60
     limits = spec.limits.model_copy(update={"call_seconds": seconds, "submission_seconds": seconds + 60})
-    source = importlib.import_module(job.driver).JOB
-    extra = {"name": JOB_MODULE, "file": f"{job_name} job", "source": source.read_text()}
+    driver = importlib.import_module(job.driver)
+    extra = {"name": JOB_MODULE, "file": f"{job_name} job", "source": driver.JOB.read_text()}
     args = {**args, "hp": {**args["hp"], "device": device}}
     scratch = scratch_dir()
     try:
@@ -55,6 +57,8 @@ def run_job(submission, spec_id, job_name, profile, args, device="cpu"):
             found = sub.session.protections.get("cuda", "")
             if device == "cuda" and (not found or found.startswith("unavailable")):
                 raise RuntimeError(f"the sandbox could not open the GPU: {found or 'no report'}")
+            if hasattr(driver, "submission_args"):  # read from the submission as data, here on the grader's side
+                args = {**args, **driver.submission_args(sub)}
             return sub.session.call(JOB_MODULE, "run", kwargs=args, label=f"the {job_name} training job")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -1,10 +1,17 @@
 """UCSD CSE 256 PA2's model finder (graders/assignments/ucsd_cse256_pa2/models.py) in the grader's process: the
-constructor adapter, the shapes of attention maps it accepts, and the extraction of every class of a file."""
+constructor adapter, the shapes of attention maps it accepts, the extraction of every class of a file, and the
+reading of the student's main.py (mainpy.py), which is parsed and never run."""
+import inspect
+import sys
+import types
+from pathlib import Path
+
 import pytest
 import torch
 
-from graders.assignments.ucsd_cse256_pa2 import models
+from graders.assignments.ucsd_cse256_pa2 import mainpy, models, roles
 from graders.extract import extract
+from graders.problems import InterfaceError
 from graders.submission import Cell
 
 B, T = 2, models.HP["block_size"]
@@ -75,3 +82,215 @@ def test_the_sandbox_hash_seed_is_fixed(zygote):
     finally:
         if started:
             started.stop()
+
+
+# -- main.py, read as data (graders/assignments/ucsd_cse256_pa2/mainpy.py)
+
+MAIN = '''
+import torch
+import transformer
+from transformer import Decoder as Dec
+from utilities import Utilities
+
+device = "cpu"
+block_size = 32
+n_embd = 128          # the student's own value: the grader still builds with its n_embd (64)
+n_head = 2
+EMB = n_embd          # a name of the student's own, for a hyper-parameter
+HIDDEN = 100          # a number of the starter's (n_hidden)
+
+def compute_classifier_accuracy(classifier, data_loader):
+    return 0
+
+def compute_perplexity(decoderLMmodel, data_loader, eval_iters=100):
+    return 0
+
+def main():
+    tokenizer = SimpleTokenizer(texts)
+    m = transformer.Classifier(tokenizer.vocab_size, EMB, n_head, 4, block_size, HIDDEN, 3)
+    model = m.to(device)
+    Utilities(tokenizer, model).sanity_check("a sentence", block_size)
+    compute_classifier_accuracy(model, test_CLS_loader)
+    model = Dec(vocab=len(tokenizer.stoi), width=EMB, heads=n_head, ff_mult=7, dropout=0.3).to(device).train()
+    compute_perplexity(decoderLMmodel=model, data_loader=test_LM_loader)
+'''
+CLASSES = ["Classifier", "Decoder", "Block"]
+
+
+def test_main_py_roles_through_assignments_and_to_device_chains():
+    main = mainpy.read([MAIN], CLASSES)
+    assert {role: cls for role, (cls, _) in main["roles"].items()} == {"classifier": "Classifier", "decoder": "Decoder"}
+    assert main["roles"]["decoder"][1].startswith("compute_perplexity(model, ...) at line ")
+    assert main["sanity"] == ["Classifier"]
+    # 4 and 3 stay numbers: small numbers are read as written, never guessed to be n_layer or n_output by value
+    assert main["calls"]["Classifier"]["args"] == [["hp", "vocab_size"], ["hp", "n_embd"], ["hp", "n_head"],
+                                                   ["value", 4], ["hp", "block_size"], ["hp", "n_hidden"],
+                                                   ["value", 3]]
+    assert main["calls"]["Decoder"]["kwargs"] == {"vocab": ["hp", "vocab_size"], "width": ["hp", "n_embd"],
+                                                  "heads": ["hp", "n_head"], "ff_mult": ["value", 7],
+                                                  "dropout": ["value", 0.3]}
+    assert main["calls"]["Decoder"]["text"].startswith("Dec(vocab=len(tokenizer.stoi), width=EMB")
+
+
+def test_main_py_arguments_give_the_graders_values_under_the_students_names():
+    main = mainpy.read([MAIN], CLASSES)
+    kwargs = models.constructor_kwargs("Decoder", "(vocab, width, heads, ff_mult=4, dropout=0.1, *, causal=False)",
+                                       causal=True, main=main)
+    # width: main.py's n_embd, with the grader's value; ff_mult: main.py's own constant (the grader has none);
+    # dropout: an alias, so the grader's 0.0 over main.py's 0.3; causal: the grader's flag
+    assert kwargs == {"vocab": 97, "width": 64, "heads": 2, "ff_mult": 7, "dropout": 0.0, "causal": True}
+    positional = models.constructor_kwargs("Classifier", "(v, e, h, layers, t, hid, out)", causal=False, main=main)
+    assert positional == {"v": 97, "e": 64, "h": 2, "layers": 4, "t": 32, "hid": 100, "out": 3}
+    assert models.takes_vocabulary("(v, e, h, layers, t, hid, out)", "Classifier", main)
+    assert not models.takes_vocabulary("(v, e, h, layers, t, hid, out)", "Classifier", None)
+    with pytest.raises(models.Unusable, match=r"requires 'device', and main.py's `Dec\(vocab="):
+        models.constructor_kwargs("Decoder", "(vocab, width, device)", causal=True, main=main)
+    with pytest.raises(models.Unusable, match="requires 'width', which is not one of"):
+        models.constructor_kwargs("Decoder", "(vocab, width)", causal=True, main=None)
+
+
+@pytest.mark.parametrize("cells", [
+    ["def main(:\n    model = Decoder(vocab_size=1)\n"],           # a syntax error
+    ["x = 1\n"],                                                    # no model
+    ["model = build_model()\ncompute_perplexity(model, loader)\n"],  # a model main.py does not build plainly
+    [],
+])
+def test_a_main_py_that_says_nothing_readable_gives_none(cells):
+    assert mainpy.read(cells, CLASSES) is None
+
+
+def test_a_notebook_cell_that_does_not_parse_costs_only_that_cell():
+    cells = ["n_embd = 64\n", "def broken(:\n", "model = Decoder(vocab_size=v, width=n_embd)\ncompute_perplexity(model, l)\n"]
+    assert mainpy.read(cells, CLASSES)["roles"]["decoder"][0] == "Decoder"
+
+
+def test_main_py_is_never_run(tmp_path):
+    """Whatever main.py does is only parsed: no file is removed, no module imported, no command run."""
+    sentinel = tmp_path / "sentinel"
+    sentinel.write_text("still here")
+    weird = f'''
+import os, shutil, sys
+import module_that_does_not_exist_pa2
+os.remove({str(sentinel)!r})
+shutil.rmtree({str(tmp_path)!r})
+exec("import os; os.remove({str(sentinel)!r})")
+__import__("os").system("rm -f {sentinel}")
+sys.exit(3)
+while True:
+    pass
+model = Decoder(vocab_size=tokenizer.vocab_size, width=n_embd)
+compute_perplexity(model, loader)
+'''
+    main = mainpy.read([weird], CLASSES)
+    assert sentinel.read_text() == "still here" and "module_that_does_not_exist_pa2" not in sys.modules
+    assert main["roles"]["decoder"][0] == "Decoder" and main["calls"]["Decoder"]["kwargs"]["width"] == ["hp", "n_embd"]
+
+
+def test_self_referencing_and_cyclic_assignments_end():
+    cells = ["a = b\nb = a\nmodel = Decoder(vocab_size=v, width=a)\nmodel = model.to(device)\n"
+             "compute_perplexity(model, loader)\n"]
+    main = mainpy.read(cells, CLASSES)
+    assert main["roles"]["decoder"][0] == "Decoder" and main["calls"]["Decoder"]["kwargs"]["width"] is None
+    deep = "x = " + "(" * 5000 + "1" + ")" * 5000 + "\n"
+    assert mainpy.read([deep], CLASSES) is None
+
+
+def test_training_loops_and_an_encoder_inside_the_classifier():
+    cells = ['''
+enc = Encoder(vocab_size=tokenizer.vocab_size, n_embd=n_embd)
+clf = Head(enc, n_hidden, n_output)
+for epoch in range(epochs_CLS):
+    for xb, yb in train_CLS_loader:
+        logits = clf(xb)
+lm = Decoder(vocab_size=tokenizer.vocab_size, n_embd=n_embd)
+for i, (xb, yb) in enumerate(train_LM_loader):
+    loss = lm(xb, yb)
+''']
+    main = mainpy.read(cells, ["Encoder", "Head", "Decoder"])
+    assert {role: cls for role, (cls, _) in main["roles"].items()} == {"classifier": "Head", "encoder": "Encoder",
+                                                                      "decoder": "Decoder"}
+    assert "in a loop over the decoder's data" in main["roles"]["decoder"][1]
+
+
+class Emitter(torch.nn.Module):
+    """A stand-in model: next-token logits (decoder) or the embeddings (encoder), with one map per layer."""
+    decoder = True
+
+    def __init__(self, vocab_size, n_embd):
+        super().__init__()
+        self.emb, self.out = torch.nn.Embedding(vocab_size, n_embd), torch.nn.Linear(n_embd, vocab_size)
+
+    def forward(self, x):
+        B, T = x.shape
+        maps = [torch.full((B, 2, T, T), 1 / T)] * 4
+        return (self.out(self.emb(x)) if self.decoder else self.emb(x)), maps
+
+
+class SpeechModel(Emitter):
+    pass
+
+
+class GPTDraft(Emitter):
+    pass
+
+
+class EncoderLike(Emitter):
+    decoder = False
+
+
+def discovered(main, *classes):
+    module = types.SimpleNamespace(**{c.__name__: c for c in classes})
+    names = {c.__name__: {"kind": "class", "signature": str(inspect.signature(c))} for c in classes}
+    return roles.discover(module, names, [c.__name__ for c in classes], main)
+
+
+def test_main_py_roles_outrank_the_names_hints():
+    said = {"roles": {"decoder": ["SpeechModel", "compute_perplexity(model, ...) at line 9"]}, "sanity": [], "calls": {}}
+    assert discovered(None, SpeechModel, GPTDraft).models["decoder"].cls == "GPTDraft"  # "gpt" says decoder
+    found = discovered(said, SpeechModel, GPTDraft)
+    assert found.models["decoder"].cls == "SpeechModel"
+    assert found.models["decoder"].notes == ["main.py uses it as the decoder: compute_perplexity(model, ...) at line 9"]
+
+
+def test_behaviour_wins_over_main_py_and_the_feedback_says_so():
+    said = {"roles": {"decoder": ["EncoderLike", "compute_perplexity(m, ...) at line 3"]}, "sanity": [], "calls": {}}
+    found = discovered(said, EncoderLike, SpeechModel)
+    assert found.models["decoder"].cls == "SpeechModel" and found.models["encoder"].cls == "EncoderLike"
+    assert "main.py uses EncoderLike as the decoder" in found.models["decoder"].notes[0]
+    assert "it plays the encoder" in found.models["decoder"].notes[0]
+    with pytest.raises(InterfaceError, match="main.py uses EncoderLike as the decoder .*it plays the encoder"):
+        roles.model_for(discovered(said, EncoderLike), "decoder")
+
+
+def test_the_model_is_described_as_main_py_builds_it():
+    call = {"args": [["hp", "vocab_size"]], "kwargs": {"n_embd": ["hp", "n_embd"]}, "text": "SpeechModel(v, n_embd=E)"}
+    found = discovered({"roles": {}, "sanity": [], "calls": {"SpeechModel": call}}, SpeechModel)
+    assert found.models["decoder"].built == ("built as main.py does (`SpeechModel(v, n_embd=E)`): "
+                                             "SpeechModel(vocab_size=97, n_embd=64)")
+    assert discovered(None, SpeechModel).models["decoder"].built == "built as SpeechModel(vocab_size=97, n_embd=64)"
+
+
+def test_a_function_parameter_hides_a_global_of_its_name():
+    cells = ['''
+model = Decoder(vocab_size=v)
+def train(model, loader):
+    for xb, yb in train_CLS_loader:
+        model(xb)
+compute_perplexity(model, loader)
+''']
+    assert {role: cls for role, (cls, _) in mainpy.read(cells, CLASSES)["roles"].items()} == {"decoder": "Decoder"}
+
+
+def test_an_absent_main_py_costs_nothing_and_is_not_mentioned(tmp_path):
+    """main.py is an optional data file of the spec: never missing, never run, and silent when absent."""
+    from graders import spec as specs
+    from graders.grade import prepared
+
+    samples = Path(__file__).resolve().parents[1] / "submissions" / "ucsd-cse256-pa2"
+    spec = specs.get("ucsd-cse256-pa2")
+    with prepared(samples / "bug-renamed-parameter", spec, tmp_path) as (submission, notices):
+        assert submission.missing() == {} and not [n for n in notices if "main.py" in n]
+        assert mainpy.conventions(submission) is None
+    with prepared(samples / "correct-main-width", spec, tmp_path) as (submission, notices):
+        assert submission.extractions["main.py"].statements == []  # read as data, never sent to the sandbox
+        assert mainpy.conventions(submission)["roles"]["decoder"][0] == "TransformerDecoder"

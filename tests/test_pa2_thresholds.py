@@ -22,3 +22,15 @@ def test_reference_passes_and_a_leaking_decoder_fails():
     assert not decoder.passed and decoder.bug == "the decoder sees the future", decoder.output
     curves = [f for f in graded["ref"][1] if f["kind"] == "curves"]
     assert len(curves) == 2
+
+
+def test_decoders_that_main_py_names_train():
+    """The jobs build the models as the checks do, with main.py's reading: a decoder whose embedding size only
+    main.py names (width=n_embd) trains, and the decoder main.py hands to compute_perplexity trains rather than
+    a leaking draft whose name says decoder (GPTDraft), which would fail the causality probe."""
+    spec = specs.get("ucsd-cse256-pa2").only(["threshold_decoder_perplexity"])
+    graded = thresholds.evaluate({"width": SAMPLES / "correct-main-width",
+                                  "names": SAMPLES / "correct-main-misleading-names"}, spec, "smoke", runners.Options())
+    for student in ("width", "names"):
+        decoder = graded[student][0]["threshold_decoder_perplexity"]
+        assert decoder.passed and "reached" in decoder.output, decoder.output

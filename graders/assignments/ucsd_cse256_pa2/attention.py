@@ -14,7 +14,7 @@ import re
 import torch
 from torch.nn import functional as F
 
-from graders.assignments.ucsd_cse256_pa2 import models, roles
+from graders.assignments.ucsd_cse256_pa2 import mainpy, models, roles
 from graders.assignments.ucsd_cse256_pa2.roles import B, fail, maps_of, model_for
 from graders.problems import InterfaceError, about
 from reference.ucsd_cse256_pa2 import alibi_slopes, attention_probs
@@ -174,17 +174,17 @@ def test_decoder_scale(submission, found):
 def alibi_model(submission):
     """Part 3's ALiBi model, built with ALiBi on (a class named for it, or one with an alibi flag), or None."""
     names = submission.session.names(submission.spec.source(roles.FILE).module)
-    module = submission.module(roles.FILE)
+    module, main = submission.module(roles.FILE), mainpy.conventions(submission)
     for cls in submission.extractions[roles.FILE].classes:
         signature = names.get(cls, {}).get("signature")
         params = [n for n, _ in models.parameters(signature) or []] if signature else []
         flags = [n for n in params if n.lower() in models.ALIBI]
-        if names.get(cls, {}).get("kind") != "class" or not models.takes_vocabulary(signature) or not (
+        if names.get(cls, {}).get("kind") != "class" or not models.takes_vocabulary(signature, cls, main) or not (
                 flags or "alibi" in cls.lower()):
             continue
         causal = any(n.lower() in models.CAUSAL for n in params)
         try:
-            kwargs = {**models.constructor_kwargs(cls, signature, causal), **{f: True for f in flags}}
+            kwargs = {**models.constructor_kwargs(cls, signature, causal, main=main), **{f: True for f in flags}}
         except models.Unusable as e:
             raise InterfaceError(str(e)) from None
         with about(f"{cls} built with ALiBi on"):

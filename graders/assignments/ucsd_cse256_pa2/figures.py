@@ -17,10 +17,7 @@ def matrix(t):
 def student_map(submission, role, x):
     """(first-layer first-head map or None, why not)."""
     try:
-        by_role, _ = roles.found(submission)
-        model = by_role.get(role) or (by_role.get("classifier") if role == "encoder" else None)
-        if model is None:
-            return None, f"no {role} was found"
+        model = roles.model_for(roles.found(submission), role)  # the model the role's checks grade
         kind = roles.classify(roles.run(model.obj, x), *x.shape)
         maps = kind and roles.layer_maps(kind[2], *x.shape)
         return (maps[0][0][0, 0].double(), None) if maps else (None, f"the {role} returned no attention maps")

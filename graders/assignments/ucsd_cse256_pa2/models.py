@@ -10,6 +10,11 @@ aliases, or one config object), run on a batch of token ids, and given a role by
 - classifier: (logits of shape (B, n_output), attn_maps): an encoder with the classifier on top;
 - decoder: next-token logits (B, T, vocab) (with or without maps; with targets, the loss).
 
+When the student hands in main.py, its reading (mainpy.py, made in the grader and passed here as plain data,
+`main`) says which hyper-parameter each constructor argument is and which class main.py uses for which role: a
+parameter the alias table does not know (width=n_embd) is then named, and main.py's roles outrank the names'
+hints among classes that play the same role.
+
 Imports only the standard library and torch.
 """
 import ast
@@ -41,6 +46,8 @@ ALIASES = {
     "pad_idx": ("pad_idx", "padding_idx", "pad_id", "pad_token_id", "pad_token"),
 }
 CAUSAL = ("causal", "is_causal", "is_decoder", "decoder", "masked", "use_causal_mask", "causal_mask")
+# Roles whose checks grade the same model: the encoder's checks take the classifier over one.
+FAMILY = {"encoder": {"encoder", "classifier"}, "classifier": {"encoder", "classifier"}, "decoder": {"decoder"}}
 ROLE_NAMES = {"encoder": ("enc",), "classifier": ("class", "cls", "speech"),
               "decoder": ("dec", "lm", "language", "gpt")}
 ALIBI = ("alibi", "use_alibi", "with_alibi", "is_alibi", "alibi_bias", "use_alibi_bias")
@@ -51,12 +58,18 @@ class Unusable(Exception):
     """A class the grader cannot build or run the handout's way; the message says what it expected."""
 
 
-def parameters(signature):
-    """[(name, required)] of a constructor signature as the sandbox printed it ('(vocab_size, n_embd=64)'),
-    or None when it cannot be read (then every keyword is tried)."""
+def signature_args(signature):
+    """The ast.arguments of a constructor signature as the sandbox printed it ('(vocab_size, n_embd=64)'), or None."""
     try:
-        args = ast.parse(f"def f{signature}: pass").body[0].args
+        return ast.parse(f"def f{signature}: pass").body[0].args
     except SyntaxError:
+        return None
+
+
+def parameters(signature):
+    """[(name, required)] of a constructor signature, or None when it cannot be read (then every keyword is tried)."""
+    args = signature_args(signature)
+    if args is None:
         return None
     positional = args.posonlyargs + args.args
     required = len(positional) - len(args.defaults)
@@ -65,37 +78,78 @@ def parameters(signature):
     return [(n, r) for n, r in found if n != "self"] + ([("**", False)] if args.kwarg else [])
 
 
-def constructor_kwargs(cls, signature, causal, hp=HP):
-    """The keyword arguments main.py's hyper-parameters give `cls`; InterfaceError names a required parameter
-    the grader has no value for."""
+def main_arguments(main, cls, signature):
+    """{parameter: ["hp", name] or ["value", constant]} of main.py's call of `cls` (main: mainpy's reading, plain
+    data; None without a main.py), its positional arguments matched to the signature's positional parameters."""
+    call = (main or {}).get("calls", {}).get(cls)
+    args = signature_args(signature) if call else None
+    if args is None:
+        return {}
+    positional = [a.arg for a in args.posonlyargs + args.args if a.arg != "self"]
+    given = {**dict(zip(positional, call["args"], strict=False)), **call["kwargs"]}  # more arguments: *args
+    return {name: arg for name, arg in given.items() if arg is not None}
+
+
+def stands_for(name, given):
+    """The hyper-parameter a constructor parameter stands for: the one main.py passes it (given: main_arguments),
+    else the one its name is an alias of; None when neither says."""
+    kind, value = given.get(name, (None, None))
+    return value if kind == "hp" else NAME_OF.get(name.lower())
+
+
+def constructor_kwargs(cls, signature, causal, hp=HP, main=None):
+    """The keyword arguments that build `cls` with the grader's hyper-parameters `hp`: each parameter gets the value
+    of the hyper-parameter it stands for (stands_for: main.py's word first, as the student's own code builds the
+    class, then the alias table); a flag the grader sets itself (causal, alibi) ignores main.py.
+
+    The grader's values, not main.py's: the checks and thresholds are calibrated for them, and main.py's
+    vocab_size is the course's tokenizer's. The one exception: a parameter that stands for no hyper-parameter but
+    to which main.py passes a constant (an expansion factor, a dropout rate of its own name, a flag) gets that
+    constant, since the grader has no value of its own for it. Unusable names a required parameter that gets no
+    value."""
     params = parameters(signature)
     if params is None or params == [("**", False)]:
         return dict(hp)
     names = [n for n, _ in params]
     if len(names) == 1 and names[0].lower() in CONFIG:
         return {names[0]: types.SimpleNamespace(**hp, causal=causal)}
+    given = main_arguments(main, cls, signature)
     kwargs = {}
     for name, required in params:
-        if name.lower() in NAME_OF:
-            kwargs[name] = hp[NAME_OF[name.lower()]]
-        elif name.lower() in CAUSAL:
+        if name.lower() in CAUSAL:
             kwargs[name] = causal
+        elif stands_for(name, given):
+            kwargs[name] = hp[stands_for(name, given)]
+        elif name in given and name.lower() not in ALIBI:
+            kwargs[name] = given[name][1]
         elif required and name != "**":
-            known = ", ".join(f"{n} (or {', '.join(ALIASES[n][1:4])})" for n in ("vocab_size", "n_embd", "n_head",
-                                                                                 "n_layer", "block_size", "n_hidden",
-                                                                                 "n_output"))
-            raise Unusable(f"{cls}{signature} requires {name!r}, which is not one of the hyper-parameters of "
-                                 f"the starter's main.py; the grader passes these by name: {known}. Give {name} a "
-                                 "default value or use the handout's names.")
+            raise Unusable(unnamed(cls, signature, name, main))
     return kwargs
 
 
-def takes_vocabulary(signature):
+def unnamed(cls, signature, name, main):
+    """Why the grader cannot build `cls`: its required parameter `name` is no hyper-parameter it knows."""
+    call = (main or {}).get("calls", {}).get(cls)
+    if call:
+        return (f"{cls}{signature} requires {name!r}, and main.py's `{call['text']}` passes it nothing the grader "
+                "can read as one of main.py's hyper-parameters (n_embd, block_size, ..., tokenizer.vocab_size) or a "
+                f"constant: pass it one by name, e.g. {name}=n_embd, or give {name} a default value.")
+    known = ", ".join(f"{n} (or {', '.join(ALIASES[n][1:4])})" for n in ("vocab_size", "n_embd", "n_head", "n_layer",
+                                                                         "block_size", "n_hidden", "n_output"))
+    return (f"{cls}{signature} requires {name!r}, which is not one of the hyper-parameters of the starter's main.py; "
+            f"the grader passes these by name: {known}. Give {name} a default value, use the handout's names, or hand "
+            f"in the main.py that builds {cls} (e.g. {cls}(..., {name}=n_embd)), which the grader reads to name it.")
+
+
+def takes_vocabulary(signature, cls=None, main=None):
+    """Whether a class is a candidate model: its constructor takes the vocabulary size (by name, or as main.py
+    passes it tokenizer.vocab_size) or one config object."""
     params = parameters(signature)
     if params is None:
         return False
-    names = [n.lower() for n, _ in params]
-    return any(NAME_OF.get(n) == "vocab_size" for n in names) or (len(names) == 1 and names[0] in CONFIG)
+    given = main_arguments(main, cls, signature)
+    names = [n for n, _ in params]
+    return any(stands_for(n, given) == "vocab_size" for n in names) or (len(names) == 1 and names[0].lower() in CONFIG)
 
 
 def flatten(value):
@@ -181,20 +235,21 @@ def ids(B, T, seed, pad_from=None, vocab=HP["vocab_size"]):
     return x
 
 
-def find(classes, build, forward, failures, hp=HP, B=2):
+def find(classes, build, forward, failures, hp=HP, B=2, main=None):
     """({role: (class name, object, kwargs, what forward returned)}, [(class name, exception)]) for the classes
-    ([(name, constructor signature)]): each candidate built by build(name, kwargs) and run by forward(obj, ids);
-    a role goes to the first class that plays it, unless a later one is named for it (an ALiBi class only when no
-    other plays it). A class with a causal flag (or a config) is built once per flag."""
-    x, found, errors = ids(B, hp["block_size"], 0, vocab=hp["vocab_size"]), {}, []
+    ([(name, constructor signature)]): each candidate built by build(name, kwargs) and run by forward(obj, ids).
+    A role goes to the class that ranks highest for it (rank), the first one on a tie (an ALiBi class only when no
+    other plays it); a class main.py (main: mainpy's reading) uses for a role it does not play adds a
+    Contradiction to the errors. A class with a causal flag (or a config) is built once per flag."""
+    x, found, errors, played = ids(B, hp["block_size"], 0, vocab=hp["vocab_size"]), {}, [], {}
     for cls, signature in sorted(classes, key=lambda c: "alibi" in c[0].lower()):  # part 3's variants last
-        if not takes_vocabulary(signature):
+        if not takes_vocabulary(signature, cls, main):
             continue
         params = [n.lower() for n, _ in parameters(signature) or []]
         flags = [False, True] if any(n in CAUSAL for n in params) or params in ([c] for c in CONFIG) else [False]
         for causal in flags:
             try:
-                kwargs = constructor_kwargs(cls, signature, causal, hp)
+                kwargs = constructor_kwargs(cls, signature, causal, hp, main)
                 obj = build(cls, kwargs)
                 result = forward(obj, x)
             except failures as e:
@@ -206,9 +261,38 @@ def find(classes, build, forward, failures, hp=HP, B=2):
                                              f"{describe(result)}, which is neither (output, attn_maps) of an encoder "
                                              "or classifier nor next-token logits of a decoder")))
                 continue
-            if kind[0] not in found or (named_for(kind[0], cls) and not named_for(kind[0], found[kind[0]][0])):
+            played.setdefault(cls, []).append((kind[0], describe(result)))
+            if kind[0] not in found or rank(kind[0], cls, main) > rank(kind[0], found[kind[0]][0], main):
                 found[kind[0]] = (cls, obj, kwargs, result)
-    return found, errors
+    return found, errors + contradictions(main, played)
+
+
+class Contradiction(Unusable):
+    """main.py uses a class for a role that what the class returns does not fit; `role` is main.py's."""
+
+    def __init__(self, role, message):
+        super().__init__(message)
+        self.role = role
+
+
+def contradictions(main, played):
+    """[(class, Contradiction)] for each class main.py uses for a role that it does not play (played: {class:
+    [(role, what it returned)]}). What a class returns wins over what main.py says: the checks grade behaviour."""
+    out = []
+    for role, (cls, how) in (main or {}).get("roles", {}).items():
+        roles = [r for r, _ in played.get(cls, [])]
+        if roles and not FAMILY[role] & set(roles):
+            out.append((cls, Contradiction(role, f"main.py uses {cls} as the {role} ({how}), but {cls}(...)(ids) "
+                                                 f"returned {played[cls][0][1]}: it plays the {roles[0]}, and the "
+                                                 "grader goes by what a class returns")))
+    return out
+
+
+def rank(role, cls, main):
+    """How strongly `cls` is meant for `role`: main.py uses it so, main.py's Utilities sanity-checks it, its name
+    says so (tuples compare in that order)."""
+    said = (main or {}).get("roles", {}).get(role, [None])[0]
+    return said == cls, cls in (main or {}).get("sanity", ()), named_for(role, cls)
 
 
 def named_for(role, cls):

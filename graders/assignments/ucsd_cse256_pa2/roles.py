@@ -1,16 +1,20 @@
 """The student's models as the checks see them: found by what they do (models.py) through the sandbox's proxies,
-with the handout's contract checked and every problem turned into an interface error that names what the
-grader expected. Each check of a role raises its role's error, so it costs that role's part only. Also the
-helpers every check module of PA2 shares (running a model, reading its maps, failing with feedback); nothing
-here uses the reference, so the student kit ships it.
+and by what the student's main.py says of them when it is handed in (mainpy.py), with the handout's contract
+checked and every problem turned into an interface error that names what the grader expected. Each check of a
+role raises its role's error, so it costs that role's part only. Also the helpers every check module of PA2
+shares (running a model, reading its maps, failing with feedback); nothing here uses the reference, so the
+student kit ships it.
 """
 import copy
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import torch
 
+from graders.assignments.ucsd_cse256_pa2 import mainpy
 from graders.assignments.ucsd_cse256_pa2.models import (
     HP,
+    Contradiction,
     Unusable,
     classify,
     contract,
@@ -23,7 +27,7 @@ from graders.assignments.ucsd_cse256_pa2.models import (
 from graders.checks.feedback import fail
 from graders.problems import InterfaceError, NotGradable, SubmissionProblem, about
 
-__all__ = ["HP", "FILE", "B", "Model", "found", "discover", "run", "ids", "classify", "layer_maps", "fail",
+__all__ = ["HP", "FILE", "B", "Model", "Found", "found", "discover", "run", "ids", "classify", "layer_maps", "fail",
            "model_for", "forward", "maps_of"]
 FILE = "transformer.py"
 B = 2  # batch rows of every check's input
@@ -39,14 +43,28 @@ class Model:
     returned: str                     # what model(ids) returned, in words
     maps_found: str | None = None     # how the attention maps came back, in words
     problems: list[str] = field(default_factory=list)  # departures from the handout's contract
+    source: str | None = None         # main.py's call that builds the class, when main.py builds it
+    notes: list[str] = field(default_factory=list)     # what main.py says of it, for the interface check
 
     @property
     def call(self):
         return f"{self.cls}({', '.join(f'{k}={v!r}' for k, v in self.kwargs.items())})"
 
+    @property
+    def built(self):
+        """How the grader built the model, in words: as main.py does, when main.py builds its class."""
+        return f"built as main.py does (`{self.source}`): {self.call}" if self.source else f"built as {self.call}"
+
+
+class Found(NamedTuple):
+    """What the checks grade: the models found, the classes that could not be used, and main.py's reading."""
+    models: dict            # {role: Model}
+    errors: list            # [(class, SubmissionProblem)]
+    main: dict | None       # main.py's reading (mainpy.py), None without one
+
 
 def found(submission):
-    """({role: Model}, [(class, SubmissionProblem)]), found once per sandbox child (its objects die with it)."""
+    """The models of transformer.py (Found), found once per sandbox child (its objects die with it)."""
     session = submission.session
     cached = getattr(submission, "pa2_models", None)
     if cached is None or cached[0] != session.generation:
@@ -54,28 +72,47 @@ def found(submission):
         if source.problem:
             raise NotGradable(source.problem)
         names = session.names(submission.spec.source(FILE).module)
-        cached = (session.generation, *discover(submission.module(FILE), names, submission.extractions[FILE].classes))
+        cached = (session.generation, discover(submission.module(FILE), names, submission.extractions[FILE].classes,
+                                               mainpy.conventions(submission)))
         submission.pa2_models = cached
-    return cached[1], cached[2]
+    return cached[1]
 
 
-def discover(module, names, classes):
-    """({role: Model}, [(class, SubmissionProblem)]) for the classes of transformer.py, built in the sandbox."""
+def discover(module, names, classes, main=None):
+    """Found: the classes of transformer.py built in the sandbox, as main.py (main: its reading) builds them when
+    it does, and given their roles."""
+    calls = (main or {}).get("calls", {})
+
     def build(cls, kwargs):
-        with about(f"{cls} built with the starter's hyper-parameters"):
+        with about(f"{cls} built as main.py does" if cls in calls else f"{cls} built with the starter's "
+                   "hyper-parameters"):
             obj = getattr(module, cls)(**kwargs)
             obj.eval()
             return obj
 
     signatures = [(c, names[c]["signature"]) for c in classes if names.get(c, {}).get("kind") == "class"]
-    found, errors = find(signatures, build, run, (SubmissionProblem, Unusable))
+    found, errors = find(signatures, build, run, (SubmissionProblem, Unusable), main=main)
+    said = (main or {}).get("roles", {})
     models = {}
     for role, (cls, obj, kwargs, result) in found.items():
         B, T = 2, HP["block_size"]
         maps = classify(result, B, T)[2]
         shown = layer_maps(maps, B, T)
-        models[role] = Model(role, cls, obj, kwargs, describe(result), shown and shown[1], contract(role, result, maps))
-    return models, [(c, InterfaceError(str(e)) if isinstance(e, Unusable) else e) for c, e in errors]
+        notes = [f"main.py uses it as the {role}: {said[role][1]}"] if said.get(role, [None])[0] == cls else []
+        models[role] = Model(role, cls, obj, kwargs, describe(result), shown and shown[1], contract(role, result, maps),
+                             calls.get(cls, {}).get("text"), notes)
+    overruled(models, errors, main)
+    return Found(models, [(c, InterfaceError(str(e)) if isinstance(e, Unusable) else e) for c, e in errors], main)
+
+
+def overruled(models, errors, main):
+    """Note main.py's word that what a class returns overruled on the model its role's checks grade instead (when
+    there is none, model_for raises the Contradiction itself)."""
+    for _, e in errors:
+        if isinstance(e, Contradiction):
+            graded = next((models[r] for r in wanted(e.role, main) if r in models), None)
+            if graded:
+                graded.notes.append(f"{e}; graded {graded.cls}, which returned {graded.returned}")
 
 
 def run(model, x):
@@ -88,16 +125,26 @@ def run(model, x):
         return model(x, torch.roll(x, -1, 1))
 
 
+def wanted(role, main):
+    """The roles whose model the checks of `role` grade, best first: the decoder; for the encoder's checks an
+    encoder, else the classifier over one, unless main.py uses a classifier and names no encoder."""
+    if role == "decoder":
+        return ("decoder",)
+    said = (main or {}).get("roles", {})
+    return ("classifier", "encoder") if "classifier" in said and "encoder" not in said else ("encoder", "classifier")
+
+
 def model_for(found, role):
-    """The model playing `role` ('encoder': an encoder or, failing that, the classifier over one), or the
-    interface error that explains why there is none."""
-    by_role, errors = found
-    wanted = ("encoder", "classifier") if role == "encoder" else ("decoder",)
-    model = next((by_role[r] for r in wanted if r in by_role), None)
+    """The model playing `role` ('encoder': an encoder or the classifier over one), or the interface error that
+    explains why there is none."""
+    roles = wanted(role, found.main)
+    model = next((found.models[r] for r in roles if r in found.models), None)
     if model is not None:
         return model
-    if errors:  # the error of the class whose name suggests the role, else the first one
-        cls, e = ([(c, e) for c, e in errors if any(named_for(r, c) for r in wanted)] or errors)[0]
+    if found.errors:  # the error of the class main.py uses for the role, else of one whose name suggests it
+        meant = {(found.main or {}).get("roles", {}).get(r, [None])[0] for r in roles}
+        cls, e = ([(c, e) for c, e in found.errors if c in meant]
+                  or [(c, e) for c, e in found.errors if any(named_for(r, c) for r in roles)] or found.errors)[0]
         raise copy.copy(e)  # a fresh exception per check: pytest and `about` annotate the one they get
     what = "an encoder (a model returning (output, attn_maps))" if role == "encoder" else \
         "a decoder (a model returning next-token logits of shape (B, T, vocab_size))"

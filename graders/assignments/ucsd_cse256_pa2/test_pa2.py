@@ -36,9 +36,9 @@ def expect_interface(submission, found, role):
     model = model_for(found, role)
     if model.problems:
         raise InterfaceError(f"{model.cls} ({model.role}): " + "; ".join(model.problems))
-    submission.note(f"found {model.role} {model.cls}, built as {model.call}; it returned {model.returned}; attention "
+    submission.note(f"found {model.role} {model.cls}, {model.built}; it returned {model.returned}; attention "
                     f"maps: {model.maps_found}; {parameter_count(model):,} parameters (with the grader's vocab_size "
-                    f"{roles.HP['vocab_size']})")
+                    f"{roles.HP['vocab_size']})" + "".join(f"; {n}" for n in model.notes))
 
 
 def test_encoder_interface(submission, found):

@@ -1,11 +1,12 @@
 """What both PA2 jobs share: the student's models found in this process (models.py's find, whose source runs
-above this one), the handout's batching, and a training loop.
+above this one, with main.py's reading when the grader hands one over, so a model is built as the checks built
+it), the handout's batching, and a training loop.
 
 Shipped as source text into the sandbox child next to the student's transformer.py, so it imports only the
 standard library and torch. The jobs get token ids made by the grader and return plain data; the grader
 scores it.
 """
-# ruff: noqa: F821 - find, classify, constructor_kwargs, parameters, NAME_OF: models.py's, above this
+# ruff: noqa: F821 - find, classify, constructor_kwargs, parameters, ...: models.py's, above this
 import importlib
 import inspect
 import sys
@@ -40,15 +41,16 @@ def call(model, x):
         return model(x, torch.roll(x, -1, 1))
 
 
-def student_model(module_name, role, hp):
-    """The student's model playing `role`, freshly built from hp["seed"] on hp["device"], and the module."""
+def student_model(module_name, role, hp, main):
+    """The student's model playing `role`, freshly built from hp["seed"] on hp["device"] (as main.py builds it, main
+    being its reading or None), and the module."""
     module, classes = student_classes(module_name)
 
     def build(cls, kwargs):
         torch.manual_seed(hp["seed"])
         return getattr(module, cls)(**kwargs).to(hp["device"])
 
-    found, errors = find(classes, build, lambda m, x: call(m, x.to(hp["device"])), (Exception,), hp)
+    found, errors = find(classes, build, lambda m, x: call(m, x.to(hp["device"])), (Exception,), hp, main=main)
     if role in found:
         return found[role][1], module, classes, found
     if role == "classifier":

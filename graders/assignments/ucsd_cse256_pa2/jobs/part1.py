@@ -34,17 +34,18 @@ class EncoderWithHead(torch.nn.Module):
         return self.head(h), out[2]
 
 
-def classifier(module_name, hp):
-    model, module, classes, found = student_model(module_name, "classifier", hp)
+def classifier(module_name, hp, main):
+    model, module, classes, found = student_model(module_name, "classifier", hp, main)
     if model is not None:
         return model
     if "encoder" not in found:
         raise JobError("no classifier and no encoder found in the student's module")
     for cls, signature in classes:
-        names = [NAME_OF.get(n.lower()) for n, _ in parameters(signature) or []]
+        given = main_arguments(main, cls, signature)
+        names = [stands_for(n, given) for n, _ in parameters(signature) or []]
         if "n_output" in names and "vocab_size" not in names:
             torch.manual_seed(hp["seed"])
-            head = getattr(module, cls)(**constructor_kwargs(cls, signature, False, hp)).to(hp["device"])
+            head = getattr(module, cls)(**constructor_kwargs(cls, signature, False, hp, main)).to(hp["device"])
             return EncoderWithHead(found["encoder"][1], head, hp)
     raise JobError("an encoder but no classifier class (one taking n_output) found in the student's module")
 
@@ -55,13 +56,14 @@ def fit(ids, block_size):
     return torch.tensor(ids + [0] * (block_size - len(ids)), dtype=torch.long)
 
 
-def run(model_module, train, test, vocab_size, hp):
-    """train: [[label, ids], ...]; test: [ids, ...]. Returns predicted labels, the loss curve and timings."""
+def run(model_module, train, test, vocab_size, hp, main=None):
+    """train: [[label, ids], ...]; test: [ids, ...]; main: main.py's reading (mainpy.py) or None. Returns predicted
+    labels, the loss curve and timings."""
     hp = {**CLS_SMOKE, **hp, "vocab_size": vocab_size}
     hp["n_input"] = hp["n_embd"]
     random.seed(hp["seed"])
     torch.manual_seed(hp["seed"])
-    model = classifier(model_module, hp)
+    model = classifier(model_module, hp, main)
     T = hp["block_size"]
     items = [(fit(ids, T), torch.tensor(int(label))) for label, ids in train]
     steps = hp["epochs"] * -(-len(items) // hp["batch_size"])

@@ -15,13 +15,14 @@ LM_SMOKE = {"n_embd": 64, "n_head": 2, "n_layer": 2, "block_size": 32, "n_hidden
 MAX_CONTEXTS = 4096
 
 
-def run(model_module, train_ids, contexts, probes, vocab_size, hp):
-    """Train hp["max_iters"] steps (0 leaves the decoder untrained), then predict; returns plain data only."""
+def run(model_module, train_ids, contexts, probes, vocab_size, hp, main=None):
+    """Train hp["max_iters"] steps (0 leaves the decoder untrained), then predict; main: main.py's reading
+    (mainpy.py) or None. Returns plain data only."""
     hp = {**LM_SMOKE, **hp, "vocab_size": vocab_size}
     hp["n_input"] = hp["n_embd"]
     random.seed(hp["seed"])
     torch.manual_seed(hp["seed"])
-    model = student_model(model_module, "decoder", hp)[0]
+    model = student_model(model_module, "decoder", hp, main)[0]
     T, data = hp["block_size"], torch.tensor(train_ids, dtype=torch.long)
     if len(data) <= T + 1:
         raise JobError(f"the training text has {len(data)} tokens, too few for block_size {T}")
