@@ -26,17 +26,23 @@ def test_tiny_checkpoints_load_by_hub_name_offline(tmp_path, monkeypatch):
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", constants.HF_HUB_OFFLINE)
     for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HOME"):
         monkeypatch.setenv(name, os.environ.get(name, ""))  # restored after the test: install() sets them
-    tiny_hub.install(".", ["bert-base-uncased", "distilbert/distilbert-base-uncased"])
+    tiny_hub.install(".", ["bert-base-uncased", "distilbert/distilbert-base-uncased", "roberta-base"])
     from transformers import AutoModel, AutoTokenizer
 
-    for fast in (True, False):
-        tok = AutoTokenizer.from_pretrained("bert-base-uncased", use_fast=fast)
-        assert tok("Is the river blue?")["input_ids"][0] == tok.cls_token_id
+    for name in ("bert-base-uncased", "roberta-base"):
+        encodings = []
+        for fast in (True, False):
+            tok = AutoTokenizer.from_pretrained(name, use_fast=fast)
+            encodings.append(tok("Is the river blue?", "the sea")["input_ids"])
+            assert encodings[-1][0] == tok.cls_token_id and encodings[-1][-1] == tok.sep_token_id
+        assert encodings[0] == encodings[1]  # the slow tokenizer reads the same vocabulary
+    assert "\u0120river" in AutoTokenizer.from_pretrained("roberta-base").tokenize("the river")  # words merge whole
     model = AutoModel.from_pretrained("distilbert/distilbert-base-uncased")
     assert model.config.dim == tiny_hub.HIDDEN
+    assert AutoModel.from_pretrained("roberta-base").config.hidden_size == tiny_hub.HIDDEN
     started = time.monotonic()
     with pytest.raises(OSError):
-        AutoModel.from_pretrained("roberta-base")  # not installed: offline, so it fails at once
+        AutoModel.from_pretrained("xlm-roberta-base")  # not installed: offline, so it fails at once
     assert time.monotonic() - started < 5
 
 

@@ -1,8 +1,9 @@
 """Tiny Hugging Face checkpoints under hub names, built locally: no download ever happens while grading.
 
 Student code calls `AutoTokenizer.from_pretrained("bert-base-uncased")` and `AutoModel.from_pretrained(name)`.
-`install()` writes a tiny model (hidden 32, 2 layers, 2 heads) and a WordPiece tokenizer over a small
-synthetic vocabulary into a directory named like each model id in the working directory; transformers loads a
+`install()` writes a tiny model (hidden 32, 2 layers, 2 heads) and a tokenizer over a small synthetic vocabulary
+(WordPiece for BERT and DistilBERT, byte-level BPE for RoBERTa) into a directory named like each model id in the
+working directory; transformers loads a
 name that is an existing directory from there, without asking the hub. It also switches transformers and
 huggingface_hub to offline mode and points their cache at the working directory, so a name that is not
 installed fails at once with transformers' own "offline" message.
@@ -21,7 +22,10 @@ SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 HIDDEN, LAYERS, HEADS, POSITIONS = 32, 2, 2, 256
 # Model ids students write, old and new hub spellings: each is a directory of the same tiny architecture.
 MODELS = {"bert-base-uncased": "bert", "google-bert/bert-base-uncased": "bert", "bert-base-cased": "bert",
-          "distilbert-base-uncased": "distilbert", "distilbert/distilbert-base-uncased": "distilbert"}
+          "distilbert-base-uncased": "distilbert", "distilbert/distilbert-base-uncased": "distilbert",
+          "roberta-base": "roberta", "FacebookAI/roberta-base": "roberta", "distilroberta-base": "roberta",
+          "distilbert/distilroberta-base": "roberta"}
+BPE_SPECIAL = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]  # RoBERTa's ids 0-3, then the mask
 SEED = 447
 
 
@@ -32,13 +36,49 @@ def vocabulary():
     return {t: i for i, t in enumerate(tokens)}
 
 
+def bpe_vocabulary():
+    """(vocab, merges) of a byte-level BPE: the special tokens, the 256 byte symbols (so every text encodes), and
+    the task words merged one character at a time, then with the space before them."""
+    from tokenizers.pre_tokenizers import ByteLevel
+
+    tokens, merges = dict.fromkeys(BPE_SPECIAL + sorted(ByteLevel.alphabet())), {}
+    for word in WORDS:
+        for end in range(2, len(word) + 1):
+            merges.setdefault((word[:end - 1], word[end - 1]))
+            tokens.setdefault(word[:end])
+    for word in WORDS:  # ranked after every word, so a word is whole before its space joins it
+        merges.setdefault(("\u0120", word))  # Ġ, the byte-level symbol of a space
+        tokens.setdefault("\u0120" + word)
+    return {t: i for i, t in enumerate(tokens)}, list(merges)
+
+
+def roberta_tokenizer():
+    """A RobertaTokenizerFast over bpe_vocabulary(): <s> A </s></s> B </s>; its save writes vocab.json and
+    merges.txt too, so the slow tokenizer (use_fast=False) loads it."""
+    from tokenizers import Tokenizer, decoders, pre_tokenizers, processors
+    from tokenizers.models import BPE
+    from transformers import RobertaTokenizerFast
+
+    vocab, merges = bpe_vocabulary()
+    tok = Tokenizer(BPE(vocab, merges))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    tok.post_processor = processors.RobertaProcessing(("</s>", vocab["</s>"]), ("<s>", vocab["<s>"]))
+    return RobertaTokenizerFast(tokenizer_object=tok, model_max_length=POSITIONS, bos_token="<s>", eos_token="</s>",
+                                sep_token="</s>", cls_token="<s>", unk_token="<unk>", pad_token="<pad>",
+                                mask_token="<mask>")
+
+
 def tokenizer(kind="bert"):
     """A BertTokenizerFast (DistilBertTokenizerFast for `distilbert`, which has no token_type_ids): lower-casing,
-    [CLS] A [SEP] B [SEP]; its save also writes vocab.txt, so the slow tokenizer (use_fast=False) loads it too."""
+    [CLS] A [SEP] B [SEP]; its save also writes vocab.txt, so the slow tokenizer (use_fast=False) loads it too.
+    `roberta` gets roberta_tokenizer()."""
     from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers, processors
     from tokenizers.models import WordPiece
     from transformers import BertTokenizerFast, DistilBertTokenizerFast
 
+    if kind == "roberta":
+        return roberta_tokenizer()
     vocab = vocabulary()
     tok = Tokenizer(WordPiece(vocab, unk_token="[UNK]"))
     tok.normalizer = normalizers.BertNormalizer(lowercase=True)
@@ -54,10 +94,15 @@ def tokenizer(kind="bert"):
 def model(kind):
     """The tiny base model of `kind`, with weights drawn from SEED: the same in every process."""
     import torch
-    from transformers import BertConfig, BertModel, DistilBertConfig, DistilBertModel
+    from transformers import BertConfig, BertModel, DistilBertConfig, DistilBertModel, RobertaConfig, RobertaModel
 
     size = len(vocabulary())
-    if kind == "bert":
+    if kind == "roberta":  # positions count from pad_token_id + 1, so RoBERTa needs two more of them
+        config = RobertaConfig(vocab_size=len(bpe_vocabulary()[0]), hidden_size=HIDDEN, num_hidden_layers=LAYERS,
+                               num_attention_heads=HEADS, intermediate_size=2 * HIDDEN, type_vocab_size=1,
+                               max_position_embeddings=POSITIONS + 2, pad_token_id=1, bos_token_id=0, eos_token_id=2)
+        make = RobertaModel
+    elif kind == "bert":
         config = BertConfig(vocab_size=size, hidden_size=HIDDEN, num_hidden_layers=LAYERS, num_attention_heads=HEADS,
                             intermediate_size=2 * HIDDEN, max_position_embeddings=POSITIONS)
         make = BertModel

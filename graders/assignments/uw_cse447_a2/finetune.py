@@ -11,7 +11,7 @@ import functools
 
 import torch
 
-from graders.assignments.hf import data, steps
+from graders.assignments.hf import data, steps, tiny_hub
 from graders.checks.compare import require_tensor
 from graders.checks.feedback import fail
 from graders.problems import InterfaceError
@@ -21,6 +21,7 @@ from graders.problems import InterfaceError
 KIT = "withheld"
 __all__ = ["test_a2s3_load_model", "test_a2s3_tokenize", "test_a2s3_train_epoch", "test_a2s3_evaluate"]
 MODEL = "distilbert-base-uncased"
+OTHER_MODEL = "roberta-base"   # load_model is also tried on it: another architecture and tokenizer
 MAX_LEN = 16
 TRAIN, DEV, BATCH, EPOCHS, LR = 64, 32, 8, 5, 3e-3
 LEARNED = 0.9                  # the reference reaches 1.0 on the dev sentences; chance is 0.5
@@ -34,8 +35,6 @@ def sentences(n, seed, words=(4, 30)):
 
 def expected_encoding(texts):
     """What tokenize should return: the checkpoint's tokenizer, padded and truncated to MAX_LEN, as tensors."""
-    from graders.assignments.hf import tiny_hub
-
     tok = tiny_hub.tokenizer(tiny_hub.MODELS[MODEL])
     return tok(texts, padding="max_length", truncation=True, max_length=MAX_LEN, return_tensors="pt")
 
@@ -65,15 +64,25 @@ def accuracy(logits, labels):
 
 
 def test_a2s3_load_model(submission):
+    """load_model on two architectures, so code that loads a fixed checkpoint instead of model_name shows."""
     require(submission, "load_model")
-    got = harness(submission, "load", MODEL, 3, what=f"load_model({MODEL!r}, num_labels=3)")
+    for name in (MODEL, OTHER_MODEL):
+        expect_loaded(submission, name)
+
+
+def expect_loaded(submission, name):
+    case = f"load_model({name!r}, num_labels=3)"
+    got = harness(submission, "load", name, 3, what=case)
     if got["returned"] != "a 2-tuple":
         raise InterfaceError(f"load_model returned {got['returned']}, expected the 2-tuple (tokenizer, model)")
     if got["swapped"]:
         raise InterfaceError("load_model returned (model, tokenizer); the handout's order is (tokenizer, model)")
     if not got["tokenizer"] or not got["model"]:
         raise InterfaceError("load_model must return a transformers tokenizer and a transformers model")
-    case = f"load_model({MODEL!r}, num_labels=3)"
+    kind = tiny_hub.MODELS[name]
+    if got["model_type"] != kind or kind not in got["tokenizer_class"].lower():
+        fail(f"load_model({name!r}) returned a {got['model_type']} model and a {got['tokenizer_class']}", case,
+             bug="load_model ignores model_name: pass it to both from_pretrained calls instead of a fixed checkpoint")
     if got["logits"] is None:
         fail("the model's output has no logits", case, bug="no classification head: AutoModel gives hidden states; "
                                                           "use AutoModelForSequenceClassification")

@@ -26,18 +26,24 @@ def describe(got, name, num_labels):
            "model": isinstance(model, PreTrainedModel), "swapped": isinstance(tok, PreTrainedModel)}
     if not out["tokenizer"] or not out["model"]:
         return out
+    out.update(model_type=model.config.model_type, tokenizer_class=type(tok).__name__)
+    if model.config.model_type != tiny_hub.MODELS[name]:  # another checkpoint than the one named
+        return out
     with torch.no_grad():
         logits = getattr(model.eval()(input_ids=tok(["the river is blue"], return_tensors="pt")["input_ids"]),
                          "logits", None)
     fresh = AutoModel.from_pretrained(name).state_dict()
     mine = model.base_model.state_dict()
+    shared = [k for k in fresh if k in mine]  # a classification model may drop the pooler (RoBERTa's does)
     out.update(num_labels=model.config.num_labels, logits=list(logits.shape) if logits is not None else None,
-               pretrained=all(k in mine and torch.equal(mine[k], v) for k, v in fresh.items()))
+               pretrained=bool(shared) and all(torch.equal(mine[k], fresh[k]) for k in shared))
     return out
 
 
 def load(name, num_labels):
-    tiny_hub.install(".", [name])
+    """What the student's load_model(name, num_labels) returned (describe); every tiny checkpoint is installed, so
+    code that loads another name than it was given loads it, and the grader names that."""
+    tiny_hub.install(".")
     fn = sys.modules[MODULE].load_model
     rec = Recorder()
     with rec.patched():
