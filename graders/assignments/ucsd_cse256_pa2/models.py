@@ -118,8 +118,8 @@ def constructor_kwargs(cls, signature, causal, hp=HP, main=None):
     for name, required in params:
         if name.lower() in CAUSAL:
             kwargs[name] = causal
-        elif stands_for(name, given):
-            kwargs[name] = hp[stands_for(name, given)]
+        elif hyper := stands_for(name, given):
+            kwargs[name] = hp[hyper]
         elif name in given and name.lower() not in ALIBI:
             kwargs[name] = given[name][1]
         elif required and name != "**":

@@ -14,7 +14,7 @@ import torch
 from graders.assignments.hf import data, steps, tiny_hub
 from graders.checks.compare import require_tensor
 from graders.checks.feedback import fail
-from graders.problems import InterfaceError
+from graders.problems import InterfaceError, StudentError
 
 # The student kit leaves A2S3 to the course autograder: its checks need transformers and the grader-side tiny
 # checkpoints, which a kit does not ship.
@@ -64,10 +64,22 @@ def accuracy(logits, labels):
 
 
 def test_a2s3_load_model(submission):
-    """load_model on two architectures, so code that loads a fixed checkpoint instead of model_name shows."""
+    """load_model on the handout's DistilBERT, then on RoBERTa, where a load_model that loads a fixed checkpoint
+    instead of model_name shows. Code written for one architecture (DistilBert* classes) is right for a handout
+    that only uses DistilBERT: on RoBERTa it gets a note, not a failure."""
     require(submission, "load_model")
-    for name in (MODEL, OTHER_MODEL):
-        expect_loaded(submission, name)
+    expect_loaded(submission, MODEL)
+    try:
+        expect_loaded(submission, OTHER_MODEL)
+    except (StudentError, OneArchitecture) as e:
+        submission.note(f"load_model({OTHER_MODEL!r}) was not graded: {e}")
+
+
+IGNORES_NAME = "load_model ignores model_name: pass it to both from_pretrained calls instead of a fixed checkpoint"
+
+
+class OneArchitecture(Exception):
+    """load_model builds one architecture whatever it is asked (DistilBert* classes), not a fixed checkpoint."""
 
 
 def expect_loaded(submission, name):
@@ -79,10 +91,14 @@ def expect_loaded(submission, name):
         raise InterfaceError("load_model returned (model, tokenizer); the handout's order is (tokenizer, model)")
     if not got["tokenizer"] or not got["model"]:
         raise InterfaceError("load_model must return a transformers tokenizer and a transformers model")
-    kind = tiny_hub.MODELS[name]
-    if got["model_type"] != kind or kind not in got["tokenizer_class"].lower():
-        fail(f"load_model({name!r}) returned a {got['model_type']} model and a {got['tokenizer_class']}", case,
-             bug="load_model ignores model_name: pass it to both from_pretrained calls instead of a fixed checkpoint")
+    other_type = got["model_type"] != tiny_hub.MODELS[name]
+    if other_type and not got["holds"] and name == OTHER_MODEL:
+        raise OneArchitecture(f"it returned a {got['model_type']} model holding none of the checkpoints")
+    if other_type or not got["named_tokenizer"]:
+        fixed = got.get("holds") or not got["named_tokenizer"]
+        loaded = f"{got['holds']}'s {got['model_type']} model" if got.get("holds") else f"a {got['model_type']} model"
+        fail(f"load_model({name!r}) returned {loaded} and a {got['tokenizer_class']} that encodes "
+             f"{'as' if got['named_tokenizer'] else 'unlike'} {name}'s", case, bug=IGNORES_NAME if fixed else None)
     if got["logits"] is None:
         fail("the model's output has no logits", case, bug="no classification head: AutoModel gives hidden states; "
                                                           "use AutoModelForSequenceClassification")

@@ -161,7 +161,8 @@ def train(module, spec, train_set, dev_set, epochs, lr, batch_size):
             return {"interface": problem}
         fn(*args, **kwargs)
         logits = predict(model, dev_set)
-    held, inner = pretrained(spec["model"]), {id(p) for p in getattr(checkpoint_model(model), "parameters", list)()}
+    held, inner = pretrained(spec["model"]), checkpoint_model(model)
+    inner = {id(p) for p in inner.parameters()} if inner is not None else set()
     changed = [{"name": n, "size": p.numel(), "moved": not torch.equal(before[n], p.detach()), "shape": list(p.shape),
                 "pretrained": held(before[n]), "inner": id(p) in inner} for n, p in model.named_parameters()]
     return {"events": rec.events, "changed": changed, "batches": len(tr), "logits": logits, "cuda": rec.cuda}

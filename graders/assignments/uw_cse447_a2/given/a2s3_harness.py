@@ -10,12 +10,24 @@ from hf_probe import Recorder, interface, loader, predict, scalar
 MODULE = "A2S3"
 
 
+def holds(model, name):
+    """Whether the model's encoder holds checkpoint `name`'s weights (from_pretrained), not fresh ones (a model
+    built from the config); compared on the weights both have, as a classification model may drop the pooler."""
+    import torch
+    from transformers import AutoModel
+
+    fresh, mine = AutoModel.from_pretrained(name).state_dict(), model.base_model.state_dict()
+    shared = [k for k in fresh if k in mine and mine[k].shape == fresh[k].shape]
+    return bool(shared) and all(torch.equal(mine[k], fresh[k]) for k in shared)
+
+
 def describe(got, name, num_labels):
     """What load_model returned, as plain data: the tuple's length, which item is the tokenizer and which the
-    model, the model's label count, whether its logits have one column per label, and whether its encoder holds
-    the checkpoint's weights (from_pretrained) or fresh ones (a model built from the config)."""
+    model, whether the tokenizer encodes as the named checkpoint's, the model's type, label count, whether its
+    logits have one column per label and whether it holds the checkpoint's weights; for a model of another type,
+    the installed checkpoint whose weights it holds, if any (a load_model that loads a fixed name)."""
     import torch
-    from transformers import AutoModel, PreTrainedModel, PreTrainedTokenizerBase
+    from transformers import AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
     if not isinstance(got, tuple):
         return {"returned": type(got).__name__}
@@ -26,17 +38,18 @@ def describe(got, name, num_labels):
            "model": isinstance(model, PreTrainedModel), "swapped": isinstance(tok, PreTrainedModel)}
     if not out["tokenizer"] or not out["model"]:
         return out
-    out.update(model_type=model.config.model_type, tokenizer_class=type(tok).__name__)
-    if model.config.model_type != tiny_hub.MODELS[name]:  # another checkpoint than the one named
+    ids = tok(["the river is blue"], return_tensors="pt")["input_ids"]
+    # the named checkpoint's tokenizer encodes the same (any class that reads its vocabulary does)
+    same = ids.tolist() == AutoTokenizer.from_pretrained(name)(["the river is blue"])["input_ids"]
+    kind = model.config.model_type
+    out.update(model_type=kind, named_tokenizer=same, tokenizer_class=type(tok).__name__)
+    if kind != tiny_hub.MODELS[name]:  # another architecture than the one named
+        out["holds"] = next((n for n, k in tiny_hub.MODELS.items() if k == kind and holds(model, n)), None)
         return out
     with torch.no_grad():
-        logits = getattr(model.eval()(input_ids=tok(["the river is blue"], return_tensors="pt")["input_ids"]),
-                         "logits", None)
-    fresh = AutoModel.from_pretrained(name).state_dict()
-    mine = model.base_model.state_dict()
-    shared = [k for k in fresh if k in mine]  # a classification model may drop the pooler (RoBERTa's does)
+        logits = getattr(model.eval()(input_ids=ids), "logits", None)
     out.update(num_labels=model.config.num_labels, logits=list(logits.shape) if logits is not None else None,
-               pretrained=bool(shared) and all(torch.equal(mine[k], fresh[k]) for k in shared))
+               pretrained=holds(model, name))
     return out
 
 
