@@ -147,6 +147,8 @@ def grade_in_child(out, journal, spec, student, thresholds):
 
 def run(todo, spec, out, journal, workers, progress, thresholds):
     """Fork up to `workers` graders at a time; a grader that dies or overruns fails its student only."""
+    from graders.sandbox.worker import sweep
+
     limit = spec.limits.submission_seconds * 2 + 120
     queue, running = list(todo), {}
     while queue or running:
@@ -166,6 +168,7 @@ def run(todo, spec, out, journal, workers, progress, thresholds):
         student, started = running.pop(pid)
         code = os.waitstatus_to_exitcode(status)
         if code != 0:
+            sweep()  # its sandbox's uid may still run what the student's code started
             how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with status {code}"
             if time.monotonic() - started > limit:
                 how = f"ran past the batch's limit of {limit:g} s"

@@ -157,6 +157,7 @@ def test_a_dying_grader_costs_its_student_only(tmp_path):
     class_dir = make_class(tmp_path / "class", ["reference", "bug-not-scaled"])
     shutil.copytree(SAMPLES.parent / "adversarial" / "infinite-sleep", class_dir / "a-sleeper")
     out = tmp_path / "out"
+    scratch_before = sandbox_scratch()
     proc = subprocess.Popen([sys.executable, "-m", "graders", "batch", str(class_dir), "--assignment", "uw-cse447-a2",
                              "--out", str(out), "--workers", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             text=True)
@@ -176,3 +177,4 @@ def test_a_dying_grader_costs_its_student_only(tmp_path):
     assert "killed by SIGKILL" in results["a-sleeper"]["tests"][-1]["output"]
     assert results["reference"]["score"] == TOTAL and 0 < results["bug-not-scaled"]["score"] < TOTAL
     assert "1 grader failures" in err
+    assert sandbox_scratch() <= scratch_before, "the batch removes what the grader it lost left in /tmp"

@@ -2,7 +2,11 @@
 failure becomes a specific message."""
 import os
 import re
+import signal
+import subprocess
+import sys
 from dataclasses import asdict
+from pathlib import Path
 
 import pytest
 import torch
@@ -10,7 +14,7 @@ import torch
 from graders.extract import extract
 from graders.problems import InterfaceError, LimitExceeded, StudentError
 from graders.sandbox.session import Session, StudentModule
-from graders.sandbox.worker import Limits
+from graders.sandbox.worker import Limits, sweep
 from graders.submission import Cell, SourceFile
 
 
@@ -131,3 +135,20 @@ def test_a_gpu_child_keeps_every_layer_and_reports_the_gpu(student):
     assert opened["landlock"] == plain["landlock"] and opened["seccomp"] == plain["seccomp"]
     if not torch.cuda.is_available():
         assert opened["cuda"].startswith("unavailable: ") and "CUDA" in opened["cuda"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="sandbox uids, and so the sweep, need root")
+def test_the_sweep_removes_a_killed_graders_scratch_and_spares_a_live_ones():
+    """Killed between creating its scratch directory and handing it to the sandbox uid (still root's), a
+    grader's directory is swept all the same, by the slot in its name; a live grader's is left alone."""
+    hold = "from graders.sandbox.worker import Worker, Limits; w = Worker(Limits()); print(w.scratch, flush=True); input()"
+    graders = [subprocess.Popen([sys.executable, "-c", hold], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+               for _ in range(2)]
+    killed, live = (Path(g.stdout.readline().decode().strip()) for g in graders)
+    assert killed.stat().st_uid == live.stat().st_uid == 0, "created, not yet handed to the sandbox uid"
+    graders[0].send_signal(signal.SIGKILL)
+    graders[0].wait()
+    sweep()
+    assert not killed.exists() and live.exists()
+    graders[1].communicate(b"\n")
+    live.rmdir()

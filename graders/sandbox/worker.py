@@ -10,6 +10,7 @@ import fcntl
 import importlib.util
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -31,6 +32,7 @@ ENV_KEPT = ("PATH", "LANG", "LC_ALL", "TZ")
 ISOLATED = ("-P", "-s")
 FIRST_UID = 61000
 SLOTS = 256
+SCRATCH_PREFIX = "graders-sandbox-"
 LOCKS = Path("/run/lock" if os.path.isdir("/run/lock") else tempfile.gettempdir()) / "graders-uids"
 KILL = shutil.which("kill", path="/usr/bin:/bin")
 SIGNAL_MEANING = {signal.SIGXCPU: "used up its CPU time limit", signal.SIGKILL: "was killed (SIGKILL)"}
@@ -78,22 +80,34 @@ def unreachable_by_others():
     return None
 
 
+def kill_uid(uid):
+    """SIGKILL every process of `uid`, sent as that uid. procps's kill is kill(-1, 9) without starting a
+    Python (20 ms)."""
+    command = [KILL, "-9", "-1"] if KILL else [sys.executable, "-I", "-S", "-c", "import os; os.kill(-1, 9)"]
+    subprocess.run(command, user=uid, group=uid, extra_groups=[], check=False, env={},
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def sweep():
-    """Remove the scratch directories of workers that were killed before they could (a SIGKILLed batch):
-    those owned by a sandbox uid whose slot no live worker holds. Returns how many."""
+    """Do what workers killed before they could stop (a SIGKILLed batch or grader) left undone: kill what
+    their uid still runs and remove their scratch directories, those named for a slot that no live worker
+    holds, owned by that slot's uid or, killed before the chown, by root. Returns how many."""
     if os.geteuid() != 0 or not LOCKS.is_dir():
         return 0
     removed = 0
-    for path in Path(tempfile.gettempdir()).glob("graders-sandbox-*"):
-        slot = path.lstat().st_uid - FIRST_UID
-        if 0 <= slot < SLOTS and path.is_dir() and not path.is_symlink():
-            with open(LOCKS / f"{slot}.lock", "a") as lock:
-                try:
-                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    continue
-                shutil.rmtree(path, ignore_errors=True)
-                removed += 1
+    for path in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}s*-*"):
+        named = re.fullmatch(rf"{SCRATCH_PREFIX}s(\d+)-\w+", path.name)
+        slot = int(named[1]) if named else SLOTS
+        if slot >= SLOTS or path.is_symlink() or not path.is_dir() or path.lstat().st_uid not in (0, FIRST_UID + slot):
+            continue
+        with open(LOCKS / f"{slot}.lock", "a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue
+            kill_uid(FIRST_UID + slot)
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
     return removed
 
 
@@ -122,11 +136,9 @@ class UidSlot:
         raise RuntimeError(f"all {SLOTS} sandbox uids are in use")
 
     def kill_all(self):
-        """SIGKILL every process of the uid, sent as that uid: nothing it started outlives the worker."""
-        if self.uid is not None:  # procps's kill is kill(-1, 9) without starting a Python (20 ms a worker)
-            command = [KILL, "-9", "-1"] if KILL else [sys.executable, "-I", "-S", "-c", "import os; os.kill(-1, 9)"]
-            subprocess.run(command, user=self.uid, group=self.uid, extra_groups=[], check=False, env={},
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        """SIGKILL every process of the uid: nothing it started outlives the worker."""
+        if self.uid is not None:
+            kill_uid(self.uid)
 
     def release(self):
         if self._lock:
@@ -214,13 +226,14 @@ class Worker:
 
     def __init__(self, limits):
         self.limits = limits
-        self.scratch = Path(tempfile.mkdtemp(prefix="graders-sandbox-"))
+        self.slot = UidSlot()  # first: a scratch directory named for its slot is swept if this grader is killed
+        named = f"s{self.slot.uid - FIRST_UID}-" if self.slot.uid is not None else ""
+        self.scratch = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX + named))
         self.log = self.scratch / "output.log"
         self.workdir = self.scratch / "work"
         self.proc = None
         self.ready = False
         self.protections = None
-        self.slot = UidSlot()
 
     def start(self):
         uid = self.slot.uid
