@@ -102,12 +102,16 @@ def inputs(rows, learned_positions):
     return out
 
 
+def projections(x, readings):
+    """(q, k) of shape (B, h, T, head_dim) for every reading of the first layer's weights."""
+    for q_w, k_w in readings:
+        yield tuple(torch.stack([x @ w.T + (0 if b is None else b) for w, b in ws], 1) for ws in (q_w, k_w))
+
+
 def variants(x, readings, causal):
     """(name, per-head maps (B, h, T, T)) for every reading: the correct scale first, then the known bugs."""
     out = []
-    for q_w, k_w in readings:
-        q = torch.stack([x @ w.T + (0 if b is None else b) for w, b in q_w], 1)
-        k = torch.stack([x @ w.T + (0 if b is None else b) for w, b in k_w], 1)
+    for q, k in projections(x, readings):
         hd, E = q.shape[-1], q.shape[-1] * q.shape[1]
         out += [("correct", attention_probs(q, k, causal)),
                 ("scores scaled by 1/sqrt(n_embd) instead of 1/sqrt(head_dim)",
@@ -115,6 +119,43 @@ def variants(x, readings, causal):
                 ("scores not scaled (1/sqrt(head_dim) missing)", attention_probs(q * math.sqrt(hd), k, causal)),
                 ("k q^T instead of q k^T: the attention matrix is transposed", attention_probs(k, q, causal))]
     return out
+
+
+def like(expected, got):
+    """`expected` (B, h, T, T) as the student's maps hold it: the first example, the heads' mean when the
+    student keeps one map per layer."""
+    expected = expected[:got.shape[0]]
+    return expected if got.shape[1] == expected.shape[1] else expected.mean(1, keepdim=True)
+
+
+def fitted_divisor(got, q, k, causal):
+    """The s for which softmax(q k^T / s) gives the maps `got`, or None: a scan over six decades of s, then a
+    golden-section search around the best point of the scan."""
+    hd = q.shape[-1]
+
+    def maps(log_s):
+        return like(attention_probs(q * math.sqrt(hd) / math.exp(log_s), k, causal), got)
+
+    def error(log_s):
+        return float((maps(log_s) - got).abs().max())
+
+    if maps(0.0).shape != got.shape:
+        return None
+    grid = [math.log(10.0) * (i / 10 - 2) for i in range(61)]  # s from 1e-2 to 1e4
+    i = min(range(len(grid)), key=lambda i: error(grid[i]))
+    a, b = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
+    ratio = (math.sqrt(5) - 1) / 2
+    for _ in range(40):
+        c, d = b - ratio * (b - a), a + ratio * (b - a)
+        a, b = (a, d) if error(c) < error(d) else (c, b)
+    return math.exp((a + b) / 2) if error((a + b) / 2) <= ATOL else None
+
+
+def divided_by(s, hd, E):
+    """The bug of scores divided by `s`, named by the sizes it equals."""
+    names = {hd: "head_dim", E: "n_embd", math.sqrt(E): "sqrt(n_embd)", 1 / math.sqrt(hd): "1/sqrt(head_dim)"}
+    named = next((f" = {n}" for v, n in names.items() if abs(s / v - 1) < 1e-3), "")
+    return f"scores divided by {s:.4g}{named} instead of sqrt(head_dim) = {math.sqrt(hd):.4g}"
 
 
 def normalized_rows(V, E, seed):
@@ -148,17 +189,22 @@ def expect_scale(submission, model, causal):
             maps, _ = maps_of(model, x, "the scale check")
         finally:
             model.obj.load_state_dict(state)
-    got = maps[0]
-    for xs in inputs(table.double()[x], bool(positions)):
-        for name, expected in variants(xs, readings, causal):
-            expected = expected[:got.shape[0]]  # maps of the first example only
-            expected = expected if got.shape[1] == expected.shape[1] else expected.mean(1, keepdim=True)
+    got, case = maps[0], f"{model.cls} on token ids of shape {tuple(x.shape)}"
+    summary = "the first layer's attention does not equal softmax(q k^T / sqrt(head_dim)) of its own query and key " \
+              "projections"
+    xs = inputs(table.double()[x], bool(positions))
+    for x_ in xs:
+        for name, expected in variants(x_, readings, causal):
+            expected = like(expected, got)
             if got.shape == expected.shape and torch.allclose(got, expected, atol=ATOL, rtol=0):
                 if name != "correct":
-                    fail("the first layer's attention does not equal softmax(q k^T / sqrt(head_dim)) of its own "
-                         "query and key projections", f"{model.cls} on token ids of shape {tuple(x.shape)}", bug=name,
-                         repro=repro)
+                    fail(summary, case, bug=name, repro=repro)
                 return
+    for x_ in xs:  # a scale none of the known bugs has: found by fitting it
+        for q, k in projections(x_[:got.shape[0]], readings):
+            s = fitted_divisor(got, q, k, causal)
+            if s is not None:
+                fail(summary, case, bug=divided_by(s, q.shape[-1], q.shape[-1] * q.shape[1]), repro=repro)
     submission.note("the scale was not checked: the first layer's maps match no reading of the weights the grader "
                     "found by name")
 
