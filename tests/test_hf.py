@@ -1,6 +1,7 @@
 """The Hugging Face support: tiny checkpoints resolve under hub names with no network, and the training-loop
 reading of jhu-cs601-hw6 names each broken step (its samples show the same end to end, in the sandbox)."""
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -24,7 +25,7 @@ def test_tiny_checkpoints_load_by_hub_name_offline(tmp_path, monkeypatch):
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", constants.HF_HUB_OFFLINE)
-    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HOME"):
+    for name in (*tiny_hub.OFFLINE, "HF_HOME"):
         monkeypatch.setenv(name, os.environ.get(name, ""))  # restored after the test: install() sets them
     tiny_hub.install(".", ["bert-base-uncased", "distilbert/distilbert-base-uncased", "roberta-base"])
     from transformers import AutoModel, AutoTokenizer
@@ -58,7 +59,7 @@ def test_tiny_checkpoints_load_by_hub_name_offline(tmp_path, monkeypatch):
 ])
 def test_training_bugs_are_named(events, bug):
     got = steps.training_bug(events, 3)
-    assert got == bug if bug is None or bug != steps.NO_SCHEDULER else got.startswith(bug)
+    assert got == bug if bug != steps.NO_SCHEDULER else got.startswith(bug)
 
 
 def test_evaluation_bugs_are_named():
@@ -70,13 +71,17 @@ def test_evaluation_bugs_are_named():
 @pytest.mark.parametrize("required", [True, False])
 def test_lora_costs_only_where_the_offering_asks_for_it(tmp_path, monkeypatch, required):
     """The 2024 starter has no type='lora': an offering on it (lora_required false) passes a classification.py that
-    never mentions LoRA, with a note; an offering that asks for LoRA fails it as an interface error."""
+    never mentions LoRA (words that merely contain the letters, like "exploration", do not count), with a note; an
+    offering that asks for LoRA fails it as an interface error."""
     spec = yaml.safe_load((SPECS / "jhu-cs601-hw6.yaml").read_text())
     spec["options"]["lora_required"] = required
     (tmp_path / "specs").mkdir()
     (tmp_path / "specs" / "jhu-cs601-hw6.yaml").write_text(yaml.safe_dump(spec))
     monkeypatch.setenv("GRADERS_SPECS", str(tmp_path / "specs"))
-    results = grade_cli(SAMPLES / "bug-lora-missing", "jhu-cs601-hw6", tmp_path / "out")
+    shutil.copytree(SAMPLES / "bug-lora-missing", tmp_path / "starter")
+    with open(tmp_path / "starter" / "classification.py", "a") as f:
+        f.write("\n# exploration of prefix lengths\n")
+    results = grade_cli(tmp_path / "starter", "jhu-cs601-hw6", tmp_path / "out")
     lora = [t for t in results["tests"] if t["tags"][1] == "lora"]
     assert len(lora) == 2
     for test in lora:

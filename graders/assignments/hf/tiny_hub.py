@@ -118,10 +118,13 @@ def model(kind):
         torch.random.set_rng_state(state)
 
 
+OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
+           "TOKENIZERS_PARALLELISM": "false", "HF_HUB_DISABLE_TELEMETRY": "1"}
+
+
 def offline(cache):
-    """Hub access off, caches under `cache`: before and after transformers is imported."""
-    os.environ.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", HF_HOME=cache, HF_DATASETS_OFFLINE="1",
-                      TOKENIZERS_PARALLELISM="false", HF_HUB_DISABLE_TELEMETRY="1")
+    """Hub access off (OFFLINE), caches under `cache` (HF_HOME): before and after transformers is imported."""
+    os.environ.update(OFFLINE, HF_HOME=cache)
     import huggingface_hub.constants as constants
 
     constants.HF_HUB_OFFLINE = True

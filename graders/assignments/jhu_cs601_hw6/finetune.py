@@ -11,6 +11,7 @@ classification.py that takes LoRA up (it names LoRA or peft), through peft or wr
 mentions it passes them with a note, unless the spec's options set `lora_required`.
 """
 import functools
+import re
 
 import torch
 
@@ -296,8 +297,8 @@ NO_ADAPTER = "type='lora' adds no low-rank adapter to the checkpoint's model: wr
 def takes_up_lora(submission):
     """Whether classification.py's LoRA is graded: it names LoRA or peft, or the offering requires it (then a file
     that never mentions it fails as an interface error). Otherwise the check passes with a note."""
-    text = "\n".join(c.text for c in submission.intake.files["classification.py"].cells).lower()
-    if "lora" in text or "peft" in text:
+    text = "\n".join(c.text for c in submission.intake.files["classification.py"].cells)
+    if re.search(r"(?<![a-z])(lora|peft)", text, re.IGNORECASE):  # use_lora, LoRALinear; not "exploration"
         return True
     if submission.spec.options.get("lora_required"):
         raise InterfaceError("classification.py never mentions LoRA or peft: CustomModelforSequenceClassification "
