@@ -23,15 +23,21 @@ def samples(assignment):
     return sorted(p.parent for p in (SAMPLES / assignment).glob("*/expected.yaml"))
 
 
+def declared(folder):
+    """expected.yaml: kind, the checks it fails with the words of their feedback (fail), the words of a passing
+    check's note (notes), the spec files it implements (implements)."""
+    return yaml.safe_load((folder / "expected.yaml").read_text())
+
+
 def expected(folder):
-    data = yaml.safe_load((folder / "expected.yaml").read_text())
+    data = declared(folder)
     return data["kind"], data.get("fail") or {}
 
 
 def implemented(spec, folder):
     """The checks of the spec files this sample implements: expected.yaml's `implements` (file names), all of
     them when absent. A sample of one section of a multi-file assignment leaves the other files out."""
-    files = yaml.safe_load((folder / "expected.yaml").read_text()).get("implements") or [f.name for f in spec.files]
+    files = declared(folder).get("implements") or [f.name for f in spec.files]
     return [c for p in spec.parts if p.file in files for c in p.checks if not c.job]
 
 
@@ -78,6 +84,8 @@ def test_sample_outcome(graded, assignment, folder):
             assert fail[check.name] in output, f"{check.name} feedback lacks {fail[check.name]!r}:\n{output}"
         else:
             assert passed, f"{check.name} should pass, got:\n{output}"
+    for name, words in (declared(folder).get("notes") or {}).items():
+        assert words in got[name][1], f"{name}'s note lacks {words!r}:\n{got[name][1]}"
     for check in (c for p in spec.parts for c in p.checks if c.job):
         assert got[check.name] == (False, got[check.name][1]) and got[check.name][1].startswith("Pending:")
     score = sum(c.points for c in graded_checks if got[c.name][0])

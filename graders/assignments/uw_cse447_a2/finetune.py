@@ -72,7 +72,8 @@ def test_a2s3_load_model(submission):
     try:
         expect_loaded(submission, OTHER_MODEL)
     except (StudentError, OneArchitecture) as e:
-        submission.note(f"load_model({OTHER_MODEL!r}) was not graded: {e}")
+        submission.note(f"load_model({OTHER_MODEL!r}) was not graded (code written for DistilBERT alone is right "
+                        f"for the handout): {e}")
 
 
 IGNORES_NAME = "load_model ignores model_name: pass it to both from_pretrained calls instead of a fixed checkpoint"

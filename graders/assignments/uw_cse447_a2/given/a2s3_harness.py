@@ -12,13 +12,14 @@ MODULE = "A2S3"
 
 def holds(model, name):
     """Whether the model's encoder holds checkpoint `name`'s weights (from_pretrained), not fresh ones (a model
-    built from the config); compared on the weights both have, as a classification model may drop the pooler."""
+    built from the config): every weight of the checkpoint's encoder but the pooler, which a classification model
+    may drop. Another architecture loaded from it (its embeddings alone match by name) does not hold it."""
     import torch
     from transformers import AutoModel
 
     fresh, mine = AutoModel.from_pretrained(name).state_dict(), model.base_model.state_dict()
-    shared = [k for k in fresh if k in mine and mine[k].shape == fresh[k].shape]
-    return bool(shared) and all(torch.equal(mine[k], fresh[k]) for k in shared)
+    return all(k in mine and mine[k].shape == v.shape and torch.equal(mine[k], v) for k, v in fresh.items()
+               if not k.startswith("pooler."))
 
 
 def describe(got, name, num_labels):
@@ -41,7 +42,8 @@ def describe(got, name, num_labels):
     ids = tok(["the river is blue"], return_tensors="pt")["input_ids"]
     # the named checkpoint's tokenizer encodes the same (any class that reads its vocabulary does)
     same = ids.tolist() == AutoTokenizer.from_pretrained(name)(["the river is blue"])["input_ids"]
-    kind = model.config.model_type
+    kind = type(model).config_class.model_type or model.config.model_type  # the class's: a DistilBert* class keeps
+    # the config it was loaded with
     out.update(model_type=kind, named_tokenizer=same, tokenizer_class=type(tok).__name__)
     if kind != tiny_hub.MODELS[name]:  # another architecture than the one named
         out["holds"] = next((n for n, k in tiny_hub.MODELS.items() if k == kind and holds(model, n)), None)
