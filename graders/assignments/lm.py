@@ -120,13 +120,18 @@ def log_softmax_at(logits, target):
     return logits[target] - top - math.log(sum(math.exp(v - top) for v in logits))
 
 
-def perplexity(logits, answers, vocab_size):
-    """exp of the mean negative log-probability of the answers, from the job's next-token logits."""
+def log_probs(logits, answers, vocab_size):
+    """log p(answer) of each context, from the job's next-token logits."""
     if not isinstance(logits, list) or len(logits) != len(answers):
         raise ValueError(f"the job returned {type(logits).__name__} logits for {len(answers)} contexts")
     if any(not isinstance(row, list) or len(row) != vocab_size for row in logits):
         raise ValueError(f"every context needs {vocab_size} logits, one per token of the vocabulary")
-    return math.exp(-sum(log_softmax_at(row, a) for row, a in zip(logits, answers, strict=True)) / len(answers))
+    return [log_softmax_at(row, a) for row, a in zip(logits, answers, strict=True)]
+
+
+def perplexity(log_probs):
+    """exp of the mean negative log-probability."""
+    return math.exp(-sum(log_probs) / len(log_probs))
 
 
 def unigram_perplexity(train_ids, answers, vocab_size):

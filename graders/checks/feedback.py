@@ -1,6 +1,8 @@
 """Feedback for a failing check: what broke, on which smallest input, where, and how to reproduce it."""
 from dataclasses import dataclass, field
 
+from graders.problems import CheckFailed
+
 
 @dataclass
 class Feedback:
@@ -24,6 +26,4 @@ class Feedback:
 
 def fail(summary, case=None, details=(), bug=None, repro=None):
     """End the running check with this feedback."""
-    from graders.problems import CheckFailed
-
     raise CheckFailed(Feedback(summary, case, list(details), bug, repro))

@@ -43,8 +43,8 @@ from pathlib import Path
 
 import yaml
 
-from graders.checks.feedback import Feedback
-from graders.problems import CheckFailed, InterfaceError, NotGradable
+from graders.checks.feedback import fail
+from graders.problems import InterfaceError, NotGradable
 
 MAX_BYTES = 64 << 10     # an answers file is a few lines; anything larger is not one
 MAX_FORMULA = 200        # characters of one formula
@@ -233,19 +233,19 @@ def judge(item, got, show):
             raise InterfaceError(f"{question}: {e}") from None
         if not same:
             env, a, b = where
-            _wrong(f"{question}: {answer.text} is not the expected formula: at {_point(env)} it gives {a:g}",
-                   f"expected {want.text}, which gives {b:g} there" if show else None)
+            fail(f"{question}: {answer.text} is not the expected formula: at {_point(env)} it gives {a:g}",
+                 details=[f"expected {want.text}, which gives {b:g} there"] if show else [])
         return None
     want = item["vector"] if "vector" in item else [item["number"]]
     tol = float(item.get("tol", 1e-6))
     numbers = _numbers(question, got if "vector" in item else [got], "vector" in item)
     if len(numbers) != len(want):
-        _wrong(f"{question}: {len(numbers)} numbers, expected {len(want)}", None)
+        fail(f"{question}: {len(numbers)} numbers, expected {len(want)}")
     bad = [i for i, (a, b) in enumerate(zip(numbers, want, strict=True)) if not abs(a - b) <= tol]
     if bad:
         where = f"entry {bad[0]} ({numbers[bad[0]]:g})" if "vector" in item else f"{numbers[0]:g}"
-        _wrong(f"{question}: {where} is off by more than {tol:g}",
-               f"expected {want if 'vector' in item else want[0]}" if show else None)
+        fail(f"{question}: {where} is off by more than {tol:g}",
+             details=[f"expected {want if 'vector' in item else want[0]}"] if show else [])
     return None
 
 
@@ -276,10 +276,6 @@ def _choices(question, got, want, show):
         raise InterfaceError(f"{question}: expected a list of choices such as [v0, v1], got a {type(got).__name__}")
     mine, right = {str(x).strip().lower() for x in got}, {str(x).strip().lower() for x in want}
     if mine != right:
-        _wrong(f"{question}: {len(mine & right)} of your {len(mine)} choices are right and {len(right - mine)} "
-               f"{'is' if len(right - mine) == 1 else 'are'} missing",
-               f"expected {sorted(right)}" if show else None)
-
-
-def _wrong(summary, expected):
-    raise CheckFailed(Feedback(summary, details=[expected] if expected else [], bug=None))
+        fail(f"{question}: {len(mine & right)} of your {len(mine)} choices are right and {len(right - mine)} "
+             f"{'is' if len(right - mine) == 1 else 'are'} missing",
+             details=[f"expected {sorted(right)}"] if show else [])

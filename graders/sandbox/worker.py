@@ -95,10 +95,12 @@ def sweep():
     if os.geteuid() != 0 or not LOCKS.is_dir():
         return 0
     removed = 0
-    for path in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}s*-*"):
+    for path in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}s*"):
         named = re.fullmatch(rf"{SCRATCH_PREFIX}s(\d+)-\w+", path.name)
-        slot = int(named[1]) if named else SLOTS
-        if slot >= SLOTS or path.is_symlink() or not path.is_dir() or path.lstat().st_uid not in (0, FIRST_UID + slot):
+        if not named or int(named[1]) >= SLOTS or path.is_symlink() or not path.is_dir():
+            continue
+        slot = int(named[1])
+        if path.lstat().st_uid not in (0, FIRST_UID + slot):
             continue
         with open(LOCKS / f"{slot}.lock", "a") as lock:
             try:

@@ -40,7 +40,7 @@ def inputs(profile, hp, data_dir=None, seed=1):
 
 def score(result, kept):
     """(unigram perplexity / the model's, what to tell the student, the bug when one is evident, figures)."""
-    ppl = lm.perplexity(result.get("logits"), kept["answers"], kept["vocab_size"])
+    ppl = lm.perplexity(lm.log_probs(result.get("logits"), kept["answers"], kept["vocab_size"]))
     ratio = kept["unigram"] / ppl
     lines = [f"held-out perplexity {ppl:.2f} on {len(kept['answers'])} next characters, {ratio:.2f}x better than the "
              f"unigram model's {kept['unigram']:.2f}"] + birthplace.timings(result)

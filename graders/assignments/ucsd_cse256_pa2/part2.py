@@ -57,12 +57,12 @@ def rows(value, what):
 
 def score(result, kept):
     """(unigram perplexity / the decoder's, what to tell the student, the bug when one is evident, figures)."""
-    logits, answers, V = rows(result.get("logits"), "logits"), kept["answers"], kept["vocab_size"]
-    ppl = lm.perplexity(logits, answers, V)
+    answers = kept["answers"]
+    logp = lm.log_probs(rows(result.get("logits"), "logits"), answers, kept["vocab_size"])
+    ppl = lm.perplexity(logp)
     ratio = kept["unigram"] / ppl
-    each = ", ".join(f"{name} {lm.perplexity(logits[a:b], answers[a:b], V):.1f}"
-                     for name, (a, b) in kept["sets"].items())
-    lines = [f"test perplexity {ppl:.2f} on {len(answers)} next tokens ({each}), {ratio:.2f}x better than the "
+    per_set = ", ".join(f"{name} {lm.perplexity(logp[a:b]):.1f}" for name, (a, b) in kept["sets"].items())
+    lines = [f"test perplexity {ppl:.2f} on {len(answers)} next tokens ({per_set}), {ratio:.2f}x better than the "
              f"unigram model's {kept['unigram']:.2f}"] + birthplace.timings(result)
     bug, shown = birthplace.sees_the_future({"probe_logits": rows(result.get("probe_logits"), "probe logits")},
                                             kept["cuts"], who="decoder", subject="the decoder")

@@ -12,8 +12,8 @@ Withheld from the student kit: its checks call attention on the student's own qu
 """
 import torch
 
-from graders.checks.feedback import Feedback
-from graders.problems import CheckFailed, InterfaceError, NotGradable
+from graders.checks.feedback import fail
+from graders.problems import InterfaceError, NotGradable
 from graders.values import kept, returned
 from reference import uw_cse447_a2s1 as ref
 
@@ -32,10 +32,6 @@ SOURCES = {  # answer -> (template functions that return it, the top-level value
 NEW_K2 = ("get_key141", "get_key142")  # the 2025 notebook's functions that return the new k2 of 1.4.1, 1.4.2
 SCALED = ("the query gives the target only when scores are divided by sqrt(3), as in scaled dot-product "
           "attention; the handout's attention is unscaled (scale=1)")
-
-
-def fail(summary, details=(), bug=None):
-    raise CheckFailed(Feedback(summary, details=list(details), bug=bug))
 
 
 def _function(submission, names):
@@ -138,8 +134,8 @@ def expect(call, q, keys, rows):
         return
     weights = ref.weights(q, keys)
     fail(f"{call} is off by {err:.3g} (max abs error; at most {TOL} earns credit)",
-         [f"Attention weights over k0..k3: {_round(weights)}", f"Expected output {_round(goal)}, got {_round(out)}"],
-         diagnose(q, keys, rows, weights))
+         details=[f"Attention weights over k0..k3: {_round(weights)}",
+                  f"Expected output {_round(goal)}, got {_round(out)}"], bug=diagnose(q, keys, rows, weights))
 
 
 def _round(t):
@@ -157,10 +153,10 @@ def check_new_key(submission, index, unit):
     changed = [i for i in (0, 1, 3) if not torch.allclose(keys[i], ref.K[i], rtol=0, atol=ROW_TOL)]
     if changed:
         fail(f"{what} changes {' and '.join(f'k{i}' for i in changed)}: the handout lets you replace only k2",
-             [f"K: {_round(ref.K)}", f"{what}: {_round(keys)}"], "m_key changes rows other than k2")
+             details=[f"K: {_round(ref.K)}", f"{what}: {_round(keys)}"], bug="m_key changes rows other than k2")
     if unit and abs(keys[2].norm().item() - 1) > UNIT_TOL:
-        fail(f"the new k2 {_round(keys[2:3])[0]} has length {keys[2].norm().item():.3g}", [],
-             "1.4.2's new k2 is not a unit vector (normalise it: k2 / k2.norm())")
+        fail(f"the new k2 {_round(keys[2:3])[0]} has length {keys[2].norm().item():.3g}",
+             bug="1.4.2's new k2 is not a unit vector (normalise it: k2 / k2.norm())")
     try:
         q, q_what = answer(submission, "query132")
     except (NotGradable, InterfaceError) as e:

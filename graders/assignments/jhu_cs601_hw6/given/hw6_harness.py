@@ -114,8 +114,7 @@ def forward(module, spec, encoded):
             without = without_adapters(model, inner, encoded, pretrained(spec["model"]))
     own = {id(p) for p in inner.parameters()} if inner is not None else set()
     extra = {n: p.detach().clone() for n, p in model.named_parameters() if id(p) not in own}
-    return {"logits": logits, "extra": extra, "inner_calls": seen, "found_inner": inner is not None,
-            "without_adapters": without, "cuda": rec.cuda}
+    return {"logits": logits, "extra": extra, "inner_calls": seen, "without_adapters": without, "cuda": rec.cuda}
 
 
 def evaluate(module, spec, encoded):
@@ -127,8 +126,9 @@ def evaluate(module, spec, encoded):
         model = build(module, spec)
         model.train()
         rec.watch(model)
-        args, kwargs, problem = interface(fn, (model, loader(encoded, 8), "cpu"),
-                                          {"model": model, "dataloader": loader(encoded, 8), "device": "cpu"})
+        batches = loader(encoded, 8)
+        args, kwargs, problem = interface(fn, (model, batches, "cpu"), {"model": model, "dataloader": batches,
+                                                                         "device": "cpu"})
         if problem:
             return {"interface": problem}
         returned = fn(*args, **kwargs)
