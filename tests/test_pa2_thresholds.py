@@ -34,3 +34,17 @@ def test_decoders_that_main_py_names_train():
     for student in ("width", "names"):
         decoder = graded[student][0]["threshold_decoder_perplexity"]
         assert decoder.passed and "reached" in decoder.output, decoder.output
+
+
+def test_untrained_models_fail_both_thresholds():
+    """With no training step the reference's classifier guesses and its decoder knows no more than the vocabulary:
+    both thresholds are reported not reached (the checks can fail on their metric alone)."""
+    spec = specs.get("ucsd-cse256-pa2")
+    untrained = {"classifier": {"epochs": 0}, "decoder": {"max_iters": 0}}
+    jobs = {name: job.model_copy(update={"profiles": {"smoke": job.profiles["smoke"].model_copy(
+        update={"hp": untrained[name]})}}) for name, job in spec.jobs.items()}
+    graded = thresholds.evaluate({"ref": SAMPLES / "reference"}, spec.model_copy(update={"jobs": jobs}), "smoke",
+                                 runners.Options())["ref"][0]
+    for check in ("threshold_classifier_accuracy", "threshold_decoder_perplexity"):
+        assert not graded[check].passed and "not reached" in graded[check].output, graded[check].output
+        assert graded[check].bug is None
