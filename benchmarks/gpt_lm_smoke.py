@@ -68,7 +68,7 @@ def main():
             out = job.run(**{**kwargs, "hp": {**overrides, **hp, "seed": seed}})
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             ratio, _, bug, _ = driver.score(out, kept)
-            leak = driver.birthplace.leak(out, kept["cuts"])
+            leak = driver.lm.leak(out, kept["cuts"])
             passed = ratio >= THRESHOLD and bug is None
             print(f"{name:<22} {seed:>4} {ratio:>6.2f} {kept['unigram'] / ratio:>6.2f} {kept['unigram']:>7.2f} "
                   f"{'pass' if passed else 'FAIL':>7} {wall:>5.1f}s {cpu:>5.1f}s {leak[2] if leak else 0:>10.2g}",

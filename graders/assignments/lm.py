@@ -7,7 +7,7 @@ only and returns the model's logits for the next token of each. The grader takes
 job can neither see the answers nor hand back a distribution that is not one; a job that returns made-up logits
 gets the perplexity those logits earn. The metric is the unigram model's perplexity on the same answers divided
 by the model's (how many times better than counting characters), which does not depend on the text's size or
-alphabet. Causality is checked on the trained model with probe pairs (graders.assignments.cs224n.birthplace.leak).
+alphabet. Causality is checked on the trained model with probe pairs (leak).
 
 Synthetic text: sentences of a small stochastic grammar over made-up words, with number agreement between a
 subject and its verb a few words later (`the dogs ... run` / `the dog ... runs`), so a model that attends past
@@ -24,6 +24,7 @@ CODAS = ("", "n", "l", "r", "m")
 # The smoke profile's sizes (benchmarks/gpt_lm_smoke.py calibrates them with the job's SMOKE hyper-parameters).
 SMOKE = {"train_chars": 60000, "heldout_chars": 12000, "contexts": 512, "context_length": 32, "probe_pairs": 4}
 PROBE_PAIRS = SMOKE["probe_pairs"]
+CAUSAL_ATOL = 1e-4  # float32 logits of the same prefix, computed in two forward passes
 
 
 class JobSource:
@@ -146,3 +147,35 @@ def curves_figure(curves, title="Training loss"):
               for phase, points in curves.items() if points]
     figure = {"kind": "curves", "title": title, "x_label": "step", "y_label": "loss", "series": series}
     return [figure] if series else []
+
+
+def leak(result, cuts):
+    """The first probe pair whose logits before the cut differ, as (pair, position, difference), or None."""
+    logits = result.get("probe_logits")
+    if not isinstance(logits, list) or len(logits) != 2 * len(cuts):
+        raise ValueError("the job returned no logits for the probes")
+    for i, cut in enumerate(cuts):
+        a, b = logits[2 * i], logits[2 * i + 1]
+        for t in range(cut):
+            diff = max(abs(x - y) for x, y in zip(a[t], b[t], strict=True))
+            if diff > CAUSAL_ATOL:
+                return i, t, diff
+    return None
+
+
+def timings(result):
+    """The job's phase timings as a line for the student, or none."""
+    seconds = result.get("seconds") or {}
+    return ["trained in " + ", ".join(f"{k} {v:.0f} s" for k, v in seconds.items())] if seconds else []
+
+
+def sees_the_future(result, cuts, who="model", subject="attention"):
+    """(the bug, the line showing it) when the trained model's probe logits move before their cut, else
+    (None, []): every threshold job whose model reads a sequence is checked this way."""
+    found = leak(result, cuts)
+    if not found:
+        return None, []
+    pair, t, diff = found
+    return f"{subject} sees the future", [f"the trained {who}'s logits at position {t} changed by {diff:.3g} when only "
+                                          f"later tokens changed (probe pair {pair + 1}): {subject} must not see the "
+                                          "future"]

@@ -14,7 +14,6 @@ from graders.assignments.cs224n import encyclopedia
 
 JOB = Path(__file__).with_name("jobs") / "birthplace.py"
 PROBE_PAIRS = 4
-CAUSAL_ATOL = 1e-4  # float32 logits of the same prefix, computed in two forward passes
 COURSE_FILES = ("wiki.txt", "birth_places_train.tsv", "birth_dev.tsv")
 
 
@@ -54,20 +53,6 @@ def inputs(profile, hp, data_dir=None, seed=1):
     return args, {"answers": [a for _, a in dev], "cuts": cuts}
 
 
-def leak(result, cuts):
-    """The first probe pair whose logits before the cut differ, as (pair, position, difference), or None."""
-    logits = result.get("probe_logits")
-    if not isinstance(logits, list) or len(logits) != 2 * len(cuts):
-        raise ValueError("the job returned no logits for the probes")
-    for i, cut in enumerate(cuts):
-        a, b = logits[2 * i], logits[2 * i + 1]
-        for t in range(cut):
-            diff = max(abs(x - y) for x, y in zip(a[t], b[t], strict=True))
-            if diff > CAUSAL_ATOL:
-                return i, t, diff
-    return None
-
-
 def score(result, kept):
     """(dev accuracy, what to tell the student, the bug when one is evident, figures for the report)."""
     predictions, answers = result.get("predictions"), kept["answers"]
@@ -75,24 +60,6 @@ def score(result, kept):
         raise ValueError(f"the job returned {type(predictions).__name__} predictions for {len(answers)} questions")
     right = sum(p == a for p, a in zip(predictions, answers, strict=True))
     accuracy = right / len(answers)
-    lines = [f"dev accuracy {accuracy:.1%} ({right} of {len(answers)} held-out people)"] + timings(result)
-    bug, shown = sees_the_future(result, kept["cuts"])
+    lines = [f"dev accuracy {accuracy:.1%} ({right} of {len(answers)} held-out people)"] + lm.timings(result)
+    bug, shown = lm.sees_the_future(result, kept["cuts"])
     return accuracy, lines + shown, bug, lm.curves_figure(result.get("curve") or {})
-
-
-def timings(result):
-    """The job's phase timings as a line for the student, or none."""
-    seconds = result.get("seconds") or {}
-    return ["trained in " + ", ".join(f"{k} {v:.0f} s" for k, v in seconds.items())] if seconds else []
-
-
-def sees_the_future(result, cuts, who="model", subject="attention"):
-    """(the bug, the line showing it) when the trained model's probe logits move before their cut, else
-    (None, []): every threshold job whose model reads a sequence is checked this way."""
-    found = leak(result, cuts)
-    if not found:
-        return None, []
-    pair, t, diff = found
-    return f"{subject} sees the future", [f"the trained {who}'s logits at position {t} changed by {diff:.3g} when only "
-                                          f"later tokens changed (probe pair {pair + 1}): {subject} must not see the "
-                                          "future"]

@@ -43,6 +43,6 @@ def score(result, kept):
     ppl = lm.perplexity(lm.log_probs(result.get("logits"), kept["answers"], kept["vocab_size"]))
     ratio = kept["unigram"] / ppl
     lines = [f"held-out perplexity {ppl:.2f} on {len(kept['answers'])} next characters, {ratio:.2f}x better than the "
-             f"unigram model's {kept['unigram']:.2f}"] + birthplace.timings(result)
-    bug, shown = birthplace.sees_the_future(result, kept["cuts"])
+             f"unigram model's {kept['unigram']:.2f}"] + lm.timings(result)
+    bug, shown = lm.sees_the_future(result, kept["cuts"])
     return ratio, lines + shown, bug, lm.curves_figure(result.get("curve") or {})

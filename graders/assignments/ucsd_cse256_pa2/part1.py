@@ -7,7 +7,6 @@ and the grader computes the accuracy itself.
 from pathlib import Path
 
 from graders.assignments import lm
-from graders.assignments.cs224n import birthplace
 from graders.assignments.ucsd_cse256_pa2 import mainpy, speeches
 
 HERE = Path(__file__).parent
@@ -31,5 +30,5 @@ def score(result, kept):
         raise ValueError(f"the job returned {type(predictions).__name__} predictions for {len(labels)} segments")
     right = sum(p == y for p, y in zip(predictions, labels, strict=True))
     lines = [f"test accuracy {right / len(labels):.1%} ({right} of {len(labels)} segments' speakers)"]
-    lines += birthplace.timings(result)
+    lines += lm.timings(result)
     return right / len(labels), lines, None, lm.curves_figure(result.get("curve") or {})

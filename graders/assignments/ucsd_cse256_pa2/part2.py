@@ -12,7 +12,6 @@ from pathlib import Path
 import torch
 
 from graders.assignments import lm
-from graders.assignments.cs224n import birthplace
 from graders.assignments.ucsd_cse256_pa2 import mainpy, models, speeches
 
 HERE = Path(__file__).parent
@@ -63,7 +62,7 @@ def score(result, kept):
     ratio = kept["unigram"] / ppl
     per_set = ", ".join(f"{name} {lm.perplexity(logp[a:b]):.1f}" for name, (a, b) in kept["sets"].items())
     lines = [f"test perplexity {ppl:.2f} on {len(answers)} next tokens ({per_set}), {ratio:.2f}x better than the "
-             f"unigram model's {kept['unigram']:.2f}"] + birthplace.timings(result)
-    bug, shown = birthplace.sees_the_future({"probe_logits": rows(result.get("probe_logits"), "probe logits")},
+             f"unigram model's {kept['unigram']:.2f}"] + lm.timings(result)
+    bug, shown = lm.sees_the_future({"probe_logits": rows(result.get("probe_logits"), "probe logits")},
                                             kept["cuts"], who="decoder", subject="the decoder")
     return ratio, lines + shown, bug, lm.curves_figure(result.get("curve") or {})
