@@ -20,6 +20,11 @@ class NotGradable(InterfaceError):
     """The function cannot be called at all (missing, unparseable, its definition raised): no input involved."""
 
 
+class SignatureMismatch(InterfaceError):
+    """The call's arguments do not fit the student's definition (a TypeError raised by the call itself): a
+    caller that knows another convention may try it."""
+
+
 class StudentError(SubmissionProblem):
     """The student's code raised an exception."""
     kind = "error"

@@ -7,7 +7,7 @@ instance hypothesis shrinking) fail at once instead of waiting again.
 import re
 import time
 
-from graders.problems import InterfaceError, LimitExceeded, NotGradable, StudentError
+from graders.problems import InterfaceError, LimitExceeded, NotGradable, SignatureMismatch, StudentError
 from graders.sandbox.worker import Died, Timeout, Worker
 
 
@@ -160,7 +160,7 @@ class Session:
                                 "use the network, start processes, or touch files outside its working directory.")
         if err["type"] == "TypeError" and not where:
             sig = self._signature(fn)
-            return InterfaceError(f"{fn} could not be called with the handout's arguments ({err['message']})"
+            return SignatureMismatch(f"{fn} could not be called with the handout's arguments ({err['message']})"
                                   + (f"; your definition is {fn}{sig}" if sig else ""))
         if kind == "recursion":
             return StudentError(f"{fn} recursed without end ({kind_msg}){at}")

@@ -29,6 +29,15 @@ def run(submission, harness, task, args, what, model):
     return got
 
 
+def accuracy(logits, labels, what="the model's logits"):
+    """The fraction of argmax predictions equal to the labels, from logits the harness computed."""
+    import torch
+
+    from graders.checks.compare import require_tensor
+
+    return float((require_tensor(logits, what).argmax(-1) == torch.tensor(labels)).double().mean())
+
+
 def windows(events):
     """The events of each optimizer step: those after the previous step up to this one."""
     out, current = [], []

@@ -83,11 +83,6 @@ def spec_of(kind):
     return {"model": MODEL, "type": kind, "prefix_length": PREFIX}
 
 
-def accuracy(logits, labels):
-    return float((require_tensor(logits, "the trained model's logits").argmax(-1) == torch.tensor(labels))
-                 .double().mean())
-
-
 # Evaluation
 
 def expect_evaluation(submission, file, kind):
@@ -98,7 +93,7 @@ def expect_evaluation(submission, file, kind):
         fail("evaluate_model does not evaluate the way the handout asks", "a model left in train mode", bug=bug)
     if not any(e[0] == "forward" for e in got["events"]):
         fail("evaluate_model never runs the model", "32 questions in batches of 8")
-    want = accuracy(got["logits"], dev["labels"])
+    want = steps.accuracy(got["logits"], dev["labels"])
     returned = got["returned"]
     value = returned.get("accuracy") if isinstance(returned, dict) else returned
     if not isinstance(value, (int, float)) or abs(value - want) > 1e-9:
@@ -140,7 +135,7 @@ def test_custom_train_step(submission):
 
 def test_base_train_learns(submission):
     got = run_training(submission, "base_classification.py", "auto")
-    acc = accuracy(got["logits"], encoded(DEV, 2)["labels"])
+    acc = steps.accuracy(got["logits"], encoded(DEV, 2)["labels"])
     if acc < LEARNED:
         bug = steps.training_bug(got["events"], got["batches"] * EPOCHS)
         fail(f"after training, the model answers {acc:.0%} of held-out questions; at least {LEARNED:.0%} expected",

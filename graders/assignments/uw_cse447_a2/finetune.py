@@ -59,10 +59,6 @@ def harness(submission, task, *args, what):
     return steps.run(submission, "a2s3_harness", task, args, what, MODEL)
 
 
-def accuracy(logits, labels):
-    return float((require_tensor(logits, "the model's logits").argmax(-1) == torch.tensor(labels)).double().mean())
-
-
 def test_a2s3_load_model(submission):
     """load_model on the handout's DistilBERT, then on RoBERTa, where a load_model that loads a fixed checkpoint
     instead of model_name shows. Code written for one architecture (DistilBert* classes) is right for a handout
@@ -159,7 +155,7 @@ def test_a2s3_train_epoch(submission):
                    "the sum of the batch losses instead of their mean" if abs(value - sum(losses)) < 1e-3 else None)
             fail(f"epoch {k + 1}: train_epoch returned {value!r}; the mean of its batch losses is {mean:.6g}", case,
                  bug=bug)
-    acc = accuracy(got["logits"], encoded(DEV, 2)["labels"])
+    acc = steps.accuracy(got["logits"], encoded(DEV, 2)["labels"])
     if acc < LEARNED:
         fail(f"after {EPOCHS} epochs the model labels {acc:.0%} of held-out sentences; at least {LEARNED:.0%} "
              "expected", case)
@@ -173,7 +169,7 @@ def test_a2s3_evaluate(submission):
     bug = steps.evaluation_bug(got["events"])
     if bug:
         fail("evaluate does not evaluate the way the handout asks", case, bug=bug)
-    want = accuracy(got["logits"], dev["labels"])
+    want = steps.accuracy(got["logits"], dev["labels"])
     if not isinstance(got["returned"], float) or abs(got["returned"] - want) > 1e-6:
         fail(f"evaluate returned {got['returned']!r}; the model's accuracy on these batches is {want:g}", case,
              ["Return the fraction of correct argmax predictions, a number from 0 to 1"])
