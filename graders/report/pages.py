@@ -9,10 +9,8 @@ import os
 
 import jinja2
 
+from graders.problems import KIND_LABELS
 from graders.report import figures, stats
-
-KIND_LABELS = {"wrong": "wrong output", "interface": "interface error", "error": "error while checking",
-               "limit": "limit hit", "grader": "grader failure"}
 
 ENV = jinja2.Environment(loader=jinja2.PackageLoader("graders.report", "templates"), autoescape=True,
                          trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)

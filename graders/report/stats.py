@@ -3,7 +3,8 @@ and the diagnoses of hidden checks (extra_data.diagnoses) count here."""
 import math
 import statistics
 
-KINDS = ("wrong", "interface", "error", "limit", "grader")
+from graders.problems import KINDS
+
 HISTOGRAM = {"width": 640, "height": 200, "left": 12, "right": 12, "top": 18, "bottom": 34}
 SLOWEST = 5
 
