@@ -1,6 +1,6 @@
 """JHU CS 601.471/671 hw5 (gpt/model.py): nanoGPT's causal self-attention, the module students complete.
 
-`config` is any object with n_embd, n_head, block_size and dropout (the handout's GPTConfig).
+`config` is any object with n_embd, n_head, block_size, dropout and bias (the handout's GPTConfig).
 """
 import math
 
@@ -30,8 +30,8 @@ class CausalSelfAttention(nn.Module):
     def __init__(self, config):
         super().__init__()
         assert config.n_embd % config.n_head == 0
-        self.c_attn = nn.Linear(config.n_embd, 3 * config.n_embd)  # q, k, v of every head in one matmul
-        self.c_proj = nn.Linear(config.n_embd, config.n_embd)
+        self.c_attn = nn.Linear(config.n_embd, 3 * config.n_embd, bias=config.bias)  # q, k, v of every head at once
+        self.c_proj = nn.Linear(config.n_embd, config.n_embd, bias=config.bias)
         self.attn_dropout = nn.Dropout(config.dropout)
         self.resid_dropout = nn.Dropout(config.dropout)
         self.n_head, self.n_embd = config.n_head, config.n_embd

@@ -16,20 +16,39 @@ MASK_FULL_BLOCK = ("the mask only works when T equals block_size: slice the buff
                    "causal_mask[:, :, :T, :T]")
 TRIL_DISCARDED = ("torch.tril's result was thrown away (torch.tril returns a new tensor and leaves its argument "
                   "as it was), so the mask allows every position")
+BIAS_IGNORED = ("config.bias ignored: c_attn and c_proj must have biases exactly when config.bias is True; pass "
+                "bias=config.bias to nn.Linear, as the handout's MLP does")
+DROPOUT_IN_EVAL = ("dropout applied in eval mode: F.dropout(x, p), whose training argument defaults to True, and "
+                   "scaled_dot_product_attention(..., dropout_p=p) drop whatever the module's mode; pass "
+                   "training=self.training (dropout_p=p if self.training else 0), or use the nn.Dropout modules, "
+                   "which model.eval() turns off")
+DROPOUT_IGNORED = ("dropout never applied: config.dropout is ignored in training mode; apply self.attn_dropout to "
+                   "the attention weights and self.resid_dropout to c_proj's output")
+DROPOUT_HARD_CODED = ("dropout rate hard-coded: the same rate whatever config.dropout says; build the dropouts with "
+                      "nn.Dropout(config.dropout)")
+DROPOUT_NOT_RANDOM = ("dropout does not draw a new random mask on each call (a seed or a fixed mask in forward?); "
+                      "nn.Dropout and F.dropout draw one from torch's generator every call")
+RESID_DROPOUT_MISSING = ("resid_dropout not applied: nanoGPT drops c_proj's output, y = self.resid_dropout("
+                         "self.c_proj(y))")
+ATTN_DROPOUT_MISSING = ("attn_dropout not applied to the attention weights: nanoGPT drops them after the softmax, "
+                        "att = self.attn_dropout(att) (or scaled_dot_product_attention's dropout_p while training)")
+HARD_CODED_HEADS = (2, 3, 4, 6, 8)
 
 
 def forward(m, x, scale="head", kt_q=False, mask="before", heads="split", merge_transpose=True, softmax_dim=-1,
-            proj=True):
-    """The reference forward with one step changed, for naming what a wrong output does."""
+            proj=True, n_head=None):
+    """The reference forward with one step changed, for naming what a wrong output does; `n_head` is the number
+    of heads a student's code uses instead of config.n_head."""
     B, T, C = x.shape
-    n_head = 1 if heads == "one" else m.n_head
+    used = n_head or m.n_head
+    n_head = 1 if heads == "one" else used
     q, k, v = m.c_attn(x).split(C, dim=2)
     if heads == "no-transpose":
         q, k, v = (t.reshape(B, n_head, T, C // n_head) for t in (q, k, v))
     else:
         q, k, v = (ref.split(t, n_head) for t in (q, k, v))
     att = (k @ q.transpose(-2, -1)) if kt_q else (q @ k.transpose(-2, -1))
-    att = att / {"head": math.sqrt(C // m.n_head), "embd": math.sqrt(C), "none": 1.0}[scale]
+    att = att / {"head": math.sqrt(C // used), "embd": math.sqrt(C), "none": 1.0}[scale]
     future = m.causal_mask[:, :, :T, :T] == 0
     if mask == "before":
         att = att.masked_fill(future, float("-inf"))
@@ -63,6 +82,8 @@ BUGS = dict([
     ("heads merged without transposing back: (B, nh, T, hs) viewed as (B, T, C) directly",
      lambda m, x: forward(m, x, merge_transpose=False)),
     ("output projection c_proj not applied", lambda m, x: forward(m, x, proj=False)),
+    *[(f"n_head hard-coded: the output is that of {k} heads whatever config.n_head says; read config.n_head",
+       lambda m, x, k=k: forward(m, x, n_head=k)) for k in HARD_CODED_HEADS],
 ])
 
 
