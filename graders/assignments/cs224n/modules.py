@@ -20,10 +20,17 @@ def attention_py(submission):
     return submission.module("attention.py")
 
 
+DROPOUT_IN_EVAL = ("dropout applied in eval mode: two calls on the same input differ. F.dropout(x, p), whose training "
+                   "argument defaults to True, and scaled_dot_product_attention(..., dropout_p=p) drop whatever the "
+                   "module's mode; pass training=self.training (dropout_p=p if self.training else 0), or use "
+                   "nn.Dropout modules, which model.eval() turns off")
+
+
 def config(n_embd, n_head, block_size, **extra):
-    """What the handouts' GPTConfig holds, as plain data; dropout off so outputs are deterministic."""
-    return types.SimpleNamespace(n_embd=n_embd, n_head=n_head, block_size=block_size, attn_pdrop=0.0,
-                                 resid_pdrop=0.0, **extra)
+    """What the handouts' GPTConfig holds, as plain data, with their dropout of 0.1: the checks run modules in eval
+    mode, where dropout must be off, so outputs stay deterministic and a dropout that ignores the mode shows."""
+    return types.SimpleNamespace(n_embd=n_embd, n_head=n_head, block_size=block_size, attn_pdrop=0.1,
+                                 resid_pdrop=0.1, **extra)
 
 
 @dataclass
@@ -37,6 +44,12 @@ class Pair:
     def forward(self, x, what):
         with about(f"{what}, x of shape {tuple(x.shape)}", self.repro):
             return require_tensor(self.student(x), f"{self.call}(x)")
+
+    def seeded(self, x, seeds, what):
+        """The student's outputs on x, one call per seed (the sandbox seeds torch before each), in one round trip."""
+        with about(f"{what}, x of shape {tuple(x.shape)}", self.repro):
+            return [require_tensor(y, f"{self.call}(x)")
+                    for y in self.student.draws("__call__", [((x,), s) for s in seeds])]
 
 
 def pair(module, cls, reference_cls, cfg, seed, parameters_only=False):
@@ -70,11 +83,13 @@ def inputs(B, T, n_embd, seed):
 
 
 def expect_forward(p, x, line, tol, bugs=None, what="forward"):
-    """The student's output equals the reference's on x; `bugs` is {name: fn(reference_module, x)}."""
+    """The student's output equals the reference's on x; `bugs` is {name: fn(reference_module, x)}. A wrong output
+    that a call seeded otherwise does not repeat is named as dropout left on in eval mode."""
     got = p.forward(x, what)
     with torch.no_grad():
         expected = p.reference(x)
-        variants = [(name, lambda _, f=f: f(p.reference, x)) for name, f in (bugs or {}).items()]
+        variants = [(DROPOUT_IN_EVAL, lambda y: not matches(y, p.seeded(x, [1], what)[0], tol, equal_nan=True))]
+        variants += [(name, lambda _, f=f: f(p.reference, x)) for name, f in (bugs or {}).items()]
         expect_close(got, expected, tol, what=f"{p.call}(x)", case=f"x of shape {tuple(x.shape)}; {what}",
                      repro=f"{p.repro}; {line}; m(x)", bugs=variants)
 

@@ -18,10 +18,6 @@ TRIL_DISCARDED = ("torch.tril's result was thrown away (torch.tril returns a new
                   "as it was), so the mask allows every position")
 BIAS_IGNORED = ("config.bias ignored: c_attn and c_proj must have biases exactly when config.bias is True; pass "
                 "bias=config.bias to nn.Linear, as the handout's MLP does")
-DROPOUT_IN_EVAL = ("dropout applied in eval mode: F.dropout(x, p), whose training argument defaults to True, and "
-                   "scaled_dot_product_attention(..., dropout_p=p) drop whatever the module's mode; pass "
-                   "training=self.training (dropout_p=p if self.training else 0), or use the nn.Dropout modules, "
-                   "which model.eval() turns off")
 DROPOUT_IGNORED = ("dropout never applied: config.dropout is ignored in training mode; apply self.attn_dropout to "
                    "the attention weights and self.resid_dropout to c_proj's output")
 DROPOUT_HARD_CODED = ("dropout rate hard-coded: the same rate whatever config.dropout says; build the dropouts with "

@@ -7,6 +7,7 @@ breaks. Dropout has checks of its own: off in eval mode whatever config.dropout,
 each call at config.dropout's rate, on the attention weights and on c_proj's output, as nanoGPT drops them.
 """
 import math
+import types
 from dataclasses import dataclass
 
 import pytest
@@ -14,9 +15,9 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from graders.assignments.cs224n.modules import Pair, config, expect_causal, expect_forward, inputs, pair
+from graders.assignments.cs224n.modules import DROPOUT_IN_EVAL, Pair, expect_causal, expect_forward, inputs, pair
 from graders.assignments.jhu_cs601_hw5 import bugs
-from graders.checks.compare import close, matches, require_tensor
+from graders.checks.compare import close, matches
 from graders.checks.feedback import Feedback, fail
 from graders.problems import CheckFailed, InterfaceError, NotChecked, NotGradable, StudentError, about
 from reference import jhu_cs601_hw5 as ref
@@ -48,7 +49,7 @@ def model_py(submission):
 
 def hw5_config(n_embd, n_head, block_size, dropout=0.0, bias=True):
     """The handout's GPTConfig fields the attention reads; dropout 0 unless a check is about dropout."""
-    return config(n_embd, n_head, block_size, dropout=dropout, bias=bias)
+    return types.SimpleNamespace(n_embd=n_embd, n_head=n_head, block_size=block_size, dropout=dropout, bias=bias)
 
 
 def building(cfg):
@@ -183,12 +184,6 @@ def test_causality(model_py, submission, case):
                   f"x of shape {tuple(x.shape)}, block_size={case['block_size']}", f"{p.repro}; {line}; m(x)")
 
 
-def seeded(p, x, seeds, what):
-    """The student's outputs on x, one call per seed (the sandbox seeds torch before each), in one round trip."""
-    with about(f"{what}, x of shape {tuple(x.shape)}", p.repro):
-        return [require_tensor(y, f"{p.call}(x)") for y in p.student.draws("__call__", [((x,), s) for s in seeds])]
-
-
 @pytest.mark.parametrize("dropout", DROPOUTS)
 def test_dropout_eval(model_py, submission, dropout):
     """With config.dropout > 0, the student's module in eval mode gives what it gives with dropout 0 (same weights),
@@ -199,10 +194,10 @@ def test_dropout_eval(model_py, submission, dropout):
     x, line = inputs(4, 7, 16, 1)
     tol, what = submission.tolerance("float32"), f"config.dropout={dropout}, eval mode"
     shown, repro = f"x of shape {tuple(x.shape)}; {what}", f"{p.repro}; {line}"
-    first, second = seeded(p, x, (0, 1), what)
+    first, second = p.seeded(x, (0, 1), what)
     if not matches(first, second, tol, equal_nan=True):
         fail(f"in eval mode, {p.call}(x) gave different outputs on two calls with the same x", shown,
-             bug=bugs.DROPOUT_IN_EVAL, repro=f"{repro}; m(x) - m(x)")
+             bug=DROPOUT_IN_EVAL, repro=f"{repro}; m(x) - m(x)")
     own = p0.forward(x, "config.dropout=0, eval mode")
     if not matches(first, own, tol, equal_nan=True):
         fail(f"in eval mode, {p.call}(x) differs from the same module's output with dropout=0", shown,
@@ -239,7 +234,7 @@ def train_rates(model_py, submission, dropout):
     off = p.forward(x, f"config.dropout={dropout}, eval mode")
     with about(case, repro):
         p.student.train()
-    ys = seeded(p, x, range(DRAWS), f"config.dropout={dropout}, train mode")
+    ys = p.seeded(x, range(DRAWS), f"config.dropout={dropout}, train mode")
     if any(y.shape != x.shape for y in ys):
         fail(f"in train mode, {p.call}(x) has shape {tuple(ys[0].shape)}, expected {tuple(x.shape)}", case, repro=repro)
     outs, tol, bias = torch.stack(ys), submission.tolerance("float32"), p.reference.c_proj.bias.detach()
