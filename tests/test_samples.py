@@ -24,8 +24,9 @@ def samples(assignment):
 
 
 def declared(folder):
-    """expected.yaml: kind, the checks it fails with the words of their feedback (fail), the words of a passing
-    check's note (notes), the spec files it implements (implements)."""
+    """expected.yaml: kind (reference, correct, bug, or unchecked: code the grader cannot read, whose checks in
+    `fail` must each say so as the kind "unchecked"), the checks it fails with the words of their feedback (fail),
+    the words of a passing check's note (notes), the spec files it implements (implements)."""
     return yaml.safe_load((folder / "expected.yaml").read_text())
 
 
@@ -41,9 +42,14 @@ def implemented(spec, folder):
     return [c for p in spec.parts if p.file in files for c in p.checks if not c.job]
 
 
+def numbered(spec):
+    """A results.json test's number -> the spec's check."""
+    return {f"{p}.{c}": check for p, part in enumerate(spec.parts, 1) for c, check in enumerate(part.checks, 1)}
+
+
 def outcomes(spec, results):
     """check name -> (passed, feedback) for the checks that ran, from a results.json."""
-    checks = {f"{p}.{c}": check for p, part in enumerate(spec.parts, 1) for c, check in enumerate(part.checks, 1)}
+    checks = numbered(spec)
     hidden = results["extra_data"]["hidden_feedback"]
     return {checks[t["number"]].name: (t["status"] == "passed", hidden.get(checks[t["number"]].name, t["output"]))
             for t in results["tests"] if t["number"] in checks}
@@ -93,7 +99,10 @@ def test_sample_outcome(graded, assignment, folder):
     if kind in ("reference", "correct"):
         assert not fail and score == sum(c.points for c in graded_checks)
     else:
-        assert kind == "bug" and fail and score < sum(c.points for c in graded_checks)
+        assert kind in ("bug", "unchecked") and fail and score < sum(c.points for c in graded_checks)
+    if kind == "unchecked":  # never a verdict on the code: each failed check is "could not be checked"
+        checks = numbered(spec)
+        assert {checks[t["number"]].name for t in results["tests"] if "unchecked" in t["tags"]} == set(fail)
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

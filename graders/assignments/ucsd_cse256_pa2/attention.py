@@ -308,13 +308,13 @@ def read(got, xs, readings, causal, named=True):
 
 def by_behaviour(got, xs, state, skip, causal):
     """read() over the best-ranked pairs of the model's weight tensors, whatever their names: (verdict, where q
-    and k come from, in words), or (None, how many readings were searched)."""
+    and k come from, in words), or (None, None)."""
     hp = roles.HP
     found = groups(state, skip, hp["n_embd"], hp["n_head"])
     pairs = ranked(got, xs, found)[:CANDIDATES] if found else []
     verdict = read(got, xs, [(found[i][1], found[j][1]) for i, j in pairs], causal, named=False)
     if verdict is None:
-        return None, len(found)
+        return None, None
     i, j = pairs[verdict[1]]
     return verdict[0], f"q from {found[i][0]}, k from {found[j][0]}"
 
@@ -347,20 +347,15 @@ def expect_scale(submission, model, causal):
             model.obj.load_state_dict(state)
     got, case = maps[0], f"{model.cls} on token ids of shape {tuple(x.shape)}"
     xs = inputs(table.double()[x], bool(positions))
-    named = first_layer(state, E, hp["n_head"])
-    verdict, where = (read(got, xs, named, causal), None) if named else (None, None)
-    if verdict is None:
-        verdict, where = by_behaviour(got, xs, state, {*emb, *positions}, causal)
-    else:
-        verdict = verdict[0]
+    found = read(got, xs, first_layer(state, E, hp["n_head"]), causal)
+    verdict, where = (found[0], None) if found else by_behaviour(got, xs, state, {*emb, *positions}, causal)
     if verdict is None:
         raise NotChecked(
             f"could not be checked: {model.cls}'s first-layer maps equal softmax(q k^T / s) for no divisor s, with "
-            f"q and k from the weights named as queries and keys ({len(named)} readings) or from any pair of the "
-            f"{where} ways its tensors can project the first layer's input (as x W^T + b or x W, whole, per head or "
-            "a third of a fused one), on every input the grader can give that layer (token embedding rows, learned "
-            "positions zeroed by name or sinusoidal ones added, with or without a LayerNorm or a sqrt(n_embd) "
-            "factor); course staff decide this check")
+            "q and k from the weights named as queries and keys or from any pair of its weight tensors (as x W^T + "
+            "b or x W, whole, per head or part of a fused one), on every input the grader can give that layer "
+            "(token embedding rows, learned positions zeroed by name or sinusoidal ones added, with or without a "
+            "LayerNorm or a sqrt(n_embd) factor); course staff decide this check")
     if verdict != "correct":
         fail("the first layer's attention does not equal softmax(q k^T / sqrt(head_dim)) of its own query and key "
              "projections", case, [f"The grader read {where}."] if where else [], bug=verdict, repro=repro)
