@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 FILE = "expected.yaml"
+KINDS = ("reference", "correct", "bug", "unchecked")  # a sample class's; the adversarial catalogue has its own
 NOT_HANDED_IN = "was not found in the submission"
 
 
@@ -21,11 +22,13 @@ class Expected:
 
     @classmethod
     def read(cls, folder):
-        """The expectation of the sample at `folder`, or None when it has none."""
+        """The expectation of the sample at `folder`, or None when it has none (or one of another catalogue's)."""
         path = Path(folder) / FILE
         if not path.is_file():
             return None
         data = yaml.safe_load(path.read_text())
+        if not isinstance(data, dict) or data.get("kind") not in KINDS:
+            return None
         return cls(data["kind"], data.get("fail") or {}, data.get("notes") or {}, tuple(data.get("implements") or ()))
 
     def graded(self, spec):
