@@ -25,6 +25,7 @@ class Submission:
         self.spec, self.intake, self.extractions, self.session = spec, intake, extractions, session
         self.check = None             # the check running now; the plugin sets it
         self.notes = {}               # check -> a line shown with its outcome, passed or not
+        self.used = {}                # check -> {file name: {student names it called}}
 
     def write(self, files):
         """Input files ({name: text}) in the sandbox's working directory, for the student's code to read."""
@@ -39,7 +40,13 @@ class Submission:
         source = self.spec.source(file_name)
         extraction = self.extractions[file_name]
         return StudentModule(self.session, source.module, self.intake.files[file_name], extraction,
-                             source.classes + (extraction.classes if source.any_classes else []))
+                             source.classes + (extraction.classes if source.any_classes else []),
+                             lambda name: self.used.setdefault(self.check, {}).setdefault(file_name, set()).add(name))
+
+    def definition_notes(self, check):
+        """What extraction says about the definitions the check used (a later fix graded, an experiment ignored)."""
+        return [note for file, names in sorted(self.used.get(check, {}).items())
+                for note in self.extractions[file].notes_about(names)]
 
     def tolerance(self, dtype):
         return self.spec.tolerances[str(dtype).removeprefix("torch.")]
@@ -95,8 +102,9 @@ def prepared(path, spec, scratch, extra=None, gpu=False):
         modules.append({"name": extra["name"], "file": extra["file"], "statements": [
             {"source": extra["source"], "file": extra["file"], "lineno": 1, "names": []}]})
         texts[extra["file"]] = extra["source"]
+    preload = {m: None for f in spec.files if f.given or intake.files[f.name].path is not None for m in f.preload}
     limits = Limits(call_seconds=spec.limits.call_seconds, submission_seconds=spec.limits.submission_seconds,
-                    memory_mib=spec.limits.memory_mib, gpu=gpu)
+                    memory_mib=spec.limits.memory_mib, gpu=gpu, preload=tuple(preload))
     session = Session(modules, texts, limits).start()
     try:
         yield Submission(spec, intake, extractions, session), notices
@@ -115,13 +123,15 @@ def figures(spec, submission):
 
 
 def grade_or_explain(path, spec, visibility="all", thresholds=None):
-    """(Result, exit status): a grader that fails still yields a result that says so (the CLI contract)."""
+    """(Result, exit status): a grader that fails still yields a result that says so (the CLI contract). A check the
+    machine kept from finishing (kind "regrade") makes the status 1 too: the grade is not complete."""
     import traceback
 
     from graders.results import Result
 
     try:
-        return grade(path, spec, visibility=visibility, thresholds=thresholds), 0
+        result = grade(path, spec, visibility=visibility, thresholds=thresholds)
+        return result, 1 if result.to_regrade else 0
     except Exception as e:
         detail = "".join(traceback.format_exception_only(e)).strip()
         return Result(spec, {}, error=f"The grader failed before finishing ({detail}); please tell course staff."), 1

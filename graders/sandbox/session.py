@@ -5,9 +5,15 @@ crash or a timeout. A call that hits a limit trips the current check, so later c
 instance hypothesis shrinking) fail at once instead of waiting again.
 """
 import re
-import time
 
-from graders.problems import InterfaceError, LimitExceeded, NotGradable, SignatureMismatch, StudentError
+from graders.problems import (
+    InterfaceError,
+    LimitExceeded,
+    MachineProblem,
+    NotGradable,
+    SignatureMismatch,
+    StudentError,
+)
 from graders.sandbox.worker import Died, Timeout, Worker
 
 
@@ -21,7 +27,7 @@ class Session:
         self.loaded = None            # the child's load report: {"errors": [...], "names": {...}}
         self.loaded_in = None         # the worker that `loaded` describes
         self.load_failed = None
-        self.spent = 0.0
+        self.spent = 0.0              # the student's time so far (clock.py), against submission_seconds
         self.tripped = None
         self.generation = 0           # counts stopped children: a handle is good only in the child that made it
 
@@ -108,7 +114,8 @@ class Session:
                 if "error" in reply:
                     raise StudentError(f"loading the submission failed: {reply['error']['message']}")
                 self.loaded = reply
-            except (LimitExceeded, StudentError) as e:
+            except (LimitExceeded, StudentError, MachineProblem) as e:
+                e.case = ""  # the load failed, not the running check's input: `about` must not name that input
                 self.load_failed = e
                 raise
         return self.loaded
@@ -116,20 +123,29 @@ class Session:
     def _request(self, request, what):
         from graders.sandbox import wire  # not at import time: see worker.py
 
-        started = time.monotonic()
         try:
             return self.worker.request(request, self.limits.call_seconds)
-        except Timeout:
-            problem = LimitExceeded(f"{what} was stopped after {self.limits.call_seconds:g} s of wall time")
+        except Timeout as e:
+            problem = self._timeout(what, e)
         except Died as e:
             tail = self.worker.output_tail().strip()
             problem = StudentError(f"the process running {what} {e}" + (f"; it printed:\n{tail}" if tail else ""))
         except wire.WireError as e:
             problem = StudentError(f"{what} sent back data the grader refuses ({e})")
         finally:
-            self.spent += time.monotonic() - started
+            self.spent += self.worker.charged
         self.close()
         raise self._trip(problem)
+
+    def _timeout(self, what, e):
+        """The problem a Timeout is: the student's code used its time (LimitExceeded), or the machine did not run it
+        (MachineProblem: never the student's; the grade is to be done again)."""
+        if e.why == "student":
+            return LimitExceeded(f"{what} was stopped after {e.seconds:g} s of its own time (computing or waiting: "
+                                 "time the machine spent on other work is not counted)")
+        started = "the sandbox did not start" if e.why == "startup" else f"{what} did not finish"
+        return MachineProblem(f"{started}: the machine grading it was too busy to run it (not a verdict on your "
+                              "code; course staff will grade it again)")
 
     def _trip(self, problem):
         self.tripped = problem
@@ -186,9 +202,10 @@ class Session:
 class StudentModule:
     """A student file as checks see it: `a2s2.self_attention(Q, K, V)` runs in the sandbox."""
 
-    def __init__(self, session, module, source, extraction, classes=()):
+    def __init__(self, session, module, source, extraction, classes=(), used=None):
         self._session, self._module, self._source, self._extraction = session, module, source, extraction
         self._classes = set(classes)  # names the checks build objects from; every other name is a function
+        self._used = used or (lambda name: None)  # told each name a check uses, so its notes go with the check
 
     def __getattr__(self, fn):
         if fn.startswith("_"):
@@ -196,6 +213,7 @@ class StudentModule:
         return StudentFunction(self, fn)
 
     def _require(self, fn):
+        self._used(fn)
         if self._source.problem:
             raise NotGradable(self._source.problem)
         names = self._session.names(self._module)
@@ -225,7 +243,7 @@ class StudentFunction:
         session = self.module._session
         if self.module._require(self.fn) == "class":
             made = session.call(self.module._module, self.fn, args, kwargs, keep=True)
-            return StudentObject(session, made["handle"], made["type"])
+            return StudentObject(session, made["handle"], made["type"], lambda: self.module._used(self.fn))
         return session.call(self.module._module, self.fn, args, kwargs)
 
     def each(self, arguments, **kwargs):
@@ -240,9 +258,10 @@ class StudentObject:
     """An object that lives in the sandbox (a Dataset, an nn.Module): `ds[3]`, `model(x)` and
     `model.load_state_dict(sd)` run there; only plain data comes back."""
 
-    def __init__(self, session, handle, type_name):
+    def __init__(self, session, handle, type_name, used=None):
         self._session, self._handle, self._type = session, handle, type_name
         self._generation = session.generation
+        self._used = used or (lambda: None)  # a method call uses the student's class, as building it did
 
     def __getattr__(self, name):
         if name.startswith("_"):
@@ -260,6 +279,7 @@ class StudentObject:
         return self._call(fn, (), {}, calls=calls)
 
     def _call(self, fn, args, kwargs, calls=None):
+        self._used()
         if self._generation != self._session.generation:
             raise StudentError(f"the {self._type} object was lost when the sandbox restarted after an earlier "
                                "problem; fix that one first")
