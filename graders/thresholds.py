@@ -20,6 +20,7 @@ from dataclasses import replace
 
 from graders import runners
 from graders import spec as specs
+from graders.checks.feedback import Feedback
 from graders.plugin import Outcome
 
 JOB_MODULE = "threshold_job"  # the job's code in the sandbox child (a name the child does not hide)
@@ -102,4 +103,4 @@ def verdict(driver, outcome, secret, threshold, profile, figures):
     passed = value >= threshold and bug is None
     shown = getattr(driver, "THRESHOLD_FORMAT", "{:.0%}").format(threshold)  # a driver whose metric is no fraction
     lines.insert(1, f"threshold {shown}: {'reached' if value >= threshold else 'not reached'}{where}")
-    return Outcome(passed, "\n".join(lines), None if passed else "wrong", bug)
+    return Outcome.of(Feedback(lines[0], details=lines[1:], bug=bug), None if passed else "wrong", passed)
