@@ -9,23 +9,26 @@ from pathlib import Path
 import yaml
 
 FILE = "expected.yaml"
+KINDS = ("reference", "correct", "bug", "unchecked")  # a sample class's; the adversarial catalogue has its own
 NOT_HANDED_IN = "was not found in the submission"
 
 
 @dataclass(frozen=True)
 class Expected:
-    kind: str                                            # reference | correct | bug
+    kind: str                                            # reference | correct | bug | unchecked (see below)
     fail: dict[str, str] = field(default_factory=dict)   # check -> words its feedback must hold
     notes: dict[str, str] = field(default_factory=dict)  # passing check -> words its note must hold
     implements: tuple[str, ...] = ()                     # the spec files the sample hands in; () for all
 
     @classmethod
     def read(cls, folder):
-        """The expectation of the sample at `folder`, or None when it has none."""
+        """The expectation of the sample at `folder`, or None when it has none (or one of another catalogue's)."""
         path = Path(folder) / FILE
         if not path.is_file():
             return None
         data = yaml.safe_load(path.read_text())
+        if not isinstance(data, dict) or data.get("kind") not in KINDS:
+            return None
         return cls(data["kind"], data.get("fail") or {}, data.get("notes") or {}, tuple(data.get("implements") or ()))
 
     def graded(self, spec):
@@ -34,10 +37,15 @@ class Expected:
         return [c for p in spec.parts if p.file in files for c in p.checks if not c.job]
 
 
+def numbered(spec):
+    """A results.json test's number -> the spec's check."""
+    return {f"{p}.{c}": check for p, part in enumerate(spec.parts, 1) for c, check in enumerate(part.checks, 1)}
+
+
 def outcomes(spec, results):
     """check name -> (passed, feedback) for the checks that ran, from a results.json dict; hidden checks'
     feedback from its extra_data."""
-    checks = {f"{p}.{c}": check for p, part in enumerate(spec.parts, 1) for c, check in enumerate(part.checks, 1)}
+    checks = numbered(spec)
     hidden = results["extra_data"].get("hidden_feedback", {})
     return {checks[t["number"]].name: (t["status"] == "passed", hidden.get(checks[t["number"]].name, t["output"]))
             for t in results["tests"] if t["number"] in checks}
@@ -70,4 +78,11 @@ def disagreements(spec, expected, results):
         lines.append(f"a {expected.kind} sample must get full marks ({full:g}), got {score:g}")
     if expected.kind == "bug" and not (expected.fail and score < full):
         lines.append("a bug sample must name the checks it fails and lose points")
+    if expected.kind == "unchecked":  # code the grader cannot read: what it fails is "could not be checked", no verdict
+        checks = numbered(spec)
+        unread = {checks[t["number"]].name for t in results["tests"] if t["number"] in checks
+                  and "unchecked" in t["tags"]}
+        if not expected.fail or unread != set(expected.fail):
+            lines.append(f"an unchecked sample's failed checks {sorted(expected.fail)} must be exactly those of kind "
+                         f"unchecked, {sorted(unread)}")
     return lines

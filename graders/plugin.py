@@ -159,6 +159,8 @@ class GradingPlugin:
                 self.outcomes[name] = outcome_of(call.excinfo.value)
             else:
                 self.outcomes.setdefault(name, Outcome(True, self._submission.notes.get(name, "")))
+            outcome = self.outcomes[name]
+            outcome.output = "\n".join(filter(None, [outcome.output, *self._submission.definition_notes(name)]))
         return pytest.TestReport(item.nodeid, item.location, {}, "failed" if failed else "passed",
                                  "see the grader's outcome" if failed else None, call.when,
                                  duration=call.duration, start=call.start, stop=call.stop)
