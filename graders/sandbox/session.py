@@ -128,8 +128,8 @@ class Session:
         except Timeout as e:
             problem = self._timeout(what, e)
         except Died as e:
-            tail = self.worker.output_tail().strip()
-            problem = StudentError(f"the process running {what} {e}" + (f"; it printed:\n{tail}" if tail else ""))
+            problem = StudentError(f"the process running {what} {e}")
+            problem.student_output = self.worker.output_tail().strip() or None
         except wire.WireError as e:
             problem = StudentError(f"{what} sent back data the grader refuses ({e})")
         finally:
