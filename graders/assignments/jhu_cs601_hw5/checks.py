@@ -270,7 +270,7 @@ def test_dropout_train(model_py, submission):
     for share, count, missing, words in [("resid", "resid_n", bugs.RESID_DROPOUT_MISSING, "output entries zeroed"),
                                          ("attn", "attn_n", bugs.ATTN_DROPOUT_MISSING, "attention weights dropped")]:
         got = {d: (getattr(r, share), margin(getattr(r, count))) for d, r in rates.items()}
-        wrong = [d for d, (q, margin) in got.items() if abs(q - d) > margin]
+        wrong = [d for d, (q, within) in got.items() if abs(q - d) > within]
         if not wrong:
             continue
         (low, m_low), (high, m_high) = got.values()
