@@ -233,6 +233,8 @@ def main():
     protections["threads"] = len(os.listdir("/proc/self/task"))
     protections["landlock"] = confine.landlock(readable, [os.getcwd(), config["log"], os.devnull], config["hidden"])
     protections["seccomp"] = confine.seccomp()
+    if "tempfile" in sys.modules:  # a preload (here or in the zygote) may have cached /tmp, which Landlock forbids:
+        sys.modules["tempfile"].tempdir = None  # the student's tempfile then finds a directory it may write to
     proto_out.write(wire.encode({"ready": torch.__version__, "protections": protections}, config["max_bytes"]))
     serve(proto_in, proto_out, config)
 
