@@ -19,6 +19,7 @@ from pathlib import Path
 from graders.results import Result, gradescope, write_json
 
 SUFFIXES = (".py", ".ipynb", ".zip")
+REGRADE = 3  # a forked grader's exit status: the student is graded, but the machine kept checks from finishing
 SAMPLES = Path(__file__).resolve().parents[1] / "submissions"
 
 
@@ -70,7 +71,8 @@ def record(out, journal, student, result, seconds):
     html.write_text(student_page(data, student.id))
     html.replace(folder / "report.html")
     journal.append({"student": student.id, "score": data["score"], "max_score": result.spec.max_score,
-                    "seconds": round(seconds, 3), "grader_failed": bool(result.error)})
+                    "seconds": round(seconds, 3), "grader_failed": bool(result.error),
+                    "regrade": len(result.to_regrade)})
 
 
 def student_page(data, student_id):
@@ -140,7 +142,7 @@ def grade_in_child(out, journal, spec, student, thresholds):
         started = time.monotonic()
         result, _ = grade_or_explain(student.path, spec, thresholds=thresholds)
         record(out, journal, student, result, time.monotonic() - started)
-        status = 0
+        status = REGRADE if result.to_regrade else 0
     finally:
         os._exit(status)
 
@@ -149,7 +151,8 @@ def run(todo, spec, out, journal, workers, progress, thresholds):
     """Fork up to `workers` graders at a time; a grader that dies or overruns fails its student only."""
     from graders.sandbox.worker import sweep
 
-    limit = spec.limits.submission_seconds * 2 + 120
+    # A backstop for a grader that hangs: the student's time budget at a third of a core (a busy machine), twice.
+    limit = spec.limits.submission_seconds * 6 + 300
     queue, running = list(todo), {}
     while queue or running:
         while queue and len(running) < workers:
@@ -167,14 +170,14 @@ def run(todo, spec, out, journal, workers, progress, thresholds):
             continue
         student, started = running.pop(pid)
         code = os.waitstatus_to_exitcode(status)
-        if code != 0:
+        if code not in (0, REGRADE):
             sweep()  # its sandbox's uid may still run what the student's code started
             how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with status {code}"
             if time.monotonic() - started > limit:
                 how = f"ran past the batch's limit of {limit:g} s"
             error = f"The grader process for this submission {how}; please tell course staff."
             record(out, journal, student, Result(spec, {}, error=error), time.monotonic() - started)
-        progress(student, code != 0)
+        progress(student, code)
 
 
 def pending_students(out, roster):
@@ -262,20 +265,20 @@ def grade_class(folder, spec, out, workers=None, resume=False, thresholds=None):
     started = time.monotonic()
     sweep()  # what graders of a killed batch left in /tmp
     if todo:
-        zygote = Zygote()
+        zygote = Zygote(preload={m: None for f in spec.files for m in f.preload})
         try:
             warm_up(spec, todo[0])
             columns = (bars.TextColumn("grading"), bars.BarColumn(), bars.MofNCompleteColumn(),
-                       bars.TextColumn("{task.fields[failed]} grader failures"), bars.TimeElapsedColumn(),
+                       bars.TextColumn("{task.fields[failed]} grader failures, {task.fields[regrade]} to regrade"),
+                       bars.TimeElapsedColumn(),
                        bars.TextColumn("ETA"), bars.TimeRemainingColumn())
             with bars.Progress(*columns, console=console, auto_refresh=False) as bar:  # no thread: the batch forks
-                task = bar.add_task("grading", total=len(todo), failed=0)
-                failures = 0
+                task = bar.add_task("grading", total=len(todo), failed=0, regrade=0)
+                counts = {0: 0, REGRADE: 0, "failed": 0}
 
-                def progress(student, failed):
-                    nonlocal failures
-                    failures += failed
-                    bar.update(task, advance=1, failed=failures)
+                def progress(student, code):
+                    counts[code if code in counts else "failed"] += 1
+                    bar.update(task, advance=1, failed=counts["failed"], regrade=counts[REGRADE])
                     bar.refresh()
 
                 run(todo, spec, out, journal, workers, progress, Thresholds("pending", profile))
@@ -283,8 +286,12 @@ def grade_class(folder, spec, out, workers=None, resume=False, thresholds=None):
             zygote.stop()
     if thresholds and thresholds.mode == "run":
         complete_thresholds(out, spec, roster, journal, thresholds, console)
+    from graders.report import stats
+
     graded = write_class(out, spec, roster)
     seconds = time.monotonic() - started
+    failed = sum(stats.grader_error(r) is not None for r in graded.values())
     console.print(f"graded {len(todo)} in {seconds:.1f} s ({seconds / max(len(todo), 1):.2f} s each); "
+                  f"{failed} grader failures, {len(stats.to_regrade(graded))} to regrade (machine too busy); "
                   f"class report: {out / 'index.html'}, gradebook: {out / 'grades.csv'} ({len(graded)} students)")
     return 0

@@ -95,8 +95,9 @@ def prepared(path, spec, scratch, extra=None, gpu=False):
         modules.append({"name": extra["name"], "file": extra["file"], "statements": [
             {"source": extra["source"], "file": extra["file"], "lineno": 1, "names": []}]})
         texts[extra["file"]] = extra["source"]
+    preload = {m: None for f in spec.files if f.given or intake.files[f.name].path is not None for m in f.preload}
     limits = Limits(call_seconds=spec.limits.call_seconds, submission_seconds=spec.limits.submission_seconds,
-                    memory_mib=spec.limits.memory_mib, gpu=gpu)
+                    memory_mib=spec.limits.memory_mib, gpu=gpu, preload=tuple(preload))
     session = Session(modules, texts, limits).start()
     try:
         yield Submission(spec, intake, extractions, session), notices
@@ -115,13 +116,15 @@ def figures(spec, submission):
 
 
 def grade_or_explain(path, spec, visibility="all", thresholds=None):
-    """(Result, exit status): a grader that fails still yields a result that says so (the CLI contract)."""
+    """(Result, exit status): a grader that fails still yields a result that says so (the CLI contract). A check the
+    machine kept from finishing (kind "regrade") makes the status 1 too: the grade is not complete."""
     import traceback
 
     from graders.results import Result
 
     try:
-        return grade(path, spec, visibility=visibility, thresholds=thresholds), 0
+        result = grade(path, spec, visibility=visibility, thresholds=thresholds)
+        return result, 1 if result.to_regrade else 0
     except Exception as e:
         detail = "".join(traceback.format_exception_only(e)).strip()
         return Result(spec, {}, error=f"The grader failed before finishing ({detail}); please tell course staff."), 1

@@ -24,6 +24,11 @@ class Result:
     def score(self):
         return sum(c.points for _, c in self.checks() if self.outcomes.get(c.name) and self.outcomes[c.name].passed)
 
+    @property
+    def to_regrade(self):
+        """Checks the machine, not the student's code, kept from finishing (kind "regrade")."""
+        return [name for name, o in self.outcomes.items() if o.kind == "regrade"]
+
     def checks(self):
         for part in self.spec.parts:
             for check in part.checks:
@@ -107,6 +112,8 @@ def summary(result, color=False):
         lines += [f"      {line}" for line in outcome.output.splitlines()]  # feedback, or a passing check's note
     if result.error:
         lines.append(f"GRADER ERROR: {result.error}")
+    if result.to_regrade:
+        lines.append(f"REGRADE: the machine was too busy for {len(result.to_regrade)} check(s); grade again")
     total = sum(c.points for _, c in result.checks() if c.name in result.outcomes)
     lines.append(f"Score: {result.score:g}/{total:g}")
     return "\n".join(lines)

@@ -31,8 +31,9 @@ class Tolerance(Strict):
 
 
 class Limits(Strict):
-    call_seconds: float = Field(10.0, gt=0, description="wall time of one call into student code")
-    submission_seconds: float = Field(120.0, gt=0, description="wall time of all calls of one submission")
+    call_seconds: float = Field(10.0, gt=0, description="time of one call into student code: its own time, computing "
+                                "or waiting, never the time a busy machine gave to other work (sandbox/clock.py)")
+    submission_seconds: float = Field(120.0, gt=0, description="time of all calls of one submission, counted alike")
     memory_mib: int = Field(4096, ge=1024, description="address space of the sandbox child (torch needs ~700)")
 
 
@@ -52,6 +53,9 @@ class SourceSpec(Strict):
                                           "read with ast (PA2's main.py)")
     optional: bool = Field(False, description="read when handed in; when not, nothing is lost or said (no part "
                                               "grades it)")
+    preload: list[str] = Field([], description="modules the sandbox imports before the student's clock starts when "
+                                               "this file is handed in (a library such as transformers, and the "
+                                               "submodules it loads lazily): importing them is the grader's cost")
 
     @model_validator(mode="after")
     def _module_unless_data(self):

@@ -21,6 +21,8 @@ from dataclasses import replace
 from graders import runners
 from graders import spec as specs
 from graders.plugin import Outcome
+from graders.problems import MachineProblem
+from graders.sandbox.worker import BACKSTOP_FACTOR
 
 JOB_MODULE = "threshold_job"  # the job's code in the sandbox child (a name the child does not hide)
 
@@ -77,8 +79,13 @@ def evaluate(submissions, spec, profile, options, data_dir=None):
             args, secret = driver.inputs(profile, dict(settings.hp), data_dir)
             todo.append((run_job, (str(path), spec.id, name, profile, args, device)))
             kept.append((student, name, driver, secret))
-    minutes = max((j.profiles[profile].minutes for j in spec.jobs.values()), default=1) + 2  # start-up, load
-    done = runners.run(todo, replace(options, time_minutes=minutes)) if todo else []
+    minutes = max((j.profiles[profile].minutes for j in spec.jobs.values()), default=1)
+    if options.runner == "local":
+        # The sandbox charges the job its own time and gives a starved job two wall-clock windows (worker.Limits):
+        # the runner's wall-clock limit, there for a job process that hangs, must not end a job on a busy machine
+        # first. A Slurm job has its CPUs to itself and keeps the profile's time.
+        minutes *= 2 * BACKSTOP_FACTOR
+    done = runners.run(todo, replace(options, time_minutes=minutes + 2)) if todo else []  # + start-up, load
     results = {student: ({}, []) for student in submissions}
     for (student, name, driver, secret), outcome in zip(kept, done, strict=True):
         outcomes, figures = results[student]
@@ -92,7 +99,8 @@ def evaluate(submissions, spec, profile, options, data_dir=None):
 def verdict(driver, outcome, secret, threshold, profile, figures):
     where = f" ({outcome.where}, {profile} profile)" if outcome.where else f" ({profile} profile)"
     if not outcome.ok:
-        kind = "limit" if "limit" in (outcome.reason or "") else "error"
+        reason = outcome.reason or ""
+        kind = "regrade" if MachineProblem.__name__ in reason else "limit" if "limit" in reason else "error"
         return Outcome(False, f"the training job did not finish{where}: {outcome.reason}", kind)
     try:
         value, lines, bug, pictures = driver.score(outcome.value, secret)

@@ -5,6 +5,8 @@ import re
 import signal
 import subprocess
 import sys
+import time
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import pytest
 import torch
 
 from graders.extract import extract
-from graders.problems import InterfaceError, LimitExceeded, StudentError
+from graders.problems import InterfaceError, LimitExceeded, MachineProblem, StudentError
 from graders.sandbox.session import Session, StudentModule
 from graders.sandbox.worker import Limits, sweep
 from graders.submission import Cell, SourceFile
@@ -57,10 +59,73 @@ def test_the_child_runs_elsewhere_with_a_scrubbed_environment(student):
 
 def test_a_hang_is_stopped_and_later_calls_still_work(student):
     s = student("import time\ndef slow():\n    time.sleep(60)\ndef fast():\n    return 1\n", call_seconds=1)
-    with pytest.raises(LimitExceeded, match="slow was stopped after 1 s of wall time"):
+    with pytest.raises(LimitExceeded, match="slow was stopped after 1 s of its own time"):
         s.slow()
     s._session.begin_check()
     assert s.fast() == 1
+
+
+SPIN = "import time\ndef spin(seconds):\n    end = time.process_time() + seconds\n    while time.process_time() < end:\n        pass\n    return 1\n"
+
+
+@contextmanager
+def crowded(pid, hogs, nice=0):
+    """The child `pid` (every thread) on core 0 with `hogs` busy processes, at `nice` against theirs: a busy
+    machine, made on purpose. Each process in a session of its own, as the child is: where the kernel groups
+    processes by session (autogroup), that puts every one in its own group, and nice is set on the groups too."""
+    hog = "import os\nos.sched_setaffinity(0, {0})\nprint(flush=True)\nwhile True:\n    pass\n"
+    started = [subprocess.Popen([sys.executable, "-c", hog], stdout=subprocess.PIPE, start_new_session=True)
+               for _ in range(hogs)]
+    for h in started:
+        h.stdout.readline()  # on core 0 now
+    for task in os.listdir(f"/proc/{pid}/task"):
+        os.sched_setaffinity(int(task), {0})
+        os.setpriority(os.PRIO_PROCESS, int(task), nice)
+    try:
+        Path(f"/proc/{pid}/autogroup").write_text(str(nice))
+    except OSError:
+        pass  # no autogroup: the threads' nice is what counts
+    try:
+        yield
+    finally:
+        for h in started:
+            h.kill()
+            h.wait()
+            h.stdout.close()
+
+
+def test_the_time_a_busy_machine_gives_to_others_is_not_charged(student):
+    """A call that computes 1 s next to two busy processes on its core takes about 3 s of wall time and is
+    charged about 1 s: the run-queue time is the machine's (graders/sandbox/clock.py)."""
+    s = student(SPIN, call_seconds=2)
+    assert s.spin(0) == 1  # started and loaded
+    worker = s._session.worker
+    with crowded(worker.proc.pid, hogs=2):
+        started = time.monotonic()
+        assert s.spin(1.0) == 1
+        wall = time.monotonic() - started
+    assert wall > 2.0, f"the hogs did not slow the call ({wall:.2f} s)"
+    assert 0.9 < worker.charged < 1.5, f"charged {worker.charged:.2f} s for 1 s of work in {wall:.2f} s"
+
+
+def test_a_starved_call_is_a_machine_problem_after_a_second_window(student):
+    """A call that cannot get the CPU (a busy process at a much higher priority shares its core) is not charged
+    its limit; past the wall-clock backstop twice it is the machine's problem, never the student's."""
+    s = student(SPIN, call_seconds=1, backstop_seconds=2)
+    assert s.spin(0) == 1
+    with crowded(s._session.worker.proc.pid, hogs=1, nice=19):
+        started = time.monotonic()
+        with pytest.raises(MachineProblem, match="spin did not finish: the machine grading it was too busy"):
+            s.spin(0.5)
+    assert time.monotonic() - started > 2 * 3, "two windows of the backstop, max(2, 3 x 1 s)"
+
+
+def test_a_call_that_computes_past_its_limit_is_the_students_on_a_busy_machine_too(student):
+    s = student(SPIN, call_seconds=1)
+    assert s.spin(0) == 1
+    with crowded(s._session.worker.proc.pid, hogs=2):
+        with pytest.raises(LimitExceeded, match="spin was stopped after 1 s of its own time"):
+            s.spin(30)
 
 
 def test_a_memory_bomb_is_a_memory_limit(student):

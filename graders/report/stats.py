@@ -109,4 +109,15 @@ def summarize(spec, students):
             "bugs": bugs(students), "kinds": kinds(students),
             "slowest": [{"id": sid, "time": students[sid].get("execution_time", 0),
                          "score": students[sid].get("score", 0)} for sid in slowest],
-            "grader_failures": [r for r in table if r["grader_error"] is not None]}
+            "grader_failures": [r for r in table if r["grader_error"] is not None],
+            "to_regrade": to_regrade(students)}
+
+
+def to_regrade(students):
+    """Students with checks the machine kept from finishing (kind "regrade"): their grade is to be done again."""
+    rows = []
+    for sid in sorted(students):
+        checks = [t["name"] for t in students[sid].get("tests", []) if kind_of(t) == "regrade"]
+        if checks:
+            rows.append({"id": sid, "checks": checks})
+    return rows

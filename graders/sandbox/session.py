@@ -5,9 +5,15 @@ crash or a timeout. A call that hits a limit trips the current check, so later c
 instance hypothesis shrinking) fail at once instead of waiting again.
 """
 import re
-import time
 
-from graders.problems import InterfaceError, LimitExceeded, NotGradable, SignatureMismatch, StudentError
+from graders.problems import (
+    InterfaceError,
+    LimitExceeded,
+    MachineProblem,
+    NotGradable,
+    SignatureMismatch,
+    StudentError,
+)
 from graders.sandbox.worker import Died, Timeout, Worker
 
 
@@ -21,7 +27,7 @@ class Session:
         self.loaded = None            # the child's load report: {"errors": [...], "names": {...}}
         self.loaded_in = None         # the worker that `loaded` describes
         self.load_failed = None
-        self.spent = 0.0
+        self.spent = 0.0              # the student's time so far (clock.py), against submission_seconds
         self.tripped = None
         self.generation = 0           # counts stopped children: a handle is good only in the child that made it
 
@@ -108,7 +114,8 @@ class Session:
                 if "error" in reply:
                     raise StudentError(f"loading the submission failed: {reply['error']['message']}")
                 self.loaded = reply
-            except (LimitExceeded, StudentError) as e:
+            except (LimitExceeded, StudentError, MachineProblem) as e:
+                e.case = ""  # the load failed, not the running check's input: `about` must not name that input
                 self.load_failed = e
                 raise
         return self.loaded
@@ -116,20 +123,29 @@ class Session:
     def _request(self, request, what):
         from graders.sandbox import wire  # not at import time: see worker.py
 
-        started = time.monotonic()
         try:
             return self.worker.request(request, self.limits.call_seconds)
-        except Timeout:
-            problem = LimitExceeded(f"{what} was stopped after {self.limits.call_seconds:g} s of wall time")
+        except Timeout as e:
+            problem = self._timeout(what, e)
         except Died as e:
             tail = self.worker.output_tail().strip()
             problem = StudentError(f"the process running {what} {e}" + (f"; it printed:\n{tail}" if tail else ""))
         except wire.WireError as e:
             problem = StudentError(f"{what} sent back data the grader refuses ({e})")
         finally:
-            self.spent += time.monotonic() - started
+            self.spent += self.worker.charged
         self.close()
         raise self._trip(problem)
+
+    def _timeout(self, what, e):
+        """The problem a Timeout is: the student's code used its time (LimitExceeded), or the machine did not run it
+        (MachineProblem: never the student's; the grade is to be done again)."""
+        if e.why == "student":
+            return LimitExceeded(f"{what} was stopped after {e.seconds:g} s of its own time (computing or waiting: "
+                                 "time the machine spent on other work is not counted)")
+        started = "the sandbox did not start" if e.why == "startup" else f"{what} did not finish"
+        return MachineProblem(f"{started}: the machine grading it was too busy to run it (not a verdict on your "
+                              "code; course staff will grade it again)")
 
     def _trip(self, problem):
         self.tripped = problem

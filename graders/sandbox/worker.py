@@ -24,6 +24,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from graders.sandbox.clock import Stopwatch
+
 CHILD = Path(__file__).with_name("child.py")
 ZYGOTE = Path(__file__).with_name("zygote.py")
 ENV_KEPT = ("PATH", "LANG", "LC_ALL", "TZ")
@@ -35,24 +37,43 @@ SLOTS = 256
 SCRATCH_PREFIX = "graders-sandbox-"
 LOCKS = Path("/run/lock" if os.path.isdir("/run/lock") else tempfile.gettempdir()) / "graders-uids"
 KILL = shutil.which("kill", path="/usr/bin:/bin")
+# A call not yet charged its time after BACKSTOP_FACTOR times that time of wall time (at least
+# Limits.backstop_seconds) was starved: on 2 cores with 4 busy processes a call gets a third of a core. It gets a
+# second window of the same length (the retry: a fresh start would lose the objects the check built and redo the
+# work) before it is given up as a machine problem.
+BACKSTOP_FACTOR = 3.0
+POLL_SECONDS = 0.1
 SIGNAL_MEANING = {signal.SIGXCPU: "used up its CPU time limit", signal.SIGKILL: "was killed (SIGKILL)"}
 
 
 @dataclass(frozen=True)
 class Limits:
-    call_seconds: float = 10.0
-    startup_seconds: float = 60.0
-    submission_seconds: float = 120.0
+    """What a sandbox child may use. Time limits count the student's own time, computing or waiting, and never
+    the time the machine spent on other work (clock.py), so a busy machine costs the student nothing."""
+    call_seconds: float = 10.0          # one call into the student's code
+    startup_seconds: float = 300.0      # wall time for the child to start (torch, the preloads): the grader's cost
+    submission_seconds: float = 120.0   # all calls of one submission
     memory_mib: int = 4096
     file_mib: int = 16
     quota_mib: int = 256
     max_bytes: int = 256 << 20
     threads: int = 1
     gpu: bool = False  # a training job on CUDA: the child sees the GPU (confine.cuda explains what changes)
+    preload: tuple[str, ...] = ()       # modules the child imports before the student's clock starts
+    backstop_seconds: float = 30.0      # the least wall time a call is given before it counts as starved
+
+    def backstop(self, seconds):
+        """Wall time after which a call not yet charged `seconds` was starved by the machine."""
+        return max(self.backstop_seconds, BACKSTOP_FACTOR * seconds)
 
 
 class Timeout(Exception):
-    pass
+    """A request ran out of time; `why` says whose: "student" (the call was charged its time), "machine" (it was
+    starved past the backstop twice), "startup" (the child did not start in time: the grader's own work)."""
+
+    def __init__(self, why, seconds):
+        super().__init__(why, seconds)
+        self.why, self.seconds = why, seconds
 
 
 class Died(Exception):
@@ -170,12 +191,12 @@ class Zygote:
     """
     address = None     # the running zygote's socket, inherited by forked graders
 
-    def __init__(self):
+    def __init__(self, preload=()):
         self.home = Path(tempfile.mkdtemp(prefix="graders-zygote-"))  # 0700: only the grader reaches the socket
         address = str(self.home / "socket")
         env = child_environment(self.home, Limits())  # children restore their own HOME
-        self.proc = subprocess.Popen([sys.executable, *ISOLATED, str(ZYGOTE), address], stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, cwd="/", env=env)
+        self.proc = subprocess.Popen([sys.executable, *ISOLATED, str(ZYGOTE), address, *preload],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, cwd="/", env=env)
         line = self.proc.stdout.readline()
         if not line.startswith(b"ready"):
             self.stop()
@@ -236,6 +257,7 @@ class Worker:
         self.proc = None
         self.ready = False
         self.protections = None
+        self.charged = 0.0            # the student's time of the last request (clock.py)
 
     def start(self):
         uid = self.slot.uid
@@ -247,8 +269,8 @@ class Worker:
         config = {"memory_mib": self.limits.memory_mib, "file_mib": self.limits.file_mib, "log": str(self.log),
                   "max_bytes": self.limits.max_bytes, "threads": self.limits.threads,
                   "workdir": str(self.workdir), "quota_mib": self.limits.quota_mib,
-                  "cpu_seconds": int(self.limits.submission_seconds) + 30, "dedicated_uid": uid is not None,
-                  "hidden": hidden_paths(), "gpu": self.limits.gpu}
+                  "cpu_seconds": int(self.limits.submission_seconds) + 60, "dedicated_uid": uid is not None,
+                  "hidden": hidden_paths(), "gpu": self.limits.gpu, "preload": list(self.limits.preload)}
         env = child_environment(self.scratch, self.limits)
         zygote = Zygote.address if not self.limits.gpu else None  # the zygote's torch never sees a GPU
         try:
@@ -265,12 +287,15 @@ class Worker:
         self.proc.stdin.flush()
         return self
 
-    def request(self, message, timeout):
-        """Send one request; the wall clock for `timeout` starts once the child has imported torch."""
+    def request(self, message, seconds):
+        """Send one request and wait for its reply, for at most `seconds` of the student's time (clock.py); the
+        clock starts once the child is ready (torch and the preloads imported). Raises Timeout, Died or
+        wire.WireError. `self.charged` is the time the request was charged."""
         from graders.sandbox import wire
 
+        self.charged = 0.0
         if not self.ready:
-            reported = self._receive(self.limits.startup_seconds)["protections"]
+            reported = self._receive(self._startup_clock())["protections"]
             self.protections = {"dedicated_uid": self.slot.uid is not None, **reported}
             if self.slot.why_not:
                 self.protections["no_dedicated_uid_because"] = self.slot.why_not
@@ -280,20 +305,48 @@ class Worker:
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
             raise Died(self._how_it_died()) from None
-        return self._receive(timeout)
+        watch = Stopwatch(self.proc.pid)
+        try:
+            return self._receive(self._call_clock(watch, seconds))
+        finally:
+            self.charged = watch.charged()
 
-    def _receive(self, timeout):
+    def _startup_clock(self):
+        deadline = time.monotonic() + self.limits.startup_seconds
+
+        def expired():
+            if time.monotonic() > deadline:
+                raise Timeout("startup", self.limits.startup_seconds)
+        return expired
+
+    def _call_clock(self, watch, seconds):
+        """Raises Timeout once the call has been charged `seconds` (clock.py: its own time, computing or waiting),
+        or has run past the wall-clock backstop without that: the machine starved it. A starved call gets one more
+        window (the retry) before it is a machine problem."""
+        backstop = self.limits.backstop(seconds)
+        windows = 1
+
+        def expired():
+            nonlocal windows
+            if watch.charged() > seconds:
+                raise Timeout("student", seconds)
+            if watch.wall() > backstop * windows:
+                if windows == 2:
+                    raise Timeout("machine", backstop)
+                windows = 2
+        return expired
+
+    def _receive(self, expired):
         from graders.sandbox import wire
 
-        deadline = time.monotonic() + timeout
         fd = self.proc.stdout.fileno()
 
         def read_exact(n):
             chunks, left = [], n
             while left:
-                wait = deadline - time.monotonic()
-                if wait <= 0 or not select.select([fd], [], [], wait)[0]:
-                    raise Timeout(timeout)
+                if not select.select([fd], [], [], POLL_SECONDS)[0]:
+                    expired()
+                    continue
                 chunk = os.read(fd, min(left, 1 << 20))
                 if not chunk:
                     raise Died(self._how_it_died())

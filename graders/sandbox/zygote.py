@@ -1,7 +1,8 @@
 """A warm parent for sandbox children: imports torch once, then forks one child per request.
 
-Batch grading starts one zygote (`python -P -s zygote.py SOCKET`, standard library and torch only, like
-child.py). A grader connects to SOCKET and sends the pipes and log file of one child with SCM_RIGHTS;
+Batch grading starts one zygote (`python -P -s zygote.py SOCKET [MODULE ...]`: standard library, torch and the
+spec's preloads only, like child.py). A grader connects to SOCKET and sends the pipes and log file of one child
+with SCM_RIGHTS;
 the zygote forks, and the fork becomes exactly what worker.py would have exec'd: it takes the dedicated
 uid, its own session and scrubbed environment, and runs child.main(), which confines it. Forking a
 process that has imported torch takes ~10 ms where exec'ing a fresh one takes ~1 s.
@@ -106,11 +107,12 @@ def reap(owners, pids):
                 pass
 
 
-def main(address):
+def main(address, preload):
     confine._prctl(confine.PR_SET_PDEATHSIG, signal.SIGKILL)
     import torch
 
     torch.backends.cpu.get_cpu_capability()
+    child.preload(preload)  # every child inherits them, at no cost to its student's clock
     server = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     server.bind(address)
     server.listen(64)
@@ -120,4 +122,4 @@ def main(address):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2:])
