@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from graders import expected
 from graders.results import Result, gradescope, write_json
 
 SUFFIXES = (".py", ".ipynb", ".zip")
@@ -224,6 +225,17 @@ def write_class(out, spec, roster):
     return graded
 
 
+def agreement(out, spec, roster):
+    """{student: the ways their grade disagrees with their expected.yaml} for the students whose entry carries one
+    (a sample class: graders/expected.py); [] for a student whose grade is the expected one."""
+    found = {}
+    for student in roster:
+        want, path = expected.Expected.read(student.path), student_dir(out, student.id) / "results.json"
+        if want is not None and path.exists():
+            found[student.id] = expected.disagreements(spec, want, json.loads(path.read_text()))
+    return found
+
+
 def main(args, spec):
     return grade_class(args.dir, spec, args.out, workers=args.workers, resume=args.resume, thresholds=args.thresholds)
 
@@ -294,4 +306,11 @@ def grade_class(folder, spec, out, workers=None, resume=False, thresholds=None):
     console.print(f"graded {len(todo)} in {seconds:.1f} s ({seconds / max(len(todo), 1):.2f} s each); "
                   f"{failed} grader failures, {len(stats.to_regrade(graded))} to regrade (machine too busy); "
                   f"class report: {out / 'index.html'}, gradebook: {out / 'grades.csv'} ({len(graded)} students)")
-    return 0
+    samples = agreement(out, spec, roster)
+    if not samples:
+        return 0
+    wrong = {sid: lines for sid, lines in samples.items() if lines}
+    console.print(f"samples: {len(samples) - len(wrong)} of {len(samples)} agree with their {expected.FILE}")
+    for sid, lines in wrong.items():
+        console.print(f"  {sid}: " + "\n    ".join(lines), markup=False, highlight=False)
+    return 1 if wrong else 0

@@ -131,13 +131,14 @@ def self_check(args, spec):
 
 def demo(out):
     """Grade each assignment's bundled sample class with `graders batch` into out/ID/, and write out/index.html,
-    the entry page linking their class reports."""
+    the entry page linking their class reports and saying how many samples got their expected.yaml's grade.
+    Exits 1 when one did not."""
     import shutil
 
     from graders import batch, report
 
     samples = specs.SPECS_DIR.parent / "submissions"
-    classes = []
+    classes, disagreeing = [], 0
     for assignment in specs.available().values():
         folder, target = samples / assignment.id, out / assignment.id
         if not folder.is_dir():
@@ -145,13 +146,19 @@ def demo(out):
         if (target / "journal.jsonl").exists():  # a previous demo's batch: grade afresh
             shutil.rmtree(target)
         status = batch.grade_class(folder, assignment, target)
-        if status:
+        agreement = batch.agreement(target, assignment, batch.students(folder))
+        if status and not agreement:
             return status
         scores = [json.loads(p.read_text())["score"] for p in target.glob("students/*/results.json")]
+        wrong = sorted(sid for sid, lines in agreement.items() if lines)
+        disagreeing += len(wrong)
         classes.append({"id": assignment.id, "title": assignment.title, "course": assignment.course,
                         "link": f"{assignment.id}/index.html", "students": len(scores),
                         "full": sum(s >= assignment.max_score for s in scores),
-                        "mean": sum(scores) / max(len(scores), 1), "max_score": assignment.max_score})
+                        "mean": sum(scores) / max(len(scores), 1), "max_score": assignment.max_score,
+                        "samples": len(agreement), "agree": len(agreement) - len(wrong), "disagree": wrong})
     (out / "index.html").write_text(report.demo_index(classes))
+    total = sum(c["samples"] for c in classes)
+    print(f"{total - disagreeing} of {total} samples got the grade their expected.yaml names")
     print(f"reports written under {out}/: open {out / 'index.html'}")
-    return 0
+    return 1 if disagreeing else 0

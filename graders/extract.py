@@ -1,14 +1,19 @@
 """Extract the graded code from a student's file: the functions the spec names and what they depend on.
 
 Only definitions run in the sandbox (functions, classes, imports, assignments that graded code reads), so
-experiments, training loops and downloads later in a notebook never run. When a name is defined twice,
-the first real definition is graded (later cells redefine functions for experiments) and the feedback says
-so. A syntax error costs only the top-level chunk it sits in.
+experiments, training loops and downloads later in a notebook never run. When a name is defined more than
+once, the graded definition is the one its section leaves in place when the notebook runs top to bottom:
+the section (graders/sections.py) that holds its first real definition (a handout stub never counts), whose
+last definition wins, since a later cell there fixes it; a definition in a later section is an experiment
+and is ignored. A file without numbered sections is one section, as Python runs it. The feedback says so,
+beside each check that uses the name. A syntax error costs only the top-level chunk it sits in.
 """
 import ast
 import re
 import symtable
 from dataclasses import dataclass, field
+
+from graders import sections
 
 MAX_REPAIRS = 100
 DEF_NAME = re.compile(r"\s*(?:async\s+)?(?:def|class)\s+(\w+)")
@@ -30,6 +35,19 @@ class Extraction:
     texts: dict[str, str] = field(default_factory=dict)     # file label -> cleaned text, for tracebacks
     functions: list[str] = field(default_factory=list)      # every top-level function, graded or not
     classes: list[str] = field(default_factory=list)        # every top-level class, in source order
+    notes: dict[str, str] = field(default_factory=dict)     # name -> which of its definitions is graded, and why
+    reads: dict[str, set[str]] = field(default_factory=dict)  # name -> the names its graded definition reads
+
+    def notes_about(self, names):
+        """The notes on `names` and on the graded code they read: what a check that calls them relies on."""
+        seen, todo, found = set(), sorted(names), []
+        while todo:
+            name = todo.pop(0)
+            if name not in seen:
+                seen.add(name)
+                found += [self.notes[name]] if name in self.notes else []
+                todo += sorted(self.reads.get(name, ()))
+        return found
 
 
 @dataclass
@@ -41,6 +59,12 @@ class _Definition:
     stub: bool
     function: bool
     klass: bool
+    heading: sections.Heading | None   # the section heading in force where it stands
+    section: tuple | None = None       # that heading's number at the file's section level
+
+    @property
+    def where(self):
+        return f"{self.file} line {self.lineno}"
 
     def refs(self):
         return _global_refs(self.source, self.file)
@@ -50,26 +74,34 @@ def extract(cells, wanted, all_classes=False):
     """`all_classes` also grades every top-level class: students who name their own classes (UCSD CSE 256 PA2),
     whose checks find them by what they do."""
     result = Extraction()
-    definitions = []
+    definitions, headings, heading = [], [], None
     for cell in cells:
         tree, text = _parse_recovering(cell.text, cell.file, result)
         result.texts[cell.file] = text
         lines = text.split("\n")
+        marks = sorted(cell.headings + sections.code_headings(text))
+        headings += marks
         for stmt in tree.body:
+            while marks and marks[0].line < stmt.lineno:
+                heading = marks.pop(0)
             binds = _bound_names(stmt)
             if binds:
                 source, lineno = _segment(stmt, lines, text)
                 definitions.append(_Definition(source, cell.file, lineno, binds, _is_stub(stmt),
                                                isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)),
-                                               isinstance(stmt, ast.ClassDef)))
+                                               isinstance(stmt, ast.ClassDef), heading))
+        heading = marks[-1] if marks else heading
+    depth = sections.level(headings)
+    for d in definitions:
+        d.section = d.heading.number[:depth] if d.heading else None
     result.functions = sorted({name for d in definitions if d.function for name in d.binds})
     result.classes = list(dict.fromkeys(name for d in definitions if d.klass for name in d.binds))  # source order
-    chosen = _select(definitions, list(wanted) + (result.classes if all_classes else []), result)
+    chosen = _select(definitions, list(wanted) + (result.classes if all_classes else []), result, bool(headings))
     result.statements = [Statement(d.source, d.file, d.lineno, sorted(d.binds)) for d in definitions if id(d) in chosen]
     return result
 
 
-def _select(definitions, wanted, result):
+def _select(definitions, wanted, result, sectioned):
     """Worklist from the wanted names through the globals each chosen definition reads."""
     by_name = {}
     for d in definitions:
@@ -81,17 +113,38 @@ def _select(definitions, wanted, result):
         if name in seen or name not in by_name:
             continue
         seen.add(name)
-        options = by_name[name]
-        d = next((o for o in options if not o.stub), options[0])
-        if name in wanted and len(options) > 1:
-            places = ", ".join(f"{o.file} line {o.lineno}" for o in options)
-            why = "the first one" if d is options[0] else "the first one that is not a handout stub"
-            result.notices.append(f"{name} is defined {len(options)} times ({places}); graded {why}, "
-                                  f"at {d.file} line {d.lineno}")
+        d, note = _graded(name, by_name[name], sectioned)
+        if note and (name in wanted or d.function or d.klass):
+            result.notes[name] = note
+            result.notices.append(note)
+        stubs = [o.where for o in by_name[name] if o.stub and not d.stub]
+        if stubs and name in wanted:
+            result.notices.append(f"{name}: graded the definition at {d.where}; the handout stub at "
+                                  f"{', '.join(stubs)} does not count")
+        refs = d.refs()
+        result.reads[name] = refs & by_name.keys()
         if id(d) not in chosen:
             chosen.add(id(d))
-            todo.extend(sorted(d.refs()))
+            todo.extend(sorted(refs))
     return chosen
+
+
+def _graded(name, options, sectioned):
+    """The definition of `name` that runs (the last real one in the section of its first real one) and a note
+    when another real definition was replaced or ignored."""
+    real = [o for o in options if not o.stub]
+    if not real:
+        return options[0], None
+    same = [o for o in real if o.section == real[0].section]
+    later = [o for o in real if o.section != real[0].section]
+    notes = []
+    if len(same) > 1:
+        where = "in the same section" if sectioned else "later in the file, which has no numbered sections"
+        notes.append(f"{name} was defined again {where} ({', '.join(o.where for o in same[1:])}); the later "
+                     "definition is graded, as running it top to bottom leaves it")
+    notes += [f"{name} is redefined in a later section ({o.where}, '{o.heading.title}'); that experiment is ignored"
+              for o in later]
+    return same[-1], "; ".join(notes) or None
 
 
 def _parse_recovering(text, file, result):

@@ -25,6 +25,7 @@ class Submission:
         self.spec, self.intake, self.extractions, self.session = spec, intake, extractions, session
         self.check = None             # the check running now; the plugin sets it
         self.notes = {}               # check -> a line shown with its outcome, passed or not
+        self.used = {}                # check -> {file name: {student names it called}}
 
     def write(self, files):
         """Input files ({name: text}) in the sandbox's working directory, for the student's code to read."""
@@ -39,7 +40,13 @@ class Submission:
         source = self.spec.source(file_name)
         extraction = self.extractions[file_name]
         return StudentModule(self.session, source.module, self.intake.files[file_name], extraction,
-                             source.classes + (extraction.classes if source.any_classes else []))
+                             source.classes + (extraction.classes if source.any_classes else []),
+                             lambda name: self.used.setdefault(self.check, {}).setdefault(file_name, set()).add(name))
+
+    def definition_notes(self, check):
+        """What extraction says about the definitions the check used (a later fix graded, an experiment ignored)."""
+        return [note for file, names in sorted(self.used.get(check, {}).items())
+                for note in self.extractions[file].notes_about(names)]
 
     def tolerance(self, dtype):
         return self.spec.tolerances[str(dtype).removeprefix("torch.")]

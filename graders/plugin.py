@@ -12,6 +12,7 @@ from hypothesis.internal.conjecture import providers
 from hypothesis.internal.reflection import function_digest
 
 from graders import replay
+from graders.checks.feedback import Feedback
 from graders.problems import CheckFailed, NotRecorded, SubmissionProblem
 
 # Hypothesis (6.13x and later) also draws constants found in the source of every "local" (not installed) module
@@ -84,9 +85,14 @@ def seed_from_source(test):
 @dataclass
 class Outcome:
     passed: bool
-    output: str = ""
-    kind: str | None = None       # wrong | interface | error | limit | grader
+    output: str = ""              # the feedback as text (Gradescope shows it)
+    kind: str | None = None       # one of graders.problems.KINDS
     bug: str | None = None
+    feedback: Feedback | None = None  # the fields `output` was rendered from; None for a plain message
+
+    @classmethod
+    def of(cls, feedback, kind, passed=False):
+        return cls(passed, feedback.render(), kind, feedback.bug, feedback)
 
 
 class GradingPlugin:
@@ -153,6 +159,8 @@ class GradingPlugin:
                 self.outcomes[name] = outcome_of(call.excinfo.value)
             else:
                 self.outcomes.setdefault(name, Outcome(True, self._submission.notes.get(name, "")))
+            outcome = self.outcomes[name]
+            outcome.output = "\n".join(filter(None, [outcome.output, *self._submission.definition_notes(name)]))
         return pytest.TestReport(item.nodeid, item.location, {}, "failed" if failed else "passed",
                                  "see the grader's outcome" if failed else None, call.when,
                                  duration=call.duration, start=call.start, stop=call.stop)
@@ -162,14 +170,11 @@ def outcome_of(exc):
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
         exc = exc.exceptions[0]
     if isinstance(exc, CheckFailed):
-        return Outcome(False, exc.feedback.render(), "wrong", exc.feedback.bug)
+        return Outcome.of(exc.feedback, "wrong")
     if isinstance(exc, SubmissionProblem):
-        lines = [str(exc)]
-        if getattr(exc, "case", None):
-            lines.append(f"Input: {exc.case}")
-        if getattr(exc, "repro", None):
-            lines.append(f"Reproduce: {exc.repro}")
-        return Outcome(False, "\n".join(lines), exc.kind)
+        summary, *details = str(exc).splitlines() or [""]
+        return Outcome.of(Feedback(summary, getattr(exc, "case", None), details, repro=getattr(exc, "repro", None),
+                                   student_output=exc.student_output), exc.kind)
     if isinstance(exc, NotRecorded):
         return Outcome(False, str(exc), "kit")
     if isinstance(exc, AssertionError):

@@ -15,8 +15,10 @@ KINDS = tuple(KIND_LABELS)
 
 
 class SubmissionProblem(Exception):
-    """Base: the message is the feedback; `kind` groups problems in reports and tags."""
+    """Base: the message is the feedback; `kind` groups problems in reports and tags. `student_output`, when
+    set, is what the student's code printed before the problem: quoted apart, never part of the message."""
     kind = "problem"
+    student_output = None
 
 
 class InterfaceError(SubmissionProblem):

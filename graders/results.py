@@ -6,6 +6,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from graders.checks.feedback import Feedback
+
 HIDDEN_MESSAGE = {True: "Hidden check: passed.",
                   False: "Hidden check: failed. Details appear after grades are published."}
 
@@ -43,23 +45,31 @@ def environment():
 
 
 def gradescope(result):
-    """Gradescope's results.json: hidden checks carry a neutral message; their details go to extra_data."""
-    tests, hidden, diagnoses = [], {}, {}
+    """Gradescope's results.json: hidden checks carry a neutral message; their details go to extra_data.
+
+    Each check's feedback goes to extra_data as fields too (graders.checks.feedback.Feedback: `feedback` by
+    number for visible checks, `hidden_fields` by name beside `hidden_feedback`), which the reports read
+    instead of parsing `output`."""
+    tests, hidden, diagnoses, feedback, hidden_fields = [], {}, {}, {}, {}
     for p_index, part in enumerate(result.spec.parts, start=1):
         for c_index, check in enumerate(part.checks, start=1):
             outcome = result.outcomes.get(check.name)
             if outcome is None:
                 continue
-            output = outcome.output
+            output, number = outcome.output, f"{p_index}.{c_index}"
+            fields = (outcome.feedback or Feedback.plain(output)).fields()
             if outcome.bug:
-                diagnoses[f"{p_index}.{c_index}"] = outcome.bug
+                diagnoses[number] = outcome.bug
             if check.visibility.value != "visible":
                 hidden[check.name] = output
+                hidden_fields[check.name] = fields
                 output = HIDDEN_MESSAGE[outcome.passed]
+            elif fields:
+                feedback[number] = fields
             tags = [part.file, part.id] + ([outcome.kind] if outcome.kind else []) + \
                    ([f"bug: {outcome.bug}"] if outcome.bug and check.visibility.value == "visible" else [])
             tests.append({
-                "name": f"{part.title}: {check.title}", "number": f"{p_index}.{c_index}",
+                "name": f"{part.title}: {check.title}", "number": number,
                 "score": check.points if outcome.passed else 0.0, "max_score": check.points,
                 "status": "passed" if outcome.passed else "failed", "output": output,
                 "output_format": "text", "visibility": check.visibility.value, "tags": tags})
@@ -70,7 +80,8 @@ def gradescope(result):
             "output": "\n".join(result.notices), "output_format": "text", "visibility": "visible",
             "extra_data": {"assignment": result.spec.id, "title": result.spec.title, "max_score": result.spec.max_score,
                            "environment": environment(), "sandbox": result.sandbox, "hidden_feedback": hidden,
-                           "diagnoses": diagnoses, "figures": result.figures},
+                           "hidden_fields": hidden_fields, "diagnoses": diagnoses, "feedback": feedback,
+                           "figures": result.figures},
             "tests": tests}
 
 
@@ -80,8 +91,11 @@ def merge(data, spec, outcomes, figures=()):
     by_number = {t["number"]: t for t in fresh["tests"]}
     data["tests"] = [by_number.get(t["number"], t) for t in data["tests"]]
     extra = data["extra_data"]
-    for key in ("hidden_feedback", "diagnoses"):
-        extra[key] = {**extra.get(key, {}), **fresh["extra_data"][key]}
+    for key, merged in (("hidden_feedback", outcomes), ("hidden_fields", outcomes), ("diagnoses", by_number),
+                        ("feedback", by_number)):
+        # what the merged checks said before (a pending note, an earlier diagnosis) goes with their old outcome
+        kept = {k: v for k, v in extra.get(key, {}).items() if k not in merged}
+        extra[key] = kept | fresh["extra_data"][key]
     extra["figures"] = [*extra.get("figures", []), *figures]
     data["score"] = sum(t["score"] for t in data["tests"])
     return data

@@ -7,6 +7,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from graders import sections
+
 MAX_SOURCE_BYTES = 2 << 20
 MAX_ZIP_ENTRIES = 1000
 MAX_ZIP_BYTES = 64 << 20
@@ -20,9 +22,11 @@ DATA_SUFFIXES = (".yaml", ".yml", ".json")  # a spec file named with one of thes
 
 @dataclass
 class Cell:
-    """Code as the student wrote it; `file` is how feedback names it (`a2s2.ipynb cell 4`)."""
+    """Code as the student wrote it; `file` is how feedback names it (`a2s2.ipynb cell 4`); `headings` are the
+    section headings of the markdown cells just before it (graders/sections.py)."""
     text: str
     file: str
+    headings: list[sections.Heading] = field(default_factory=list)
 
 
 @dataclass
@@ -181,19 +185,22 @@ def _notebook_cells(text, name, notices):
         nb = nbformat.reads(text, as_version=4)
     except Exception as e:  # nbformat raises several unrelated types for bad JSON or schema
         raise ValueError(f"it is not a valid notebook ({type(e).__name__}: {str(e)[:200]})") from None
-    cells = []
+    cells, headings = [], []
     for i, cell in enumerate(nb.cells, start=1):
-        if cell.cell_type != "code":
-            continue
         source = cell.get("source")
         if isinstance(source, list):
             source = "".join(x for x in source if isinstance(x, str))
         source = source.replace("\r\n", "\n").replace("\r", "\n") if isinstance(source, str) else ""
+        if cell.cell_type == "markdown":
+            headings += sections.markdown_headings(source)
+        if cell.cell_type != "code":
+            continue
         first = source.lstrip().split("\n", 1)[0]
         if first.startswith("%%") and not first.startswith(CELL_MAGICS_KEPT):
             notices.append(f"{name} cell {i} is a {first.split()[0]} cell, not Python; skipped it")
             continue
-        cells.append(Cell(_drop_ipython(source, f"{name} cell {i}", notices), f"{name} cell {i}"))
+        cells.append(Cell(_drop_ipython(source, f"{name} cell {i}", notices), f"{name} cell {i}", headings))
+        headings = []
     return cells
 
 

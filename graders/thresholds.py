@@ -20,6 +20,7 @@ from dataclasses import replace
 
 from graders import runners
 from graders import spec as specs
+from graders.checks.feedback import Feedback
 from graders.plugin import Outcome
 from graders.problems import MachineProblem
 from graders.sandbox.worker import BACKSTOP_FACTOR
@@ -110,4 +111,4 @@ def verdict(driver, outcome, secret, threshold, profile, figures):
     passed = value >= threshold and bug is None
     shown = getattr(driver, "THRESHOLD_FORMAT", "{:.0%}").format(threshold)  # a driver whose metric is no fraction
     lines.insert(1, f"threshold {shown}: {'reached' if value >= threshold else 'not reached'}{where}")
-    return Outcome(passed, "\n".join(lines), None if passed else "wrong", bug)
+    return Outcome.of(Feedback(lines[0], details=lines[1:], bug=bug), None if passed else "wrong", passed)

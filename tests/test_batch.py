@@ -178,3 +178,15 @@ def test_a_dying_grader_costs_its_student_only(tmp_path):
     assert results["reference"]["score"] == TOTAL and 0 < results["bug-not-scaled"]["score"] < TOTAL
     assert "1 grader failures" in err
     assert sandbox_scratch() <= scratch_before, "the batch removes what the grader it lost left in /tmp"
+
+
+def test_a_sample_class_checks_itself_against_expected_yaml(tmp_path):
+    """`graders batch` (and so `graders demo`) over entries that carry expected.yaml says how many got the grade it
+    names, lists the others, and exits 1: here the reference, relabelled as a bug that fails a check it passes."""
+    class_dir = make_class(tmp_path / "class", ["reference"])
+    (class_dir / "reference" / "expected.yaml").write_text(
+        "kind: bug\nfail:\n  test_pairwise_similarities: Q·Kᵀ\n")
+    run = batch(class_dir, tmp_path / "out")
+    assert run.returncode == 1, run.stderr[-3000:]
+    assert "samples: 0 of 1 agree with their expected.yaml" in run.stderr
+    assert "test_pairwise_similarities should fail" in run.stderr

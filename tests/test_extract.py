@@ -1,5 +1,6 @@
 """Extraction keeps the graded functions and what they need, and nothing that merely runs."""
 from graders.extract import extract
+from graders.sections import numbered
 from graders.submission import Cell
 
 COLAB = '''\
@@ -23,10 +24,14 @@ def broken(x):
 
 while True:
     pass
-
+"""## 2.2 Experiments"""
 def graded(x):
     return "experiment"
 '''
+
+
+def heading(line, title):
+    return numbered(title, line)
 
 
 def names(extraction):
@@ -39,10 +44,50 @@ def test_keeps_dependencies_in_source_order_and_drops_the_rest():
     assert [s.lineno for s in e.statements] == [4, 7, 10, 12]
 
 
-def test_first_definition_wins_and_is_reported():
+def test_a_redefinition_in_a_later_section_is_an_ignored_experiment():
     e = extract([Cell(COLAB, "A2S2.py")], ["graded"])
     assert "return helper(x).to(DEVICE)" in e.statements[-1].source
-    assert "graded is defined 2 times (A2S2.py line 12, A2S2.py line 22); graded the first one, at A2S2.py line 12" in e.notices
+    note = "graded is redefined in a later section (A2S2.py line 22, '2.2 Experiments'); that experiment is ignored"
+    assert e.notes == {"graded": note} and note in e.notices
+
+
+def test_a_later_cell_of_the_same_section_fixes_the_definition():
+    cells = [Cell("def f(x):\n    return x\n", "nb cell 2", [heading(0, "2.1 Attention")]),
+             Cell("def f(x):\n    return x + 1\n", "nb cell 4"),
+             Cell("def f(x):\n    return 0\n", "nb cell 6", [heading(0, "2.2 Training")])]
+    e = extract(cells, ["f"])
+    assert [s.file for s in e.statements] == ["nb cell 4"]
+    assert e.notes["f"] == ("f was defined again in the same section (nb cell 4 line 1); the later definition is "
+                            "graded, as running it top to bottom leaves it; f is redefined in a later section "
+                            "(nb cell 6 line 1, '2.2 Training'); that experiment is ignored")
+
+
+def test_sub_sections_belong_to_their_section():
+    src = ("# ## 2.1.1 Scores\ndef f():\n    return 1\n# ## 2.1.2 Mask\ndef f():\n    return 2\n"
+           "# ## 2.2 GPT\ndef f():\n    return 3\n")
+    e = extract([Cell(src, "A2S2.py")], ["f"])
+    assert [s.lineno for s in e.statements] == [5] and "'2.2 GPT'" in e.notes["f"]
+
+
+def test_a_file_without_numbered_sections_keeps_its_last_definition():
+    src = "# In[1]:\n\ndef f():\n    return 1\n\n# In[2]:\n\ndef f():\n    return 2\n"
+    e = extract([Cell(src, "A2S2.py")], ["f"])
+    assert [s.lineno for s in e.statements] == [8]
+    assert e.notes["f"].startswith("f was defined again later in the file, which has no numbered sections (A2S2.py line 8)")
+
+
+def test_a_stub_never_wins_and_is_not_a_note_beside_checks():
+    src = "def f():\n    return 1\n\ndef f():\n    raise NotImplementedError\n"
+    e = extract([Cell(src, "a.py")], ["f"])
+    assert [s.lineno for s in e.statements] == [1] and e.notes == {}
+    assert "f: graded the definition at a.py line 1; the handout stub at a.py line 4 does not count" in e.notices
+
+
+def test_notes_follow_the_graded_code_a_function_reads():
+    src = ("def mask():\n    return 0\ndef mask():\n    return 1\ndef attend():\n    return mask()\n"
+           "def other():\n    return 2\n")
+    e = extract([Cell(src, "a.py")], ["attend", "mask", "other"])
+    assert e.notes_about({"attend"}) == [e.notes["mask"]] and e.notes_about({"other"}) == []
 
 
 def test_syntax_error_costs_only_its_function():

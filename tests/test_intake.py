@@ -45,6 +45,15 @@ def test_notebook_code_cells_without_ipython_lines(tmp_path):
     assert any("%%bash" in n for n in source.notices)
 
 
+def test_numbered_markdown_headings_go_with_the_next_code_cell(tmp_path):
+    notebook(tmp_path / "a2s2.ipynb", "md:# CSE 447 A2\n## 2.1 Attention\n### Setup", "import torch",
+             "md:### Step 2: the mask", "x = 1", "md:## **Section 2.2** Training", "%%bash\necho", "md:Part 3 notes",
+             "y = 2")
+    source = collect(tmp_path / "a2s2.ipynb", ["A2S2.py"], tmp_path / "work").files["A2S2.py"]
+    assert [[(h.number, h.title) for h in c.headings] for c in source.cells] == [
+        [((2, 1), "2.1 Attention")], [], [((2, 2), "Section 2.2 Training")]]
+
+
 def test_single_file_with_another_name_is_graded_with_a_notice(tmp_path):
     (tmp_path / "my_attention.py").write_text("z = 3\n")
     source = collect(tmp_path / "my_attention.py", ["A2S2.py"], tmp_path / "work").files["A2S2.py"]

@@ -9,6 +9,7 @@ import re
 import struct
 import zlib
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
@@ -96,6 +97,85 @@ def test_failing_check_shows_feedback_diagnosis_and_reproduction(graded):
     assert 'class="check passed" id="check-1.1"' in page
 
 
+def test_feedback_travels_as_fields(graded):
+    """The boxes come from the fields in extra_data, which the grader wrote, not from the text's lines."""
+    results = graded["bug-scale-sqrt-embd"]
+    fields = results["extra_data"]["feedback"]["2.1"]
+    assert fields["bug"] == SQRT and fields["case"].startswith("attn_scaled(A, 2, 2) with A of shape (1, 2, 1, 1)")
+    assert fields["repro"].endswith("A = torch.randn(1, 2, 1, 1, generator=g); attn_scaled(A, 2, 2)")
+    assert "student_output" not in fields and set(results["extra_data"]["hidden_fields"]) <= {
+        c.name for p in specs.get(A2).parts for c in p.checks if c.visibility != "visible"}
+    page = student_report(results, "ada")
+    box = re.search(r'id="check-2.1".*?<div class="diagnosis"><strong>Likely bug:</strong> (.*?)</div>\s*'
+                    r'<div class="label">Reproduce</div><pre class="reproduce">(.*?)</pre>', page, re.S)
+    assert box and box.groups() == (html.escape(SQRT), html.escape(fields["repro"]))
+
+
+def test_results_without_fields_still_render(graded):
+    """results.json written before the fields: the text as it is, the diagnosis box from the bug tag."""
+    old = copy.deepcopy(graded["bug-scale-sqrt-embd"])
+    del old["extra_data"]["feedback"], old["extra_data"]["hidden_fields"]
+    page = student_report(old, "ada")
+    assert "attn_scaled(A, 2, 2) is wrong at 2 of 2 positions" in page
+    assert f"<strong>Likely bug:</strong> {html.escape(SQRT)}" in page
+    assert html.escape("Reproduce: g = torch.Generator()") in page and 'class="reproduce"' not in page  # as text
+
+
+def test_a_merge_replaces_the_fields_of_the_checks_it_merges(graded, a2):
+    from graders.plugin import Outcome
+    from graders.results import merge
+
+    old = copy.deepcopy(graded["bug-scale-sqrt-embd"])
+    del old["extra_data"]["feedback"]
+    merged = merge(old, a2, {"test_attn_scaled": Outcome(True, "passed on a rerun")})
+    extra = merged["extra_data"]
+    assert extra["feedback"] == {"2.1": {"summary": "passed on a rerun"}} and "2.1" not in extra["diagnoses"]
+    page = student_report(merged, "ada")
+    assert 'class="check passed" id="check-2.1"' in page and "passed on a rerun" in page
+    assert html.escape(SQRT) in page  # the other checks keep their text (9.2 names the same bug)
+
+
+FORGED = ("Diagnosis: forged <b>bug</b>", "Reproduce: forged", "Input: forged")
+
+
+@pytest.fixture(scope="module", params=["os._exit(3)", "sys.exit(3)", "raise RuntimeError(7)"])
+def forged(request, tmp_path_factory):
+    """results.json of a submission whose attn_scaled prints lines shaped like the grader's, then ends as
+    `params` says: the process dies, or the call raises."""
+    from graders.grade import grade
+    from graders.results import gradescope
+
+    folder = tmp_path_factory.mktemp("forged")
+    text = (Path("submissions") / A2 / "bug-scale-sqrt-embd" / "A2S2.py").read_text()
+    prints = "".join(f"    print({line!r})\n" for line in FORGED)
+    text = text.replace("    return A / math.sqrt(n_embd)\n",
+                        f"    import os, sys\n{prints}    {request.param}\n", 1)
+    (folder / "A2S2.py").write_text(text)
+    return request.param, gradescope(grade(folder, A2))
+
+
+def test_printed_lines_never_reach_the_graders_boxes(forged):
+    ending, results = forged
+    extra = results["extra_data"]
+    grader_fields = [v for fields in [*extra["feedback"].values(), *extra["hidden_fields"].values()]
+                     for k, v in fields.items() if k != "student_output"]
+    assert not [v for v in grader_fields + list(extra["diagnoses"].values()) if "forged" in str(v)]
+    assert not [tag for t in results["tests"] for tag in t["tags"] if "forged" in tag]
+    for test in results["tests"]:  # the text quotes them only indented, under the label
+        assert not [line for line in test["output"].splitlines() if line.startswith(FORGED)], test["output"]
+    page = student_report(results, "ada")
+    quoted = re.findall(r'<pre class="student-output">(.*?)</pre>', page, re.S)
+    assert "forged" not in re.sub(r'<pre class="student-output">.*?</pre>', "", page, flags=re.S)
+    assert not [t for t, _ in Tags(page).tags if t == "b"]
+    fields = extra["feedback"]["2.1"]
+    if ending == "os._exit(3)":  # a death quotes the end of what the process printed
+        assert "exited with status 3" in fields["summary"] and fields["student_output"].split("\n") == list(FORGED)
+        assert quoted and all(html.escape(line, quote=False) in quoted[0] for line in FORGED)
+        assert "Your code printed" in page
+    else:
+        assert "raised" in fields["summary"] and not quoted
+
+
 def test_hidden_feedback_and_diagnoses_never_reach_the_student(graded):
     results = copy.deepcopy(graded["bug-mask-after-softmax"])
     real = results["extra_data"]["hidden_feedback"]["test_self_attention_causality"]
@@ -110,9 +190,10 @@ def test_hidden_feedback_and_diagnoses_never_reach_the_student(graded):
 def test_student_controlled_text_is_escaped(graded):
     results = copy.deepcopy(graded["bug-scale-sqrt-embd"])
     results["output"] = "graded <iframe src=x>.py as A2S2.py"
-    failing = next(t for t in results["tests"] if t["number"] == "2.1")
-    failing["output"] = ("attn_scaled printed <script>alert(1)</script>\nInput: <img src=x onerror=alert(2)>\n"
-                         "Diagnosis: </div><b>bold</b>\nReproduce: f('</pre><script>alert(3)</script>')")
+    results["extra_data"]["feedback"]["2.1"] = {
+        "summary": "attn_scaled printed <script>alert(1)</script>", "case": "<img src=x onerror=alert(2)>",
+        "bug": "</div><b>bold</b>", "repro": "f('</pre><script>alert(3)</script>')",
+        "student_output": "</pre><iframe src=x></iframe><script>alert(5)</script>"}
     page = student_report(results, "<b>eve</b>", class_link='"><script>alert(4)</script>')
     tags = Tags(page).tags
     assert not [t for t, _ in tags if t in ("script", "iframe", "b")]

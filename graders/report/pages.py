@@ -27,28 +27,33 @@ def part_title(names):
     return prefix[:prefix.rfind(": ")] if ": " in prefix else ""
 
 
-def check_view(test, prefix):
-    """One check as the student sees it. A hidden check shows only the neutral message results.json gives it."""
+def check_view(test, prefix, fields=None):
+    """One check as the student sees it, from its feedback fields (results.json's extra_data.feedback). A hidden
+    check shows only the neutral message results.json gives it. A check without fields (results written before
+    them, a merge of threshold outcomes into such results) shows its text as it is, with only the diagnosis of
+    its tags (the grader's own) in a box of its own."""
     tags = test.get("tags", [])
     view = {"number": test["number"], "title": test["name"][len(prefix) + 2:] if prefix else test["name"],
             "passed": test["status"] == "passed", "score": test["score"], "max_score": test["max_score"],
             "hidden": test.get("visibility") != "visible", "kind": None, "bug": None, "summary": "",
-            "details": "", "reproduce": ""}
-    lines = test.get("output", "").splitlines()
+            "details": "", "reproduce": "", "student_output": ""}
+    output = test.get("output", "")
     if view["hidden"]:
-        return view | {"summary": "\n".join(lines)}
-    # Feedback is a summary line, then "Input: ..." and details, then "Diagnosis: ..." and "Reproduce: ..."
-    # (graders.checks.feedback); the last two get boxes of their own.
-    tagged = {key: [line.removeprefix(key) for line in lines[1:] if line.startswith(key)]
-              for key in ("Diagnosis: ", "Reproduce: ")}
+        return view | {"summary": output}
+    if fields is None:
+        summary, *details = output.splitlines() or [""]
+        tagged = [tag.removeprefix("bug: ") for tag in tags if tag.startswith("bug: ")]
+        fields = {"summary": summary, "details": details, "bug": tagged[0] if tagged else None}
+    case = [f"Input: {fields['case']}"] if fields.get("case") else []
     return view | {"kind": tags[2] if len(tags) > 2 and tags[2] in KIND_LABELS else None,
-                   "summary": lines[0] if lines else "", "bug": "; ".join(tagged["Diagnosis: "]) or None,
-                   "details": "\n".join(line for line in lines[1:] if not line.startswith(tuple(tagged))),
-                   "reproduce": "\n".join(tagged["Reproduce: "])}
+                   "summary": fields.get("summary", ""), "bug": fields.get("bug"),
+                   "details": "\n".join(case + list(fields.get("details", []))),
+                   "reproduce": fields.get("repro", ""), "student_output": fields.get("student_output", "")}
 
 
-def parts(tests):
-    """The checks grouped by part id (tags[1]), in results order, with each part's points."""
+def parts(tests, feedback=None):
+    """The checks grouped by part id (tags[1]), in results order, with each part's points. feedback: number ->
+    fields of the visible checks (extra_data.feedback); a check without them shows its text."""
     grouped = {}
     for test in tests:
         if test["number"] != "0":
@@ -57,7 +62,7 @@ def parts(tests):
     for part_id, members in grouped.items():
         title = part_title([t["name"] for t in members])
         views.append({"id": part_id, "title": title or part_id,
-                      "checks": [check_view(t, title) for t in members],
+                      "checks": [check_view(t, title, (feedback or {}).get(t["number"])) for t in members],
                       "score": sum(t["score"] for t in members), "max_score": sum(t["max_score"] for t in members),
                       "passed": sum(t["status"] == "passed" for t in members)})
     return views
@@ -66,14 +71,14 @@ def parts(tests):
 def student_report(results, student, class_link=None):
     """One self-contained HTML page for one student's results.json (graders.results.gradescope's dict).
     class_link: relative href back to the class report, or None for a standalone page.
-    extra_data's hidden_feedback and diagnoses are for staff and are never read here."""
+    extra_data's hidden_feedback, hidden_fields and diagnoses are for staff and are never read here."""
     extra = results.get("extra_data", {})
     return ENV.get_template("student.html").render(
         student=student, class_link=class_link, assignment=extra.get("title") or extra.get("assignment", ""),
         score=results.get("score", 0), max_score=extra.get("max_score", 0),
         execution_time=results.get("execution_time", 0), environment=extra.get("environment") or {},
         notices=[n for n in results.get("output", "").splitlines() if n.strip()],
-        grader_error=stats.grader_error(results), parts=parts(results.get("tests", [])),
+        grader_error=stats.grader_error(results), parts=parts(results.get("tests", []), extra.get("feedback")),
         figures=figures.prepare(extra.get("figures") or []))
 
 

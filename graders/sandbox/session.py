@@ -128,8 +128,8 @@ class Session:
         except Timeout as e:
             problem = self._timeout(what, e)
         except Died as e:
-            tail = self.worker.output_tail().strip()
-            problem = StudentError(f"the process running {what} {e}" + (f"; it printed:\n{tail}" if tail else ""))
+            problem = StudentError(f"the process running {what} {e}")
+            problem.student_output = self.worker.output_tail().strip() or None
         except wire.WireError as e:
             problem = StudentError(f"{what} sent back data the grader refuses ({e})")
         finally:
@@ -202,9 +202,10 @@ class Session:
 class StudentModule:
     """A student file as checks see it: `a2s2.self_attention(Q, K, V)` runs in the sandbox."""
 
-    def __init__(self, session, module, source, extraction, classes=()):
+    def __init__(self, session, module, source, extraction, classes=(), used=None):
         self._session, self._module, self._source, self._extraction = session, module, source, extraction
         self._classes = set(classes)  # names the checks build objects from; every other name is a function
+        self._used = used or (lambda name: None)  # told each name a check uses, so its notes go with the check
 
     def __getattr__(self, fn):
         if fn.startswith("_"):
@@ -212,6 +213,7 @@ class StudentModule:
         return StudentFunction(self, fn)
 
     def _require(self, fn):
+        self._used(fn)
         if self._source.problem:
             raise NotGradable(self._source.problem)
         names = self._session.names(self._module)
@@ -241,7 +243,7 @@ class StudentFunction:
         session = self.module._session
         if self.module._require(self.fn) == "class":
             made = session.call(self.module._module, self.fn, args, kwargs, keep=True)
-            return StudentObject(session, made["handle"], made["type"])
+            return StudentObject(session, made["handle"], made["type"], lambda: self.module._used(self.fn))
         return session.call(self.module._module, self.fn, args, kwargs)
 
     def each(self, arguments, **kwargs):
@@ -256,9 +258,10 @@ class StudentObject:
     """An object that lives in the sandbox (a Dataset, an nn.Module): `ds[3]`, `model(x)` and
     `model.load_state_dict(sd)` run there; only plain data comes back."""
 
-    def __init__(self, session, handle, type_name):
+    def __init__(self, session, handle, type_name, used=None):
         self._session, self._handle, self._type = session, handle, type_name
         self._generation = session.generation
+        self._used = used or (lambda: None)  # a method call uses the student's class, as building it did
 
     def __getattr__(self, name):
         if name.startswith("_"):
@@ -276,6 +279,7 @@ class StudentObject:
         return self._call(fn, (), {}, calls=calls)
 
     def _call(self, fn, args, kwargs, calls=None):
+        self._used()
         if self._generation != self._session.generation:
             raise StudentError(f"the {self._type} object was lost when the sandbox restarted after an earlier "
                                "problem; fix that one first")

@@ -299,7 +299,7 @@ def takes_up_lora(submission):
         raise InterfaceError("classification.py never mentions LoRA or peft: CustomModelforSequenceClassification "
                              "must handle type='lora'")
     submission.note("LoRA was not checked: classification.py never mentions LoRA or peft, and this offering's "
-                    "handout does not ask for it")
+                    "handout does not ask for it (the spec's options.lora_required is false)")
     return False
 
 

@@ -3,10 +3,13 @@ weights, and part 3's ALiBi slopes.
 
 The grader reads the model's state_dict, gives the token embedding rows of zero mean and unit variance (so
 a pre-LN block's LayerNorm, at its initial weights, leaves them as they are) and zeroes a learned position
-embedding, so the first attention layer sees known inputs. Its query and key projections are found by their
-usual names (query/key, q_proj/k_proj, W_q/W_k, fused qkv or c_attn). The student's first-layer maps are then
-compared with softmax(q k^T / s) under every reading of those weights that the student's code may use, for
-the correct scale and the known bugs.
+embedding, so the first attention layer sees known inputs. Its query and key projections are first looked for by
+their usual names (query/key, q_proj/k_proj, W_q/W_k, fused qkv or c_attn); when the names say nothing, by
+behaviour: every pair of the model's weight tensors (whole, split into heads, or thirds of a fused one, applied
+as x W^T or x W) is ranked by how well its scores q k^T explain the log of the maps, and the best are fitted
+exactly. The student's first-layer maps are compared with softmax(q k^T / s) under every reading found, for the
+correct scale and the known bugs. A check that can read neither way says "could not be checked" (NotChecked):
+0 points until course staff decide, never full marks by default.
 """
 import math
 import re
@@ -16,7 +19,7 @@ from torch.nn import functional as F
 
 from graders.assignments.ucsd_cse256_pa2 import mainpy, models, roles
 from graders.assignments.ucsd_cse256_pa2.roles import B, fail, maps_of, model_for
-from graders.problems import InterfaceError, about
+from graders.problems import InterfaceError, NotChecked, about
 from reference.ucsd_cse256_pa2 import alibi_slopes, attention_probs
 
 __all__ = ["test_encoder_scale", "test_decoder_scale", "test_alibi_slopes"]
@@ -27,6 +30,7 @@ SUFFIX = r"(_?(proj|linear|lin|layer|net|mat|w|weight|fc))?$"
 QUERY = re.compile(r"^(w_?)?q(uer(y|ies))?" + SUFFIX + r"|^(to|proj|linear|lin)_q(uery)?$")
 KEY = re.compile(r"^(w_?)?k(eys?)?" + SUFFIX + r"|^(to|proj|linear|lin)_k(ey)?$")
 FUSED = re.compile(r"qkv|c_attn|in_proj")
+CANDIDATES = 5  # the best-ranked pairs of weight tensors that by_behaviour fits exactly
 ATOL = 2e-4  # float32 maps from two computations of the same logits (the LayerNorm's eps moves them ~1e-5)
 
 
@@ -108,16 +112,18 @@ def projections(x, readings):
         yield tuple(torch.stack([x @ w.T + (0 if b is None else b) for w, b in ws], 1) for ws in (q_w, k_w))
 
 
-def variants(x, readings, causal):
-    """(name, per-head maps (B, h, T, T)) for every reading: the correct scale first, then the known bugs."""
+def variants(x, readings, causal, named=True):
+    """(name, per-head maps (B, h, T, T)) for every reading: the correct scale first, then the known bugs (k q^T
+    only where the names say which projection is the query)."""
     out = []
     for q, k in projections(x, readings):
         hd, E = q.shape[-1], q.shape[-1] * q.shape[1]
         out += [("correct", attention_probs(q, k, causal)),
                 ("scores scaled by 1/sqrt(n_embd) instead of 1/sqrt(head_dim)",
                  attention_probs(q * math.sqrt(hd / E), k, causal)),
-                ("scores not scaled (1/sqrt(head_dim) missing)", attention_probs(q * math.sqrt(hd), k, causal)),
-                ("k q^T instead of q k^T: the attention matrix is transposed", attention_probs(k, q, causal))]
+                ("scores not scaled (1/sqrt(head_dim) missing)", attention_probs(q * math.sqrt(hd), k, causal))]
+        if named:
+            out.append(("k q^T instead of q k^T: the attention matrix is transposed", attention_probs(k, q, causal)))
     return out
 
 
@@ -164,24 +170,174 @@ def normalized_rows(V, E, seed):
     return (rows - rows.mean(-1, keepdim=True)) / rows.std(-1, unbiased=False, keepdim=True)
 
 
+def groups(state, skip, n_embd, n_head):
+    """[(label, per-head [(W (head_dim, E), b)])]: every way one tensor of the state_dict (but those in `skip`)
+    can give all heads' projections x W^T + b, whatever it is called: each (E, E) block of its rows split into
+    heads (a fused tensor has two or three), applied as x W^T or as x W; an (n_head, ...) stack of per-head
+    matrices; per-head (head_dim, E) tensors gathered across names that differ in one index (heads.0.a, heads.1.a)."""
+    hd, out, per_head = n_embd // n_head, [], {}
+    for name, t in state.items():
+        if name in skip or type(t) is not torch.Tensor or not t.is_floating_point() or t.dim() not in (2, 3):
+            continue
+        t, b = t.double(), bias_of(state, name)
+        for transposed in (False, True):
+            how = " applied as x W" if transposed else ""
+            if t.dim() == 3:
+                ws = [m.T if transposed else m for m in t]
+                if t.shape[0] == n_head and ws[0].shape == (hd, n_embd):
+                    out.append((name + how, [(w, None) for w in ws]))
+                continue
+            w = t.T if transposed else t
+            bias = b if not transposed and b is not None and b.shape == w.shape[:1] else None
+            rows = w.shape[0]
+            if w.shape[1] != n_embd:
+                continue
+            if rows % n_embd == 0 and rows <= 3 * n_embd:
+                for i in range(0, rows, n_embd):
+                    part = slice(i, i + n_embd)
+                    label = name + (f" rows {i}:{i + n_embd}" if rows > n_embd else "") + how
+                    out.append((label, heads([(w[part], None if bias is None else bias[part])], n_embd, n_head, hd,
+                                             False)))
+            elif rows == hd:
+                per_head.setdefault((re.sub(r"\.\d+\.(?!.*\.\d+\.)", ".*.", name), how), []).append((w, bias))
+    return out + [(f"{key} (one per head){how}", ws) for (key, how), ws in per_head.items() if len(ws) == n_head]
+
+
+class Effects:
+    """Least-squares row and column effects on the support of one map (T, T), the entries it does not set to 0:
+    a softmax over rows or over columns, and a mask applied before or after it, change a map's logs only by
+    such effects, so what is left of the logs, the residual, shows the scores q k^T / s whatever the mask."""
+
+    def __init__(self, support):
+        rows, cols = support.nonzero(as_tuple=True)
+        T = support.shape[-1]
+        X = torch.cat([F.one_hot(rows, T), F.one_hot(cols, T)], 1).double()
+        self.support, self.inverse = support, torch.linalg.pinv(X.T @ X)
+
+    def sums(self, a):
+        a = a.masked_fill(~self.support, 0)
+        return torch.cat([a.sum(-1), a.sum(-2)], -1)
+
+    def residual(self, a):
+        """`a` (..., T, T) less its best row and column effects, 0 off the support."""
+        T, beta = a.shape[-1], self.sums(a) @ self.inverse
+        return (a - beta[..., :T, None] - beta[..., None, T:]).masked_fill(~self.support, 0)
+
+    def left(self, a):
+        """The squared norm of residual(a), from the sums alone."""
+        r = self.sums(a)
+        return a.masked_fill(~self.support, 0).pow(2).sum((-2, -1)) - ((r @ self.inverse) * r).sum(-1)
+
+
+class LogMaps:
+    """Per (example, head) map: its Effects and the residual of its logs."""
+
+    def __init__(self, got):
+        self.got = got
+        self.effects = [[Effects(m > 0) for m in example] for example in got]
+        self.logs = [[e.residual(m.clamp(min=1e-300).log()) for e, m in zip(es, ex, strict=True)]
+                     for es, ex in zip(self.effects, got, strict=True)]
+
+    def scale(self, q, k):
+        """(divisor, with or without which softmax(q k^T / divisor) explains the maps up to row and column effects,
+        'correct' where sqrt(head_dim) does) or None: per-head maps only, and only where the support leaves the
+        scores a residual (a map that attends to one key a row tells nothing)."""
+        scores = q[:self.got.shape[0]] @ k[:self.got.shape[0]].transpose(-2, -1)
+        slices = [(e, log, s) for es, ls, ss in zip(self.effects, self.logs, scores, strict=True)
+                  for e, log, s in zip(es, ls, ss, strict=True)]
+        pairs = [(e.residual(s), log) for e, log, s in slices]
+        left = sum(float(r.pow(2).sum()) for r, _ in pairs)
+        whole = sum(float((s[e.support] - s[e.support].mean()).pow(2).sum()) for e, _, s in slices)
+        if left < 0.25 * whole:
+            return None
+        c = sum(float((r * log).sum()) for r, log in pairs) / left
+        for divisor in (math.sqrt(q.shape[-1]), 1 / c if c > 0 else None):
+            if divisor and all(self.explained(log, r / divisor, m) for (r, log), m in
+                               zip(pairs, self.got.flatten(0, 1), strict=True)):
+                return divisor
+        return None
+
+    @staticmethod
+    def explained(log, scores, got):
+        """Whether the map equals softmax of the scores but for row and column effects, within ATOL."""
+        return float((got * (scores - log).exp() - got).abs().max()) <= ATOL
+
+
+def ranked(got, xs, groups):
+    """Pairs (i, j) of `groups` as (query, key), best first: how well the scores q_i k_j^T explain the logs of the
+    first example's maps once row and column effects are removed from both (their correlation: 1 for
+    softmax(q_i k_j^T / s) at any s, over either axis, with any mask; only a ranking, the best are then read
+    exactly), at the input of `xs` where it is highest."""
+    maps = LogMaps(got[:1])
+    effects, logs = maps.effects[0], maps.logs[0]
+    norm = sum(float(log.pow(2).sum()) for log in logs)
+    best = torch.full((len(groups), len(groups)), -1.0, dtype=torch.float64)
+    for x in xs:
+        proj = torch.stack([torch.stack([x[0] @ w.T + (0 if b is None else b) for w, b in ws]) for _, ws in groups])
+        for i in range(len(groups)):
+            scores = torch.einsum("htd,ghsd->ghts", proj[i], proj)
+            scores = scores.mean(1, keepdim=True) if got.shape[1] == 1 else scores
+            num = sum((scores[:, h] * logs[h]).sum((-2, -1)) for h in range(len(logs)))
+            left = sum(e.left(scores[:, h]) for h, e in enumerate(effects))
+            best[i] = torch.maximum(best[i], num / (left.clamp(min=1e-300) * norm).sqrt())
+    order = best.flatten().argsort(descending=True).tolist()
+    return [divmod(p, len(groups)) for p in order]
+
+
+def read(got, xs, readings, causal, named=True):
+    """(what the first layer's maps show: 'correct', a known bug or a fitted divisor, the index of the reading
+    that shows it), or None: exact matches at every input first, then fits (a bias-free projection of an input
+    scaled by c reads as the scale over c^2): per-head maps up to row and column effects, so that a wrong mask or
+    softmax axis, which other checks judge, does not hide the scale; the heads' mean by softmax(q k^T / s)."""
+    for x in xs:
+        for i, reading in enumerate(readings):
+            for name, expected in variants(x, [reading], causal, named):
+                expected = like(expected, got)
+                if got.shape == expected.shape and torch.allclose(got, expected, atol=ATOL, rtol=0):
+                    return name, i
+    maps = LogMaps(got) if got.shape[1] > 1 else None
+    for x in xs:
+        for i, reading in enumerate(readings):
+            for q, k in projections(x[:got.shape[0]], [reading]):
+                hd = q.shape[-1]
+                s = maps.scale(q, k) if maps else fitted_divisor(got, q, k, causal)
+                if s is not None:
+                    return "correct" if s == math.sqrt(hd) else divided_by(s, hd, hd * q.shape[1]), i
+    return None
+
+
+def by_behaviour(got, xs, state, skip, causal):
+    """read() over the best-ranked pairs of the model's weight tensors, whatever their names: (verdict, where q
+    and k come from, in words), or (None, None)."""
+    hp = roles.HP
+    found = groups(state, skip, hp["n_embd"], hp["n_head"])
+    pairs = ranked(got, xs, found)[:CANDIDATES] if found else []
+    verdict = read(got, xs, [(found[i][1], found[j][1]) for i, j in pairs], causal, named=False)
+    if verdict is None:
+        return None, None
+    i, j = pairs[verdict[1]]
+    return verdict[0], f"q from {found[i][0]}, k from {found[j][0]}"
+
+
 def expect_scale(submission, model, causal):
     """The first layer's maps equal softmax(q k^T / sqrt(head_dim)) of the student's own projections."""
     hp, T = roles.HP, roles.HP["block_size"]
+    V, E = hp["vocab_size"], hp["n_embd"]
     state = model.obj.state_dict()
-    emb = [k for k, v in state.items() if v.shape == (hp["vocab_size"], hp["n_embd"])]
-    emb = sorted(emb, key=lambda k: not any(w in k.lower() for w in ("emb", "tok", "wte")))
+    # every (vocab_size, n_embd) tensor: the token embedding, and an output layer tied to it or not (the first
+    # layer's maps do not depend on it)
+    emb = [k for k, v in state.items() if type(v) is torch.Tensor and tuple(v.shape) == (V, E)]
+    if not emb:
+        raise NotChecked(f"could not be checked: {model.cls} keeps no tensor of shape (vocab_size, n_embd) = ({V}, "
+                         f"{E}) in its state_dict, so the grader cannot give its first layer known inputs")
     # (block_size, n_embd) is also the shape of a head's projection with the handout's sizes: go by name too
-    positions = [k for k, v in state.items() if v.shape == (T, hp["n_embd"]) and role_of(k) is None
-                 and any(w in k.lower() for w in ("pos", "wpe", "emb"))]
-    readings = first_layer(state, hp["n_embd"], hp["n_head"])
-    if not emb or not readings:
-        submission.note("the scale was not checked: the grader did not recognize the token embedding or the first "
-                        "layer's query and key weights by name")
-        return
-    table = normalized_rows(hp["vocab_size"], hp["n_embd"], 3)
-    changed = {**state, emb[0]: table.to(state[emb[0]].dtype), **{k: torch.zeros_like(state[k]) for k in positions}}
+    positions = [k for k, v in state.items() if v.shape == (T, E) and role_of(k) is None
+                 and k not in emb and any(w in k.lower() for w in ("pos", "wpe", "emb"))]
+    table = normalized_rows(V, E, 3)
+    changed = {**state, **{k: table.to(state[k].dtype) for k in emb},
+               **{k: torch.zeros_like(state[k]) for k in positions}}
     x = roles.ids(B, T, 4)
-    repro = (f"m = {model.call}; m.eval(); the token embedding {emb[0]} set to rows of mean 0 and variance 1"
+    repro = (f"m = {model.call}; m.eval(); {', '.join(emb)} set to rows of mean 0 and variance 1"
              + (f", {positions[0]} set to 0" if positions else "") + "; out, attn_maps = m(x); attn_maps[0]")
     with about(f"{model.cls} with known embeddings", repro):
         model.obj.load_state_dict(changed)
@@ -190,23 +346,21 @@ def expect_scale(submission, model, causal):
         finally:
             model.obj.load_state_dict(state)
     got, case = maps[0], f"{model.cls} on token ids of shape {tuple(x.shape)}"
-    summary = "the first layer's attention does not equal softmax(q k^T / sqrt(head_dim)) of its own query and key " \
-              "projections"
     xs = inputs(table.double()[x], bool(positions))
-    for x_ in xs:
-        for name, expected in variants(x_, readings, causal):
-            expected = like(expected, got)
-            if got.shape == expected.shape and torch.allclose(got, expected, atol=ATOL, rtol=0):
-                if name != "correct":
-                    fail(summary, case, bug=name, repro=repro)
-                return
-    for x_ in xs:  # a scale none of the known bugs has: found by fitting it
-        for q, k in projections(x_[:got.shape[0]], readings):
-            s = fitted_divisor(got, q, k, causal)
-            if s is not None:
-                fail(summary, case, bug=divided_by(s, q.shape[-1], q.shape[-1] * q.shape[1]), repro=repro)
-    submission.note("the scale was not checked: the first layer's maps match no reading of the weights the grader "
-                    "found by name")
+    found = read(got, xs, first_layer(state, E, hp["n_head"]), causal)
+    verdict, where = (found[0], None) if found else by_behaviour(got, xs, state, {*emb, *positions}, causal)
+    if verdict is None:
+        raise NotChecked(
+            f"could not be checked: {model.cls}'s first-layer maps equal softmax(q k^T / s) for no divisor s, with "
+            "q and k from the weights named as queries and keys or from any pair of its weight tensors (as x W^T + "
+            "b or x W, whole, per head or part of a fused one), on every input the grader can give that layer "
+            "(token embedding rows, learned positions zeroed by name or sinusoidal ones added, with or without a "
+            "LayerNorm or a sqrt(n_embd) factor); course staff decide this check")
+    if verdict != "correct":
+        fail("the first layer's attention does not equal softmax(q k^T / sqrt(head_dim)) of its own query and key "
+             "projections", case, [f"The grader read {where}."] if where else [], bug=verdict, repro=repro)
+    if where:
+        submission.note(f"the scale was read by behaviour (no query and key weights recognized by name): {where}")
 
 
 def test_encoder_scale(submission, found):
@@ -263,7 +417,12 @@ def test_alibi_slopes(submission):
     ALiBi's bias, so its maps show the slopes: 2^(-8/n), 2^(-16/n), ... for n heads."""
     model = alibi_model(submission)
     if model is None:
-        submission.note("no ALiBi model found (a class named for ALiBi or taking use_alibi / alibi): not checked")
+        missing = "no ALiBi model found (a class named for ALiBi or taking use_alibi / alibi)"
+        if submission.spec.options.get("alibi_required", True):
+            raise NotChecked(f"could not be checked: {missing}, and the grader cannot tell ALiBi built into another "
+                             "class from an exploration without it; course staff decide this check")
+        submission.note(f"ALiBi was not checked: {missing}, and this offering's part 3 is an open exploration "
+                        "(the spec's options.alibi_required is false)")
         return
     state = model.obj.state_dict()
     positions = {k: torch.zeros_like(v) for k, v in state.items() if v.dim() == 2 and v.shape[0] == roles.HP[
