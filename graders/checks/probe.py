@@ -21,11 +21,18 @@ class Probe:
 def probe(module, fn, case, shapes, *extra, **kwargs):
     """Draw tensors of `shapes` (name -> shape) from the case's seed; call `module.fn(*tensors, *extra, **kwargs)`."""
     tensors, line = draw(shapes, case.seed, case.dtype)
-    args = list(shapes) + [repr(e) for e in extra] + [f"{k}={v!r}" for k, v in kwargs.items()]
-    call = f"{fn}({', '.join(args)})"
-    shaped = ", ".join(f"{n} of shape {tuple(s)}" for n, s in shapes.items())
-    described = f"{call} with {shaped}, {case.dtype}, seed {case.seed}"
-    repro = f"{line}; {call}"
+    return call(module, fn, case, tensors, line, extra, kwargs)
+
+
+def call(module, fn, case, tensors, line, extra=(), kwargs=None, note=None):
+    """Call `module.fn(*tensors.values(), *extra, **kwargs)` on tensors that `line` rebuilds (drawn from the
+    case's seed, perhaps then changed); `note` says how they differ from plain draws."""
+    kwargs = kwargs or {}
+    args = list(tensors) + [repr(e) for e in extra] + [f"{k}={v!r}" for k, v in kwargs.items()]
+    text = f"{fn}({', '.join(args)})"
+    shaped = ", ".join(f"{n} of shape {tuple(t.shape)}" for n, t in tensors.items())
+    described = f"{text} with {shaped}, {case.dtype}, seed {case.seed}" + (f", {note}" if note else "")
+    repro = f"{line}; {text}"
     with about(described, repro):
         got = getattr(module, fn)(*tensors.values(), *extra, **kwargs)
-    return Probe(got, {n: t.double() for n, t in tensors.items()}, call, described, repro)
+    return Probe(got, {n: t.double() for n, t in tensors.items()}, text, described, repro)

@@ -40,6 +40,22 @@ SOFTMAX = {
     "softmax over the wrong dim (dim=-2, the queries, instead of dim=-1, the keys)": lambda A: torch.softmax(A, -2),
     "softmax over the wrong dim (dim=1 instead of dim=-1, the keys)": lambda A: torch.softmax(A, 1),
 }
+
+
+def _exp_normalized(A):
+    e = A.exp()
+    return e / e.sum(-1, keepdim=True)
+
+
+# Softmaxes right on small scores that give inf/NaN on large ones; the checks call them on the scores in the
+# student's dtype, where exp overflows (past ~88 in float32, ~709 in float64) as the student's does.
+UNSTABLE = {
+    "softmax overflows on large scores: exp of a score above ~88 (float32) or ~709 (float64) is inf, and inf/inf "
+    "is NaN (exp of one far below 0 is 0, and 0/0 too); subtract each row's maximum first (torch.softmax does)":
+        _exp_normalized,
+    "softmax subtracts one maximum over the whole tensor instead of each row's: rows far below it underflow to "
+    "0/0 = NaN; subtract A.amax(dim=-1, keepdim=True)": lambda A: _exp_normalized(A - A.max()),
+}
 OUTPUTS = {"multiplies V by the transposed attention (Aᵀ·V)": lambda A, V: A.transpose(-2, -1) @ V}
 DIAGONAL = "diagonal masked: each token must be allowed to attend to itself"
 MASK = {
@@ -108,3 +124,4 @@ ATTENTION = [(name, partial(attention, **swap)) for name, swap in [
     (HEADS_IGNORED, {"heads": 1}),
     (HEADS_IGNORED, {"heads": 1, "scale_heads": 1}),
 ]]
+UNSTABLE_ATTENTION = [(name, partial(attention, softmax=f)) for name, f in UNSTABLE.items()]

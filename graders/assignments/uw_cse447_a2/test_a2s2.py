@@ -6,7 +6,12 @@ with torch's multi_head_attention_forward (the course's MHA_wrapper) well past t
 
 A property check must not be passable by an output that ignores its input (zeros, a uniform distribution,
 a cached tensor): each one also checks that the output responds to the input the way attention does.
+
+Softmax ignores a constant added to a row of scores, however large; torch's stays finite there, so the softmax
+and self_attention checks also shift rows far past exp's range (inf above ~88 in float32, ~709 in float64).
 """
+import math
+
 import pytest
 import torch
 from hypothesis import example, given
@@ -16,7 +21,7 @@ from graders.assignments.uw_cse447_a2 import bugs
 from graders.checks.compare import close, diagnose, matches, require_tensor
 from graders.checks.feedback import Feedback
 from graders.checks.inputs import DTYPES, Case, cases, draw
-from graders.checks.probe import Probe, probe
+from graders.checks.probe import Probe, call, probe
 from graders.problems import CheckFailed, LimitExceeded, SubmissionProblem, about
 from graders.spec import Tolerance
 from reference import uw_cse447_a2 as ref
@@ -24,6 +29,8 @@ from reference import uw_cse447_a2 as ref
 FILL_LIMIT = -1e4  # a masked score at or below this gets softmax weight exactly 0 in float32 and float64
 MASK_SIZES = range(1, 65)
 EXACT = Tolerance(rtol=0, atol=0)
+SHIFTS = (0.0, 1e3, 1e4, 1e5)  # added to scores' rows: each overflows exp in float32 and float64
+KEY_SHIFTS = (0.0, 1e3, 1e4)   # added to every key feature: scores move by about as much times sum(q) / sqrt(d)
 
 
 @pytest.fixture
@@ -39,6 +46,29 @@ def variants(table, *inputs):
 
 def fail(summary, case=None, repro=None, details=(), bug=None):
     raise CheckFailed(Feedback(summary, case, list(details), bug, repro))
+
+
+def at_scale(tol, dtype, magnitude):
+    """`tol` widened by eps * magnitude, for results of scores up to `magnitude`: the scores are known only to
+    that much in `dtype`, and a softmax that is right in floating point may move each probability by that much
+    relative. Measured: torch's and a max-subtracting softmax stay within the plain tolerance,
+    exp(A - torch.logsumexp(A)) within a fifth of the widening, self_attention within 0.3 of it (magnitude
+    there being the largest |q|·|k| / sqrt(d) times the largest |v|)."""
+    return Tolerance(rtol=tol.rtol, atol=tol.atol + torch.finfo(DTYPES[dtype]).eps * magnitude)
+
+
+def keeps_float64(p, case):
+    """float64 in, float64 out: a float32 result rounds away the precision the caller asked for."""
+    got = require_tensor(p.got, p.call)
+    if case.dtype == "float64" and got.dtype != torch.float64:
+        fail(f"{p.call} returned {got.dtype} for float64 inputs: keep float64, as torch's functions do", p.case,
+             p.repro)
+
+
+def own_tolerance(submission, case, got):
+    """For comparing a student's outputs with each other: float32's when they came back float32 (the checks
+    against torch charge that, once), else the input dtype's."""
+    return submission.tolerance("float32" if got.dtype == torch.float32 else case.dtype)
 
 
 # Step 1: raw scores, scaling, softmax, outputs.
@@ -58,10 +88,40 @@ def test_attn_scaled(a2s2, submission, case):
              variants(bugs.SCALE, A, case.E, case.n_heads))
 
 
-@given(case=cases(max_T=16))
-def test_attn_softmax(a2s2, submission, case):
-    p = probe(a2s2, "attn_softmax", case, {"A": case.scores})
-    p.expect(ref.attn_softmax(p.inputs["A"]), submission.tolerance(case.dtype), variants(bugs.SOFTMAX, p.inputs["A"]))
+def softmax_of_shifted(a2s2, case, shift, causal=False):
+    """attn_softmax on seeded scores whose query rows are raised by `shift`, lowered by it, raised, ... (each
+    row's softmax stays the same), and with -inf above the diagonal when `causal`."""
+    tensors, line = draw({"A": case.scores}, case.seed, case.dtype)
+    T, notes = case.T, []
+    if shift:
+        tensors["A"] = tensors["A"] + shift * (1 - 2 * (torch.arange(T) % 2)).view(T, 1)
+        line += f"; A = A + {shift!r} * (1 - 2 * (torch.arange({T}) % 2)).view({T}, 1)"
+        notes.append(f"query rows shifted by +{shift:g}, -{shift:g}, +{shift:g}, ...")
+    if causal:
+        tensors["A"] = tensors["A"].masked_fill(~torch.tril(torch.ones(T, T, dtype=torch.bool)), float("-inf"))
+        line += f"; A = A.masked_fill(~torch.tril(torch.ones({T}, {T}, dtype=torch.bool)), float('-inf'))"
+        notes.append("-inf above the diagonal")
+    return call(a2s2, "attn_softmax", case, tensors, line, note=", ".join(notes) or None)
+
+
+def largest(A):
+    """The largest finite |score|."""
+    return A[torch.isfinite(A)].abs().max().item()
+
+
+def unstable(A, case):
+    """The softmaxes that overflow on large scores, run on A in the student's dtype, where they overflow."""
+    return variants(bugs.UNSTABLE, A.to(DTYPES[case.dtype]))
+
+
+@given(case=cases(max_T=16), shift=st.sampled_from(SHIFTS))
+def test_attn_softmax(a2s2, submission, case, shift):
+    """Softmax over the last dim, also of rows shifted far past exp's range; float64 stays float64."""
+    p = softmax_of_shifted(a2s2, case, shift)
+    A, tol = p.inputs["A"], submission.tolerance(case.dtype)
+    keeps_float64(p, case)
+    p.expect(ref.attn_softmax(A), at_scale(tol, case.dtype, largest(A)) if shift else tol,
+             variants(bugs.SOFTMAX, A) + (unstable(A, case) if shift else []))
 
 
 def rows_are_distributions(P, tol):
@@ -71,20 +131,32 @@ def rows_are_distributions(P, tol):
     return tuple(bad.nonzero()[0].tolist()) if bad.any() else None
 
 
-@given(case=cases(max_T=16, min_T=2))
-def test_attn_softmax_rows_sum_to_one(a2s2, submission, case):
-    """Rows are distributions that keep the order of the scores (so a constant output does not pass)."""
-    p = probe(a2s2, "attn_softmax", case, {"A": case.scores})
-    P = require_tensor(p.got, p.call)
+@given(case=cases(max_T=16, min_T=2), shift=st.sampled_from(SHIFTS))
+def test_attn_softmax_rows_sum_to_one(a2s2, submission, case, shift):
+    """Rows are finite distributions that keep the order of the scores (so a constant output does not pass), also
+    with rows shifted far past exp's range, and (causal cases) with -inf scores, whose probability is exactly 0."""
+    p = softmax_of_shifted(a2s2, case, shift, case.causal)
+    P, A = require_tensor(p.got, p.call), p.inputs["A"]
     if P.shape != case.scores or not P.is_floating_point():
         fail(f"{p.call} has shape {tuple(P.shape)} and dtype {P.dtype}, expected {case.scores}", p.case, p.repro)
     tol = submission.tolerance(case.dtype)
+    tol = at_scale(tol, case.dtype, largest(A)) if shift else tol
+    if not torch.isfinite(P).all():
+        pos = tuple((~torch.isfinite(P)).nonzero()[0].tolist())
+        fail(f"{p.call} is {P[pos].item()} at {list(pos)}: probabilities must be finite, as torch.softmax's are",
+             p.case, p.repro, bug=diagnose(P, unstable(A, case), tol))
+    leaked = (P != 0) & (A == float("-inf"))
+    if leaked.any():
+        pos = tuple(leaked.nonzero()[0].tolist())
+        fail(f"{p.call} gives probability {P[pos].item():.3g} to the -inf score at {list(pos)}; it must be exactly 0",
+             p.case, p.repro)
     row = rows_are_distributions(P, tol)
     if row is not None:
         fail(f"{p.call}: row {list(row)} sums to {P[row].double().sum().item():.6g}, not 1 (or has negative "
              "entries)", p.case, p.repro)
-    ranked = P.double().gather(-1, p.inputs["A"].argsort(-1))
-    if ((ranked[..., 1:] - ranked[..., :-1]) < -tol.atol).any() or not (ranked[..., -1] > ranked[..., 0]).all():
+    ranked = P.double().gather(-1, A.argsort(-1))
+    spread = A.amax(-1) > A.amin(-1)  # float32 may round a row's shifted scores to one value
+    if ((ranked[..., 1:] - ranked[..., :-1]) < -tol.atol).any() or (ranked[..., -1] <= ranked[..., 0])[spread].any():
         fail(f"{p.call}: a higher score must get a higher probability in every row", p.case, p.repro)
 
 
@@ -287,15 +359,35 @@ def test_split_merge_round_trip(a2s2, case):
 
 # self_attention against torch, and its properties.
 
-def attention(a2s2, case):
-    return probe(a2s2, "self_attention", case, {"Q": case.tokens, "K": case.tokens, "V": case.tokens},
-                 n_heads=case.n_heads, causal=case.causal)
+def attention(a2s2, case, key_shift=0.0):
+    """self_attention on seeded Q, K, V. `key_shift` added to every key feature shifts each query's scores by one
+    constant (q·(k + c) = q·k + c·sum(q)), which must change nothing however large it is."""
+    tensors, line = draw(dict.fromkeys("QKV", case.tokens), case.seed, case.dtype)
+    if key_shift:
+        tensors["K"] = tensors["K"] + key_shift
+        line += f"; K = K + {key_shift!r}"
+    return call(a2s2, "self_attention", case, tensors, line, kwargs={"n_heads": case.n_heads, "causal": case.causal},
+                note=f"every key feature raised by {key_shift:g}" if key_shift else None)
 
 
-def expect_torch(p, case, tol):
+def score_bound(Q, K, n_heads):
+    """The largest |q|·|k| / sqrt(d) over heads, which rounding Q·Kᵀ in floating point scales with."""
+    B, T, E = Q.shape
+    q, k = (x.abs().view(B, T, n_heads, E // n_heads).transpose(1, 2) for x in (Q, K))
+    return (q @ k.transpose(-2, -1)).max().item() / math.sqrt(E // n_heads)
+
+
+def expect_torch(p, case, tol, key_shift=0.0):
     args = (*p.inputs.values(), case.n_heads, case.causal)
     row_zero = (bugs.ONLY_ROW_ZERO, lambda got: only_row_zero(got, ref.self_attention(*args)))
-    p.expect(ref.torch_attention(*args), tol, variants(bugs.ATTENTION, *args) + [row_zero])
+    named = variants(bugs.ATTENTION, *args) + [row_zero]
+    if key_shift:
+        Q, K, V = p.inputs.values()
+        tol = at_scale(tol, case.dtype, score_bound(Q, K, case.n_heads) * V.abs().max().item())
+        named += variants(bugs.UNSTABLE_ATTENTION, *(x.to(DTYPES[case.dtype]) for x in (Q, K, V)), case.n_heads,
+                          case.causal)
+    keeps_float64(p, case)
+    p.expect(ref.torch_attention(*args), tol, named)
 
 
 def only_row_zero(got, expected):
@@ -313,12 +405,13 @@ def test_self_attention_single_head(a2s2, submission, case):
     expect_torch(attention(a2s2, case), case, submission.tolerance(case.dtype))
 
 
-@given(case=cases())
-@example(case=Case(B=2, T=12, n_heads=2, head_dim=3, causal=True))
-@example(case=Case(B=3, T=17, n_heads=4, head_dim=2, causal=False, dtype="float64"))
-@example(case=Case(B=4, T=64, n_heads=8, head_dim=8, causal=True))
-def test_self_attention_multi_head(a2s2, submission, case):
-    expect_torch(attention(a2s2, case), case, submission.tolerance(case.dtype))
+@given(case=cases(), key_shift=st.sampled_from(KEY_SHIFTS))
+@example(case=Case(B=2, T=12, n_heads=2, head_dim=3, causal=True), key_shift=0.0)
+@example(case=Case(B=3, T=17, n_heads=4, head_dim=2, causal=False, dtype="float64"), key_shift=0.0)
+@example(case=Case(B=4, T=64, n_heads=8, head_dim=8, causal=True), key_shift=0.0)
+def test_self_attention_multi_head(a2s2, submission, case, key_shift):
+    """Against torch, also with keys offset far enough that the scores leave exp's range."""
+    expect_torch(attention(a2s2, case, key_shift), case, submission.tolerance(case.dtype), key_shift)
 
 
 @given(case=cases(min_T=2, max_T=24, causal=st.just(True)), cut=st.floats(0, 1))
@@ -335,10 +428,11 @@ def test_self_attention_causality(a2s2, submission, case, cut):
         fail(f"{p.call} has shape {tuple(before.shape)}, expected {case.tokens}", p.case, p.repro)
     with about(p.case, f"{p.repro}  # then every token replaced"):
         other = require_tensor(a2s2.self_attention(*future.values(), n_heads=case.n_heads, causal=True), p.call)
-    if other.shape == before.shape and close(other, before, submission.tolerance(case.dtype), equal_nan=True).all():
+    tol = own_tolerance(submission, case, before)
+    if other.shape == before.shape and close(other, before, tol, equal_nan=True).all():
         fail(f"{p.call}: the output stayed the same when every token changed: it does not depend on the input",
              p.case, p.repro)
-    ok = close(after[:, :t + 1], before[:, :t + 1], submission.tolerance(case.dtype), equal_nan=True)
+    ok = close(after[:, :t + 1], before[:, :t + 1], tol, equal_nan=True)
     if not ok.all():
         b, pos, e = (~ok).nonzero()[0].tolist()
         fail(f"{p.call} at token {pos} changed when only tokens after {t} changed: the output sees the future",
@@ -353,7 +447,7 @@ def test_self_attention_batch_rows_independent(a2s2, submission, case):
     whole = require_tensor(p.got, p.call)
     if whole.shape != case.tokens:
         fail(f"{p.call} has shape {tuple(whole.shape)}, expected {case.tokens}", p.case, p.repro)
-    tol = submission.tolerance(case.dtype)
+    tol = own_tolerance(submission, case, whole)
     finite = torch.isfinite(whole[0]) & torch.isfinite(whole[1])
     if not (~close(whole[0], whole[1], tol) & finite).any():
         fail(f"{p.call}: batch rows 0 and 1 got the same output from different inputs", p.case, p.repro,
