@@ -1,8 +1,8 @@
 """Calibration of the CS224N birthplace job's smoke profile: the reference must pass, known failures must not.
 
-Runs graders/assignments/cs224n/jobs/birthplace.py in this process (no sandbox), the student's modules
-being reference files or sample submissions loaded as `dataset` and `attention`, on one thread, and scores
-the predictions here against the encyclopedia's dev answers. Prints one row per (variant, seed): dev
+Runs graders/assignments/cs224n/jobs/birthplace.py (train_job, then evaluate_job) in this process (no sandbox),
+the student's modules being reference files or sample submissions loaded as `dataset` and `attention`, on one
+thread, and scores the predictions here against the encyclopedia's dev answers. Prints one row per (variant, seed): dev
 accuracy, pass/fail against the threshold, the wall seconds of each phase, the job's wall and CPU seconds
 (CPU time is what one idle core would take; wall time grows when other work shares the core), and how far
 the probe logits at earlier positions move when a later token changes (0 for a causal model).
@@ -91,11 +91,11 @@ def probes(corpus, question):
 
 
 def leak(logits, changed_at):
-    """Largest change of the logits before the changed position, over the probe pairs."""
+    """Largest change of the logits before the changed position, over the probe pairs and both modes."""
     worst = 0.0
-    for k, at in enumerate(changed_at):
-        a, b = torch.tensor(logits[2 * k]), torch.tensor(logits[2 * k + 1])
-        worst = max(worst, (a[:at] - b[:at]).abs().max().item())
+    for a, b in logits.values():
+        for k, at in enumerate(changed_at):
+            worst = max(worst, (a[k, :at] - b[k, :at]).abs().max().item())
     return worst
 
 
@@ -126,10 +126,13 @@ def main():
             load("attention", attention_file, edit)
             wall, cpu = time.perf_counter(), time.process_time()
             with contextlib.redirect_stdout(io.StringIO()):  # the handouts' datasets print their sizes
-                out = job.run("dataset", "attention", book.corpus, book.train_tsv, questions, pairs,
-                              {**overrides, **hp, "seed": seed})
+                hp = {**overrides, **hp, "seed": seed}
+                trained = job.train_job("dataset", "attention", book.corpus, book.train_tsv, hp)
+                out = job.evaluate_job("dataset", "attention", trained["weights"], trained["model"], questions, pairs,
+                                       hp)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-            assert out["vocab"] == stoi, "the job's vocabulary differs from the handouts' convention"
+            assert trained["model"]["stoi"] == stoi, "the job's vocabulary differs from the handouts' convention"
+            out["seconds"].update(trained["seconds"])
             acc = encyclopedia.accuracy(out["predictions"], book.dev)
             passed = acc >= args.threshold
             s = out["seconds"]

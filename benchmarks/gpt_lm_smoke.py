@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 import yaml
 
+from graders import thresholds
 from graders.assignments.jhu_cs601_hw5 import lm as driver
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +66,7 @@ def main():
             module("model", HW5 / sample / "gpt" / "model.py")
             kwargs, kept = driver.inputs("smoke", {}, seed=seed)
             wall, cpu = time.perf_counter(), time.process_time()
-            out = job.run(**{**kwargs, "hp": {**overrides, **hp, "seed": seed}})
+            out = thresholds.run_here(job, kwargs, {**overrides, **hp, "seed": seed})
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             ratio, _, bug, _ = driver.score(out, kept)
             leak = driver.lm.leak(out, kept["cuts"])

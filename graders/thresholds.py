@@ -14,8 +14,12 @@ uses the course's hyper-parameters and data (`--data-dir`). Under `full` without
 container), threshold checks are pending: they score 0 with a note, and a later `graders batch --profile full
 --runner slurm` runs them and merges their outcomes into each student's results.
 """
+import hashlib
 import importlib
+import os
 import shutil
+import types
+from contextlib import contextmanager
 from dataclasses import replace
 
 from graders import runners
@@ -40,8 +44,46 @@ def pending(spec, profile):
 
 
 def run_job(submission, spec_id, job_name, profile, args, device="cpu"):
-    """On the runner: the student's code and the job's in one sandbox child; the job's one call may take the
-    profile's whole time limit. The job trains on `device` (its hp "device"). Returns the job's plain result."""
+    """On the runner: the job trains with the student's code in one sandbox child and returns the weights; the
+    grader checks them against the architecture; a fresh child, which loads only the student's modules, the job's
+    code and those weights, predicts for the held-out inputs (args["evaluate"], which the training child never
+    sees). Each call may take the profile's whole time limit. The job trains on `device` (its hp "device").
+    Returns the job's plain result, or {"refused": why} for weights that do not fit the architecture."""
+    driver, hp = importlib.import_module(specs.get(spec_id).jobs[job_name].driver), {**args["hp"], "device": device}
+    job = job_code(driver)
+    with sandboxed(submission, spec_id, job_name, profile, device) as (session, extra):
+        trained = session.call(JOB_MODULE, "train_job", kwargs={**args["train"], **extra, "hp": hp},
+                               label=f"the {job_name} training job")
+    why = refusal(trained, job, {**args["train"], **extra, "hp": hp})
+    if why:
+        return {"refused": why}
+    with sandboxed(submission, spec_id, job_name, profile, device) as (session, extra):
+        kwargs = {**args["evaluate"], **extra, "weights": trained["weights"], "model": trained.get("model"), "hp": hp}
+        evaluated = session.call(JOB_MODULE, "evaluate_job", kwargs=kwargs, label=f"the {job_name} prediction")
+    return merged(trained, evaluated)
+
+
+def merged(trained, evaluated):
+    """The job's result: the prediction's, with the training's loss curve and both calls' timings."""
+    if not isinstance(evaluated, dict):
+        raise ValueError(f"the prediction returned {type(evaluated).__name__}, not a dict")
+    seconds = {**(trained.get("seconds") or {}), **(evaluated.get("seconds") or {})}
+    return {**evaluated, "curve": trained.get("curve"), "seconds": seconds}
+
+
+def run_here(job, args, hp):
+    """The job's two calls in this process, without sandboxes or checks (the calibration benchmarks): the result
+    run_job would give."""
+    trained = job.train_job(**args["train"], hp=hp)
+    return merged(trained, job.evaluate_job(**args["evaluate"], weights=trained["weights"], model=trained["model"],
+                                            hp=hp))
+
+
+@contextmanager
+def sandboxed(submission, spec_id, job_name, profile, device):
+    """A fresh sandbox child holding the student's modules and the job's code, with the job's time limit; yields
+    the session and the arguments a driver's optional submission_args(submission) reads from the submission as
+    data (such as PA2's main.py)."""
     from graders.grade import prepared
     from graders.submission import scratch_dir
 
@@ -50,21 +92,56 @@ def run_job(submission, spec_id, job_name, profile, args, device="cpu"):
     seconds = job.profiles[profile].minutes * 60
     limits = spec.limits.model_copy(update={"call_seconds": seconds, "submission_seconds": seconds + 60})
     driver = importlib.import_module(job.driver)
-    extra = {"name": JOB_MODULE, "file": f"{job_name} job", "source": driver.JOB.read_text()}
-    args = {**args, "hp": {**args["hp"], "device": device}}
+    code = {"name": JOB_MODULE, "file": f"{job_name} job", "source": driver.JOB.read_text()}
     scratch = scratch_dir()
     try:
-        with prepared(submission, spec.model_copy(update={"limits": limits}), scratch, extra=extra,
+        with prepared(submission, spec.model_copy(update={"limits": limits}), scratch, extra=code,
                       gpu=device == "cuda") as (sub, _):
             sub.session.load_errors()  # starts the child, whose protections say whether it has the GPU
             found = sub.session.protections.get("cuda", "")
             if device == "cuda" and (not found or found.startswith("unavailable")):
                 raise RuntimeError(f"the sandbox could not open the GPU: {found or 'no report'}")
-            if hasattr(driver, "submission_args"):  # read from the submission as data, here on the grader's side
-                args = {**args, **driver.submission_args(sub)}
-            return sub.session.call(JOB_MODULE, "run", kwargs=args, label=f"the {job_name} training job")
+            yield sub.session, driver.submission_args(sub) if hasattr(driver, "submission_args") else {}
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def job_code(driver):
+    """The job's source as a module of this (trusted) process, for its architecture(): never the student's."""
+    module = types.ModuleType(JOB_MODULE)
+    exec(compile(driver.JOB.read_text(), f"{driver.__name__} job", "exec"), module.__dict__)  # noqa: S102 - ours
+    return module
+
+
+def refusal(trained, job, args):
+    """Why the trained weights cannot be evaluated, or None: they must be a state dict of tensors holding the
+    job's own weights in their shapes (job.architecture) and, under each prefix it names (the student's module),
+    no more numbers than it allows; no other key."""
+    import torch
+
+    weights = trained.get("weights") if isinstance(trained, dict) else None
+    if not isinstance(weights, dict) or not all(type(t) is torch.Tensor for t in weights.values()):
+        return "the training job returned no state dict of tensors"
+    try:
+        own, room = job.architecture(**args, model=trained.get("model"))
+    except Exception as e:  # the job's checks of the model's description (the vocabulary): its words
+        return f"the trained model's description does not fit: {e}"
+    for key, shape in own.items():
+        if key not in weights or tuple(weights[key].shape) != shape:
+            found = tuple(weights[key].shape) if key in weights else "missing"
+            return f"the weights' {key} should have shape {shape}, not {found}"
+    held = dict.fromkeys(room, 0)
+    for key, tensor in weights.items():
+        prefix = next((p for p in room if key.startswith(p)), None)
+        if key not in own and prefix is None:
+            return f"the weights hold {key!r}, which is not part of the model the assignment describes"
+        if key not in own:
+            held[prefix] += tensor.numel()
+    for prefix, n in held.items():
+        if n > room[prefix]:
+            return (f"the weights under {prefix or 'the model'} hold {n} numbers, more than the {room[prefix]} the "
+                    "architecture allows (extra buffers or parameters)")
+    return None
 
 
 def evaluate(submissions, spec, profile, options, data_dir=None):
@@ -77,7 +154,7 @@ def evaluate(submissions, spec, profile, options, data_dir=None):
             if not any(check.job == name for _, check in job_checks(spec)):
                 continue
             driver, settings = importlib.import_module(job.driver), job.profiles[profile]
-            args, secret = driver.inputs(profile, dict(settings.hp), data_dir)
+            args, secret = driver.inputs(profile, dict(settings.hp), data_dir, seed=job_seed(spec.id, name))
             todo.append((run_job, (str(path), spec.id, name, profile, args, device)))
             kept.append((student, name, driver, secret))
     minutes = max((j.profiles[profile].minutes for j in spec.jobs.values()), default=1)
@@ -97,12 +174,22 @@ def evaluate(submissions, spec, profile, options, data_dir=None):
     return results
 
 
+def job_seed(spec_id, job_name):
+    """The seed of a job's data and probes: from the course's secret (GRADERS_SECRET, for regrades that reproduce)
+    or, without one, from os.urandom at grade time; never a number in public source, so that no submission can
+    regenerate the held-out data."""
+    secret = os.environ.get("GRADERS_SECRET") or os.urandom(32).hex()
+    return int.from_bytes(hashlib.sha256(f"{secret}/{spec_id}/{job_name}".encode()).digest()[:8], "big")
+
+
 def verdict(driver, outcome, secret, threshold, profile, figures):
     where = f" ({outcome.where}, {profile} profile)" if outcome.where else f" ({profile} profile)"
     if not outcome.ok:
         reason = outcome.reason or ""
         kind = "regrade" if MachineProblem.__name__ in reason else "limit" if "limit" in reason else "error"
         return Outcome(False, f"the training job did not finish{where}: {outcome.reason}", kind)
+    if "refused" in outcome.value:
+        return Outcome(False, f"the trained weights were refused{where}: {outcome.value['refused']}", "wrong")
     try:
         value, lines, bug, pictures = driver.score(outcome.value, secret)
     except (TypeError, ValueError, KeyError, IndexError) as e:

@@ -5,6 +5,7 @@ import math
 from pathlib import Path
 
 import pytest
+import torch
 from conftest import grade_cli
 
 from graders import runners, thresholds
@@ -56,9 +57,11 @@ def test_the_grader_computes_the_perplexity():
     """Whatever logits a job returns, the score is the perplexity they earn on answers the job never saw;
     logits that are not finite numbers, one per token, cannot be scored."""
     args, kept = driver.inputs("smoke", {})
-    V, answers = kept["vocab_size"], kept["answers"]
-    assert all(len(c) == lm.SMOKE["context_length"] for c in args["contexts"]) and "answers" not in args
-    flat = {"logits": [[1e6] * V for _ in answers], "probe_logits": [[[0.0] * V] * len(p) for p in args["probes"]]}
+    V, answers, probes = kept["vocab_size"], kept["answers"], args["evaluate"]["probes"]
+    assert all(len(c) == lm.SMOKE["context_length"] for c in args["evaluate"]["contexts"])
+    assert "answers" not in args["evaluate"] and "contexts" not in args["train"]
+    halves = [torch.zeros(len(probes) // 2, len(probes[0]), V)] * 2
+    flat = {"logits": [[1e6] * V for _ in answers], "probe_logits": {"eval": halves, "train": halves}}
     ratio, lines, bug, _ = driver.score(flat, kept)
     assert math.isclose(ratio, kept["unigram"] / V) and ratio < 1 and bug is None
     for bad in ([[float("nan")] * V for _ in answers], [[0.0] * (V - 1) for _ in answers], "1.0"):

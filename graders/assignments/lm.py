@@ -18,6 +18,8 @@ import random
 from collections import Counter
 from pathlib import Path
 
+import torch
+
 ONSETS = ("b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "st", "tr")
 VOWELS = ("a", "e", "i", "o", "u")
 CODAS = ("", "n", "l", "r", "m")
@@ -25,6 +27,7 @@ CODAS = ("", "n", "l", "r", "m")
 SMOKE = {"train_chars": 60000, "heldout_chars": 12000, "contexts": 512, "context_length": 32, "probe_pairs": 4}
 PROBE_PAIRS = SMOKE["probe_pairs"]
 CAUSAL_ATOL = 1e-4  # float32 logits of the same prefix, computed in two forward passes
+PROBE_MODES = ("eval", "train")  # the probes run in both: attention that masks in one mode only leaks in the other
 
 
 class JobSource:
@@ -75,9 +78,10 @@ def sentence(rng, words):
     return f"{subject} {verb(plural)} {phrase(rng.random() < 0.5)} ."
 
 
-def text(seed, chars):
-    """About `chars` characters of sentences, one a line, from the grammar with lexicon `seed`."""
-    rng = random.Random(seed)
+def text(seed, chars, sentences=None):
+    """About `chars` characters of sentences, one a line, from the grammar with lexicon `seed`, the sentences drawn
+    from `sentences` (a seed; default `seed`)."""
+    rng = random.Random(seed if sentences is None else sentences)
     words, out, n = lexicon(random.Random(seed)), [], 0
     while n < chars:
         out.append(sentence(rng, words))
@@ -86,10 +90,9 @@ def text(seed, chars):
 
 
 def corpus(seed, sizes=SMOKE):
-    """(training text, held-out text) of the grammar: the same lexicon, different sentences."""
-    both = text(seed, sizes["train_chars"] + sizes["heldout_chars"])
-    cut = both.index("\n", sizes["train_chars"]) + 1
-    return both[:cut], both[cut:]
+    """(training text, held-out text) of the grammar: the same lexicon, different sentences; the held-out ones from
+    a stream of their own, so that no state of the training text's generator leads to them."""
+    return text(seed, sizes["train_chars"]), text(seed, sizes["heldout_chars"], f"{seed} held out")
 
 
 def questions(heldout, vocab, n, length, seed):
@@ -150,16 +153,27 @@ def curves_figure(curves, title="Training loss"):
 
 
 def leak(result, cuts):
-    """The first probe pair whose logits before the cut differ, as (pair, position, difference), or None."""
+    """The first probe pair whose logits before the cut differ, as (mode, pair, position, difference), or None.
+    The job runs each half of the pairs as one batch in eval mode and in train mode (jobs' probe): a tensor
+    (pairs, length, vocabulary) per half and mode."""
     logits = result.get("probe_logits")
-    if not isinstance(logits, list) or len(logits) != 2 * len(cuts):
+    if not isinstance(logits, dict) or sorted(logits) != sorted(PROBE_MODES):
         raise ValueError("the job returned no logits for the probes")
-    for i, cut in enumerate(cuts):
-        a, b = logits[2 * i], logits[2 * i + 1]
-        for t in range(cut):
-            diff = max(abs(x - y) for x, y in zip(a[t], b[t], strict=True))
-            if diff > CAUSAL_ATOL:
-                return i, t, diff
+    for mode in PROBE_MODES:
+        halves = logits[mode]
+        if not isinstance(halves, list) or len(halves) != 2 or not all(
+                type(h) is torch.Tensor and h.is_floating_point() and h.dim() == 3 and h.shape[0] == len(cuts)
+                and h.shape[1] > max(cuts) for h in halves) or halves[0].shape != halves[1].shape:
+            raise ValueError(f"the job's {mode}-mode probe logits are not one tensor per half of the probe pairs")
+        a, b = (h.double() for h in halves)
+        if not (torch.isfinite(a).all() and torch.isfinite(b).all()):
+            raise ValueError(f"the job's {mode}-mode probe logits are not finite")
+        for i, cut in enumerate(cuts):
+            diff = (a[i, :cut] - b[i, :cut]).abs().amax(-1)
+            moved = (diff > CAUSAL_ATOL).nonzero()
+            if len(moved):
+                t = int(moved[0, 0])
+                return mode, i, t, float(diff[t])
     return None
 
 
@@ -175,7 +189,7 @@ def sees_the_future(result, cuts, who="model", subject="attention"):
     found = leak(result, cuts)
     if not found:
         return None, []
-    pair, t, diff = found
+    mode, pair, t, diff = found
     return f"{subject} sees the future", [f"the trained {who}'s logits at position {t} changed by {diff:.3g} when only "
-                                          f"later tokens changed (probe pair {pair + 1}): {subject} must not see the "
-                                          "future"]
+                                          f"later tokens changed (probe pair {pair + 1} of a batch of {len(cuts)}, "
+                                          f"{mode} mode): {subject} must not see the future"]

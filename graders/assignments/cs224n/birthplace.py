@@ -1,10 +1,11 @@
 """The CS224N birthplace threshold, grader side: the job's inputs, and the score of what it returns.
 
 The job (jobs/birthplace.py, run in the sandbox next to the student's code) pretrains the vanilla model with
-the student's span corruption and attention, finetunes it on name -> place questions and predicts places for
-held-out people. It gets the dev questions, never their answers; the grader scores the predictions itself
-and checks, on logits the trained model gives for pairs of probe sequences that differ only from a position
-on, that no earlier position moved: a model whose attention sees the future fails whatever its accuracy.
+the student's span corruption and attention and finetunes it on name -> place questions; a fresh sandbox loads
+the trained weights and predicts places for held-out people. It gets the dev questions, never their answers;
+the grader scores the predictions itself and checks, on logits the trained model gives for pairs of probe
+sequences that differ only from a position on, that no earlier position moved: a model whose attention sees
+the future fails whatever its accuracy.
 """
 import random
 from pathlib import Path
@@ -42,14 +43,16 @@ def probes(corpus, length, seed):
 
 
 def inputs(profile, hp, data_dir=None, seed=1):
-    """(keyword arguments of the job's run(), what only the grader keeps: the answers and the probe cuts)."""
+    """(the job's arguments: {"train": the training sandbox's, "evaluate": the prediction sandbox's, "hp"}, what only
+    the grader keeps: the answers and the probe cuts). `seed` is the grading's secret (thresholds.job_seed)."""
     if profile == "smoke":
         corpus, train, dev = encyclopedia.generate(seed)
     else:
         corpus, train, dev = course_data(data_dir)
     sequences, cuts = probes(corpus, min(32, hp.get("block_size", 64) - 1), seed)
-    args = {"dataset_module": "dataset", "attention_module": "attention", "corpus": corpus, "train_tsv": train,
-            "dev_questions": [q for q, _ in dev], "probes": sequences, "hp": hp}
+    modules = {"dataset_module": "dataset", "attention_module": "attention"}
+    args = {"train": {**modules, "corpus": corpus, "train_tsv": train},
+            "evaluate": {**modules, "dev_questions": [q for q, _ in dev], "probes": sequences}, "hp": hp}
     return args, {"answers": [a for _, a in dev], "cuts": cuts}
 
 

@@ -1,7 +1,8 @@
 """The hw5 GPT perplexity threshold, grader side: the job's inputs, and the score of what it returns.
 
 The job (jobs/gpt_lm.py, run in the sandbox next to the student's gpt/model.py) trains a GPT with the student's
-CausalSelfAttention and returns next-token logits for held-out contexts whose next tokens only the grader holds;
+CausalSelfAttention; a fresh sandbox loads the weights and returns next-token logits for held-out contexts whose
+next tokens only the grader holds;
 the grader computes the perplexity (graders/assignments/lm.py) and checks causality on the trained model's
 probe logits: a model whose attention sees the future fails whatever its perplexity.
 """
@@ -25,7 +26,8 @@ def course_data(data_dir):
 
 
 def inputs(profile, hp, data_dir=None, seed=1):
-    """(keyword arguments of the job's run(), what only the grader keeps: the answers, the baseline, the cuts)."""
+    """(the job's arguments: {"train": the training sandbox's, "evaluate": the prediction sandbox's, "hp"}, what only
+    the grader keeps: the answers, the baseline, the cuts). `seed` is the grading's secret (thresholds.job_seed)."""
     train, heldout = lm.corpus(seed) if profile == "smoke" else course_data(data_dir)
     vocab = "".join(sorted(set(train)))
     length = hp.get("block_size", lm.SMOKE["context_length"])
@@ -33,8 +35,8 @@ def inputs(profile, hp, data_dir=None, seed=1):
     sequences, cuts = lm.probe_pairs(len(vocab), length, seed)
     stoi = {c: i for i, c in enumerate(vocab)}
     unigram = lm.unigram_perplexity([stoi[c] for c in train], answers, len(vocab))
-    args = {"model_module": "model", "train_text": train, "vocab": vocab, "contexts": contexts, "probes": sequences,
-            "hp": hp}
+    args = {"train": {"model_module": "model", "train_text": train, "vocab": vocab},
+            "evaluate": {"model_module": "model", "vocab": vocab, "contexts": contexts, "probes": sequences}, "hp": hp}
     return args, {"answers": answers, "cuts": cuts, "vocab_size": len(vocab), "unigram": unigram}
 
 

@@ -1,7 +1,8 @@
 """The PA2 part 1 threshold, grader side: speech segments for the job, and the accuracy of what it returns.
 
 The job (jobs/part1.py, in the sandbox next to the student's transformer.py) trains the student's encoder and
-classifier on labelled segments and predicts the speaker of each test segment; it never sees the test labels,
+classifier on labelled segments; a fresh sandbox loads the weights and predicts the speaker of each test segment;
+the job never sees the test labels,
 and the grader computes the accuracy itself.
 """
 from pathlib import Path
@@ -16,10 +17,12 @@ SMOKE = {"train": 900, "test": 300}   # segments of the synthetic speakers
 
 
 def inputs(profile, hp, data_dir=None, seed=1):
-    """(keyword arguments of the job's run(), what only the grader keeps: the test labels)."""
+    """(the job's arguments: {"train": the training sandbox's, "evaluate": the prediction sandbox's, "hp"}, what only
+    the grader keeps: the test labels). `seed` is the grading's secret (thresholds.job_seed)."""
     train, test, stoi = speeches.classification(profile, data_dir, seed, SMOKE)
-    args = {"model_module": "transformer", "train": [[label, speeches.encode(stoi, t)] for label, t in train],
-            "test": [speeches.encode(stoi, t) for _, t in test], "vocab_size": len(stoi), "hp": hp}
+    common = {"model_module": "transformer", "vocab_size": len(stoi)}
+    args = {"train": {**common, "train": [[label, speeches.encode(stoi, t)] for label, t in train]},
+            "evaluate": {**common, "test": [speeches.encode(stoi, t) for _, t in test]}, "hp": hp}
     return args, {"labels": [label for label, _ in test]}
 
 

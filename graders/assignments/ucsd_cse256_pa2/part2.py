@@ -1,10 +1,10 @@
 """The PA2 part 2 threshold, grader side: text for the job, and the perplexity of what it returns.
 
-The job (jobs/part2.py, in the sandbox next to the student's transformer.py) trains the student's decoder and
-returns its next-token logits for held-out contexts of block_size tokens; the grader keeps each context's next
-token, computes the perplexity (graders/assignments/lm.py) per test set and over all of them, and checks on the
-trained model's probe logits that no position depends on later tokens. The metric is the unigram model's
-perplexity divided by the decoder's, as for JHU hw5's GPT.
+The job (jobs/part2.py, in the sandbox next to the student's transformer.py) trains the student's decoder; a fresh
+sandbox loads the weights and returns its next-token logits for held-out contexts of block_size tokens; the
+grader keeps each context's next token, computes the perplexity (graders/assignments/lm.py) per test set and over
+all of them, and checks on the trained model's probe logits that no position depends on later tokens. The metric
+is the unigram model's perplexity divided by the decoder's, as for JHU hw5's GPT.
 """
 import random
 from pathlib import Path
@@ -30,8 +30,9 @@ def contexts(ids, n, length, rng):
 
 
 def inputs(profile, hp, data_dir=None, seed=1):
-    """(keyword arguments of the job's run(), what only the grader keeps: the answers per test set, the probe
-    cuts, the unigram baseline)."""
+    """(the job's arguments: {"train": the training sandbox's, "evaluate": the prediction sandbox's, "hp"}, what only
+    the grader keeps: the answers per test set, the probe cuts, the unigram baseline). `seed` is the grading's
+    secret (thresholds.job_seed)."""
     train, tests, stoi = speeches.language_modeling(profile, data_dir, seed)
     length, rng = hp.get("block_size", models.HP["block_size"]), random.Random(seed)
     train_ids = speeches.encode(stoi, train)
@@ -42,8 +43,9 @@ def inputs(profile, hp, data_dir=None, seed=1):
         questions += q
         answers += a
     probes, cuts = lm.probe_pairs(len(stoi), length, seed)
-    args = {"model_module": "transformer", "train_ids": train_ids, "contexts": questions, "probes": probes,
-            "vocab_size": len(stoi), "hp": hp}
+    common = {"model_module": "transformer", "vocab_size": len(stoi)}
+    args = {"train": {**common, "train_ids": train_ids},
+            "evaluate": {**common, "contexts": questions, "probes": probes}, "hp": hp}
     return args, {"answers": answers, "sets": sets, "cuts": cuts, "vocab_size": len(stoi),
                   "unigram": lm.unigram_perplexity(train_ids, answers, len(stoi))}
 
@@ -63,6 +65,5 @@ def score(result, kept):
     per_set = ", ".join(f"{name} {lm.perplexity(logp[a:b]):.1f}" for name, (a, b) in kept["sets"].items())
     lines = [f"test perplexity {ppl:.2f} on {len(answers)} next tokens ({per_set}), {ratio:.2f}x better than the "
              f"unigram model's {kept['unigram']:.2f}"] + lm.timings(result)
-    bug, shown = lm.sees_the_future({"probe_logits": rows(result.get("probe_logits"), "probe logits")},
-                                            kept["cuts"], who="decoder", subject="the decoder")
+    bug, shown = lm.sees_the_future(result, kept["cuts"], who="decoder", subject="the decoder")
     return ratio, lines + shown, bug, lm.curves_figure(result.get("curve") or {})

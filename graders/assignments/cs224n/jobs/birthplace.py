@@ -219,36 +219,98 @@ def predict(model, stoi, itos, questions):
 
 
 @torch.no_grad()
-def probe(model, probes, vocab_size):
-    """The trained model's logits for each probe sequence: the grader perturbs later tokens and checks that
-    earlier positions do not move."""
+def probe(model, probes, vocab_size, forward=None):
+    """The trained model's logits for the probe pairs (sequences 0, 2, 4, ... against 1, 3, 5, ...), each half as
+    one batch, in eval mode and in train mode with the same dropout draws for both halves: the grader checks that
+    no position moved before its pair's cut. Attention that masks in one mode or at one batch size only leaks."""
+    forward = forward or model
+    if len(probes) % 2 or not 0 < len(probes) <= MAX_PROBES or len({len(ids) for ids in probes}) != 1:
+        raise JobError(f"bad probes: {len(probes)} sequences")
+    if not 0 < len(probes[0]) <= model.block_size or \
+            not all(type(t) is int and 0 <= t < vocab_size for ids in probes for t in ids):
+        raise JobError(f"bad probe of {len(probes[0])} ids")
+    device = next(model.parameters()).device
+    out = {}
+    for mode in ("eval", "train"):
+        model.train(mode == "train")
+        halves = []
+        for half in (probes[0::2], probes[1::2]):
+            torch.manual_seed(len(probes))  # the same dropout masks for both halves
+            halves.append(forward(torch.tensor(half, dtype=torch.long, device=device)).float().cpu())
+        out[mode] = halves
     model.eval()
-    out = []
-    for ids in probes[:MAX_PROBES]:
-        if not ids or len(ids) > model.block_size or not all(type(t) is int and 0 <= t < vocab_size for t in ids):
-            raise JobError(f"bad probe of {len(ids)} ids")
-        out.append(model(torch.tensor([ids], dtype=torch.long, device=model.tok_emb.weight.device))[0].tolist())
     return out
 
 
-def run(dataset_module, attention_module, corpus, train_tsv, dev_questions, probes, hp):
-    """Pretrain (unless hp["pretrain_iters"] is 0), finetune, predict; returns plain data only."""
-    hp = {**SMOKE, **hp}
+def state(model):
+    """The trained weights as plain data for the wire: the state dict on the CPU."""
+    return {k: v.detach().cpu() for k, v in model.state_dict().items()}
+
+
+def load(model, weights, device):
+    """The trained weights into a freshly built model; they must fit it exactly."""
+    try:
+        model.load_state_dict(weights, strict=True)
+    except (RuntimeError, TypeError) as e:
+        raise JobError(f"the trained weights do not fit the model: {' '.join(str(e).split())[:300]}") from None
+    return model.to(device).eval()
+
+
+class NoAttention(nn.Module):
+    """Stands for the student's attention where only the job's own weights are counted."""
+
+    def __init__(self, config):
+        super().__init__()
+
+    def forward(self, x):
+        return x
+
+
+def gpt_architecture(config):
+    """(the job's own weights' shapes, the most numbers each block's attention may hold): twice the reference's
+    four n_embd x n_embd projections with biases, plus room for a causal mask and a rotation cache."""
+    own = {k: tuple(v.shape) for k, v in GPT(config, NoAttention).state_dict().items()}
+    d, t = config.n_embd, config.block_size
+    return own, {f"blocks.{i}.attn.": 2 * (4 * d * d + 4 * d) + 2 * t * t + 2 * t * d for i in range(config.n_layer)}
+
+
+def setup(dataset_module, attention_module, hp):
+    """The student's dataset module and attention class, with the seeds set as the handout's run.py sets them."""
     random.seed(hp["seed"])
     torch.manual_seed(hp["seed"])
-    dataset = student_module(dataset_module).CharCorruptionDataset(corpus, hp["block_size"])
-    attention = getattr(student_module(attention_module), hp.get("attention_class", "CausalSelfAttention"))
-    stoi = {str(c): int(i) for c, i in dict(dataset.stoi).items()}
-    itos = {i: c for c, i in stoi.items()}
+    return student_module(dataset_module), getattr(student_module(attention_module),
+                                                    hp.get("attention_class", "CausalSelfAttention"))
+
+
+def config_for(vocab_size, hp):
+    return GPTConfig(vocab_size, hp["block_size"], n_layer=hp["n_layer"], n_head=hp["n_head"], n_embd=hp["n_embd"],
+                     embd_pdrop=hp["pdrop"], attn_pdrop=hp["pdrop"], resid_pdrop=hp["pdrop"], rope=hp["rope"])
+
+
+def vocabulary(stoi, corpus=None):
+    """The student's stoi as {character: id}, ids 0..n-1, holding the mask and the pad (and, given the corpus,
+    nothing else)."""
+    stoi = {str(c): int(i) for c, i in dict(stoi).items()}
     if MASK_CHAR not in stoi or PAD_CHAR not in stoi:
         raise JobError("the dataset's stoi lacks the mask or the pad character")
-    vocab_size = max(stoi.values()) + 1
+    if sorted(stoi.values()) != list(range(len(stoi))):
+        raise JobError("the dataset's stoi does not number its characters 0, 1, 2, ...")
+    if corpus is not None and set(stoi) - set(corpus) - {MASK_CHAR, PAD_CHAR}:
+        raise JobError("the dataset's stoi holds characters that are not in the corpus")
+    return stoi
+
+
+def train_job(dataset_module, attention_module, corpus, train_tsv, hp):
+    """Pretrain (unless hp["pretrain_iters"] is 0) and finetune; returns the weights and the vocabulary, as plain
+    data. The dev questions are not here: another sandbox predicts with these weights (evaluate_job)."""
+    hp = {**SMOKE, **hp}
+    datasets, attention = setup(dataset_module, attention_module, hp)
+    dataset = datasets.CharCorruptionDataset(corpus, hp["block_size"])
+    stoi = vocabulary(dataset.stoi)
     length = pretrain_item(dataset, 0, None)[0].shape[0]  # block_size (2024) or block_size - 1 (2021, 2023)
-    config = GPTConfig(vocab_size, hp["block_size"], n_layer=hp["n_layer"], n_head=hp["n_head"], n_embd=hp["n_embd"],
-                       embd_pdrop=hp["pdrop"], attn_pdrop=hp["pdrop"], resid_pdrop=hp["pdrop"], rope=hp["rope"])
     random.seed(hp["seed"])
     torch.manual_seed(hp["seed"])
-    model = GPT(config, attention).to(hp["device"])
+    model = GPT(config_for(len(stoi), hp), attention).to(hp["device"])
     pad = stoi[PAD_CHAR]
     seconds, curve = {}, {"pretrain": [], "finetune": []}
 
@@ -265,10 +327,25 @@ def run(dataset_module, attention_module, corpus, train_tsv, dev_questions, prob
     curve["finetune"] = train(model, epochs(len(names), hp["finetune_batch"], names.__getitem__),
                               hp["finetune_iters"], hp["finetune_lr"], hp, pad)
     seconds["finetune"] = time.perf_counter() - start
+    return {"weights": state(model), "model": {"stoi": stoi}, "curve": curve, "seconds": seconds}
 
+
+def architecture(corpus, hp, model, **_):
+    """Run by the grader on what train_job returned: the job's own weights and the attention's room (see
+    gpt_architecture), for the vocabulary the student's dataset made of this corpus."""
+    hp = {**SMOKE, **hp}
+    return gpt_architecture(config_for(len(vocabulary(model["stoi"], corpus)), hp))
+
+
+def evaluate_job(dataset_module, attention_module, weights, model, dev_questions, probes, hp):
+    """In a fresh sandbox: the model rebuilt with the student's attention and the trained weights predicts the
+    places of the dev questions (their answers stay with the grader) and gives the probes' logits."""
+    hp = {**SMOKE, **hp}
+    _, attention = setup(dataset_module, attention_module, hp)
+    stoi = vocabulary(model["stoi"])
+    net = load(GPT(config_for(len(stoi), hp), attention), weights, hp["device"])
     start = time.perf_counter()
-    predictions = predict(model, stoi, itos, list(dev_questions))
-    probe_logits = probe(model, probes, vocab_size)
-    seconds["predict"] = time.perf_counter() - start
-    return {"predictions": predictions, "probe_logits": probe_logits, "curve": curve, "seconds": seconds,
-            "vocab": stoi}
+    predictions = predict(net, stoi, {i: c for c, i in stoi.items()}, list(dev_questions))
+    probe_logits = probe(net, probes, len(stoi))
+    return {"predictions": predictions, "probe_logits": probe_logits,
+            "seconds": {"predict": time.perf_counter() - start}}

@@ -2,11 +2,14 @@
 CausalSelfAttention on the text the grader gives, then return the logits for the next token of each held-out
 context (the next tokens stay with the grader), the logits of probe sequences, the loss curve and timings.
 
-Runs appended to the CS224N birthplace job's source (graders.assignments.lm.JobSource), whose minGPT (GPTConfig,
-Block, GPT: the student's attention plugged into the reference's block), training loop (train, epochs, optimizer),
-student_module and probe it reuses; like that job it imports only the standard library and torch.
+Training (train_job) and prediction (evaluate_job, in a fresh sandbox, from the trained weights) run apart, so
+the held-out contexts never meet the training code. Runs appended to the CS224N birthplace job's source
+(graders.assignments.lm.JobSource), whose minGPT (GPTConfig, Block, GPT: the student's attention plugged into the
+reference's block), training loop (train, epochs, optimizer), student_module, probe, state and load it reuses; like
+that job it imports only the standard library and torch.
 """
-# ruff: noqa: F821 - GPTConfig, GPT, JobError, train, epochs, student_module, probe: the birthplace job's, above this
+# ruff: noqa: F821 - GPTConfig, GPT, JobError, train, epochs, student_module, probe, state, load, gpt_architecture: the
+# birthplace job's, above this
 import random
 import time
 
@@ -34,24 +37,44 @@ def next_token_logits(model, contexts, batch=256):
     return out
 
 
-def run(model_module, train_text, vocab, contexts, probes, hp):
-    """Train (hp["iters"] steps; 0 leaves the model untrained), then predict; returns plain data only."""
-    hp = {**LM_SMOKE, **hp}
+def lm_model(model_module, vocab, hp):
+    """The GPT of the student's attention for this vocabulary, freshly built from hp["seed"]."""
     random.seed(hp["seed"])
     torch.manual_seed(hp["seed"])
     attention = getattr(student_module(model_module), hp["attention_class"])
+    return GPT(lm_config(len(vocab), hp), attention)
+
+
+def lm_config(vocab_size, hp):
+    p = hp["dropout"]
+    return GPTConfig(vocab_size, hp["block_size"], n_layer=hp["n_layer"], n_head=hp["n_head"], n_embd=hp["n_embd"],
+                     embd_pdrop=p, attn_pdrop=p, resid_pdrop=p, dropout=p, bias=True)
+
+
+def train_job(model_module, train_text, vocab, hp):
+    """Train hp["iters"] steps (0 leaves the model untrained); returns the weights as plain data."""
+    hp = {**LM_SMOKE, **hp}
+    model = lm_model(model_module, vocab, hp).to(hp["device"])
     stoi = {c: i for i, c in enumerate(vocab)}
     ids = torch.tensor([stoi[c] for c in train_text if c in stoi], dtype=torch.long)
-    length, p = hp["block_size"], hp["dropout"]
-    config = GPTConfig(len(vocab), length, n_layer=hp["n_layer"], n_head=hp["n_head"], n_embd=hp["n_embd"],
-                       embd_pdrop=p, attn_pdrop=p, resid_pdrop=p, dropout=p, bias=True)
-    model = GPT(config, attention).to(hp["device"])
+    length = hp["block_size"]
     start = time.perf_counter()
     batches = epochs(len(ids) - length, hp["batch"], lambda i: (ids[i:i + length], ids[i + 1:i + length + 1]))
     curve = {"train": train(model, batches, hp["iters"], hp["lr"], hp, -100)}
-    seconds = {"train": time.perf_counter() - start}
+    return {"weights": state(model), "model": {}, "curve": curve, "seconds": {"train": time.perf_counter() - start}}
+
+
+def architecture(vocab, hp, **_):
+    """Run by the grader on what train_job returned: the job's own weights and the attention's room."""
+    return gpt_architecture(lm_config(len(vocab), {**LM_SMOKE, **hp}))
+
+
+def evaluate_job(model_module, weights, model, vocab, contexts, probes, hp):
+    """In a fresh sandbox: the trained model's next-token logits for the held-out contexts (their next tokens stay
+    with the grader) and the probes' logits."""
+    hp = {**LM_SMOKE, **hp}
+    net = load(lm_model(model_module, vocab, hp), weights, hp["device"])
     start = time.perf_counter()
-    logits = next_token_logits(model, contexts[:MAX_CONTEXTS])
-    probe_logits = probe(model, probes, len(vocab))
-    seconds["predict"] = time.perf_counter() - start
-    return {"logits": logits, "probe_logits": probe_logits, "curve": curve, "seconds": seconds}
+    logits = next_token_logits(net, contexts[:MAX_CONTEXTS])
+    probe_logits = probe(net, probes, len(vocab))
+    return {"logits": logits, "probe_logits": probe_logits, "seconds": {"predict": time.perf_counter() - start}}

@@ -4,7 +4,9 @@ it), the handout's batching, and a training loop.
 
 Shipped as source text into the sandbox child next to the student's transformer.py, so it imports only the
 standard library and torch. The jobs get token ids made by the grader and return plain data; the grader
-scores it.
+scores it. Each job trains in one sandbox (train_job: the weights come back as a state dict) and predicts in a
+fresh one (evaluate_job: the student's model rebuilt as in training, loaded with those weights), so the held-out
+data never meets the training code.
 """
 # ruff: noqa: F821 - find, classify, constructor_kwargs, parameters, ...: models.py's, above this
 import importlib
@@ -103,3 +105,28 @@ def train_model(model, next_batch, steps, role, hp):
             window = []
     model.eval()
     return curve, time.perf_counter() - start
+
+
+def state(model):
+    """The trained weights as plain data for the wire: the state dict on the CPU."""
+    return {k: v.detach().cpu() for k, v in model.state_dict().items()}
+
+
+def load(model, weights, device):
+    """The trained weights into the freshly built model; they must fit it exactly."""
+    try:
+        model.load_state_dict(weights, strict=True)
+    except (RuntimeError, TypeError) as e:
+        raise JobError(f"the trained weights do not fit the model: {' '.join(str(e).split())[:300]}") from None
+    return model.to(device).eval()
+
+
+def architecture(hp, vocab_size, **_):
+    """Run by the grader on what train_job returned: no weights of the job's own, and room for three times the
+    numbers of the handout's model at these sizes (embeddings, blocks with their feed-forward, a head for each
+    part) plus a causal mask per layer."""
+    hp = {**JOB_SMOKE, **hp}
+    d, t, layers, hidden = hp["n_embd"], hp["block_size"], hp["n_layer"], hp["n_hidden"]
+    handout = vocab_size * d + t * d + layers * (12 * d * d + 13 * d) + d * vocab_size + d * hidden + \
+        hidden * hp["n_output"]
+    return {}, {"": 3 * handout + layers * t * t}

@@ -11,7 +11,7 @@ import random
 import torch
 
 # The smoke profile (CPU, one thread, well under a minute): calibrated by benchmarks/pa2_smoke.py.
-CLS_SMOKE = {"n_embd": 64, "n_head": 2, "n_layer": 2, "block_size": 32, "n_hidden": 100, "n_output": 3,
+JOB_SMOKE = {"n_embd": 64, "n_head": 2, "n_layer": 2, "block_size": 32, "n_hidden": 100, "n_output": 3,
              "dropout": 0.0, "pad_idx": 0, "epochs": 3, "batch_size": 16, "lr": 1e-3, "curve_points": 32, "seed": 0,
              "device": "cpu"}
 
@@ -56,13 +56,18 @@ def fit(ids, block_size):
     return torch.tensor(ids + [0] * (block_size - len(ids)), dtype=torch.long)
 
 
-def run(model_module, train, test, vocab_size, hp, main=None):
-    """train: [[label, ids], ...]; test: [ids, ...]; main: main.py's reading (mainpy.py) or None. Returns predicted
-    labels, the loss curve and timings."""
-    hp = {**CLS_SMOKE, **hp, "vocab_size": vocab_size}
+def prepare(hp, vocab_size):
+    hp = {**JOB_SMOKE, **hp, "vocab_size": vocab_size}
     hp["n_input"] = hp["n_embd"]
     random.seed(hp["seed"])
     torch.manual_seed(hp["seed"])
+    return hp
+
+
+def train_job(model_module, train, vocab_size, hp, main=None):
+    """train: [[label, ids], ...]; main: main.py's reading (mainpy.py) or None. Returns the trained weights, the
+    loss curve and timings."""
+    hp = prepare(hp, vocab_size)
     model = classifier(model_module, hp, main)
     T = hp["block_size"]
     items = [(fit(ids, T), torch.tensor(int(label))) for label, ids in train]
@@ -70,11 +75,17 @@ def run(model_module, train, test, vocab_size, hp, main=None):
     order = torch.Generator().manual_seed(hp["seed"])
     curve, seconds = train_model(model, batches(len(items), hp["batch_size"], items.__getitem__, order), steps,
                                  "classifier", hp)
-    start = time.perf_counter()
-    predictions = []
+    return {"weights": state(model), "model": {}, "curve": {"train": curve}, "seconds": {"train": seconds}}
+
+
+def evaluate_job(model_module, weights, model, test, vocab_size, hp, main=None):
+    """In a fresh sandbox: the classifier rebuilt and loaded with the trained weights predicts the speaker of each
+    test segment (ids); the labels stay with the grader."""
+    hp = prepare(hp, vocab_size)
+    net = load(classifier(model_module, hp, main), weights, hp["device"])
+    start, T, predictions = time.perf_counter(), hp["block_size"], []
     with torch.no_grad():
         for i in range(0, len(test), 64):
             x = torch.stack([fit(ids, T) for ids in test[i:i + 64]]).to(hp["device"])
-            predictions += output(model, x, "classifier", hp).argmax(-1).tolist()
-    return {"predictions": predictions, "curve": {"train": curve},
-            "seconds": {"train": seconds, "predict": time.perf_counter() - start}}
+            predictions += output(net, x, "classifier", hp).argmax(-1).tolist()
+    return {"predictions": predictions, "seconds": {"predict": time.perf_counter() - start}}
