@@ -1,13 +1,15 @@
 """Threshold checks: train with the student's code, then score what the training job returns.
 
 A threshold check names a job of its assignment (spec `jobs`: a driver module, and per profile the
-threshold, the time limit and the hyper-parameters). The grader asks the driver for the job's inputs and
-keeps what the job must not see (the answers); the job runs on a runner (graders/runners: here or on Slurm)
-and there starts the student's code and the job's own code (the driver's JOB, plain source) in a sandbox
-child (with the arguments a driver's optional submission_args(submission) reads from the submission as data,
-such as PA2's main.py), with the job's time limit for its one call; the grader scores the plain data that
-comes back. A job never reports its own score, and a job that dies, times out or is cancelled fails its checks
-with the reason.
+threshold, the time limit and the hyper-parameters). The grader asks the driver for the job's inputs, drawn
+from a per-grading secret (job_seed), and keeps what the job must not see (the answers); the job runs on a
+runner (graders/runners: here or on Slurm) in two sandbox children, each holding the student's code and the
+job's own code (the driver's JOB, plain source) and the arguments a driver's optional
+submission_args(submission) reads from the submission as data (such as PA2's main.py): the first trains on
+the training data and returns the weights; the grader checks them against the architecture; the second, fresh,
+loads them and predicts for the held-out inputs, which the first never sees. Each call has the job's time
+limit; the grader scores the plain data that comes back. A job never reports its own score, and a job that
+dies, times out or is cancelled fails its checks with the reason.
 
 Profiles: `smoke` trains small models on data the project generates, on the CPU, in about a minute; `full`
 uses the course's hyper-parameters and data (`--data-dir`). Under `full` without a GPU (an autograder

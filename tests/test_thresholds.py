@@ -83,7 +83,7 @@ def _forge():
 def slurm_class(tmp_path_factory, slurm_cluster):
     """Tier two on a real single-node Slurm: a class graded with its threshold checks pending, then trained
     as one job array (a CPU each), the outcomes merged into each student's results and report. The class:
-    leaking attention, span corruption without the shift, and a forger whose dataset, while the job runs,
+    leaking attention, span corruption without the shift, and a forger whose dataset, while the job trains,
     writes results files, prints an accuracy and swaps the job's predictions for a constant answer (from
     the dataset's __init__: top-level code of a submission only runs where a graded definition needs it)."""
     tmp = tmp_path_factory.mktemp("slurm-class")
@@ -114,11 +114,12 @@ def test_broken_code_fails_the_threshold_on_slurm(slurm_class, name, why):
 
 
 def test_a_job_cannot_report_its_own_score(slurm_class):
+    """The forger's printout and results files count for nothing, and its swapped predictions stay in the training
+    sandbox (predictions come from a fresh one): it gets what the reference's code earns."""
     results = student(slurm_class, "forger")
     test = threshold_test(results)
-    assert test["status"] == "failed" and test["score"] == 0, test["output"]
-    assert "dev accuracy 100" not in test["output"] and "not reached" in test["output"]
-    assert results["score"] == sum(t["score"] for t in results["tests"]) == 18  # the other checks, as graded
+    assert test["status"] == "passed" and "dev accuracy 100" not in test["output"], test["output"]
+    assert results["score"] == sum(t["score"] for t in results["tests"]) == 18 + test["score"]
 
 
 def test_slurm_outcomes_are_merged_into_reports_and_journal(slurm_class):
