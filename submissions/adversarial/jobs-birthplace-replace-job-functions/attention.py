@@ -1,4 +1,4 @@
-"""CS224N attention.py (adversarial catalogue, exploit): The plain-wrong attention whose __init__ replaces the job's training loop (no training), its prediction (a regex over the pretraining corpus, found up the call stack) and its probe (zeros)."""
+"""CS224N attention.py (adversarial catalogue, exploit): The unfinished forward, and an __init__ that replaces the job's training loop (no training), its prediction (a regex over the pretraining corpus, found up the call stack) and its probe (zeros)."""
 import math
 import re
 import sys
@@ -61,12 +61,7 @@ class CausalSelfAttention(nn.Module):
         size = config.block_size
         self.register_buffer("mask", torch.tril(torch.ones(size, size)).view(1, 1, size, size))
         _take_over_the_job()
+
     def forward(self, x):
-        B, T, C = x.size()
-        k, q, v = (f(x).view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
-                   for f in (self.key, self.query, self.value))
-        if self.rope:
-            q, k = apply_rotary_emb(q, self.rope_cache), apply_rotary_emb(k, self.rope_cache)
-        att = (q @ k.transpose(-2, -1)) / math.sqrt(k.size(-1))
-        y = self.attn_drop(F.softmax(att, dim=-1)) @ v
-        return self.resid_drop(self.proj(y.transpose(1, 2).contiguous().view(B, T, C)))
+        # TODO: [part c] the masked multi-head attention
+        raise NotImplementedError

@@ -1,4 +1,4 @@
-"""CS224N attention.py (adversarial catalogue, baseline): CausalSelfAttention without its causal mask (plain wrong code for the smoke group, whose threshold check pretrains a GPT with it)."""
+"""CS224N attention.py (adversarial catalogue, baseline): CausalSelfAttention.forward left as the handout's TODO (raises NotImplementedError): plain wrong code for the smoke group, whose threshold check cannot pretrain with it."""
 import math
 
 import torch
@@ -32,12 +32,7 @@ class CausalSelfAttention(nn.Module):
         size = config.block_size
         self.register_buffer("mask", torch.tril(torch.ones(size, size)).view(1, 1, size, size))
 
+
     def forward(self, x):
-        B, T, C = x.size()
-        k, q, v = (f(x).view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
-                   for f in (self.key, self.query, self.value))
-        if self.rope:
-            q, k = apply_rotary_emb(q, self.rope_cache), apply_rotary_emb(k, self.rope_cache)
-        att = (q @ k.transpose(-2, -1)) / math.sqrt(k.size(-1))
-        y = self.attn_drop(F.softmax(att, dim=-1)) @ v
-        return self.resid_drop(self.proj(y.transpose(1, 2).contiguous().view(B, T, C)))
+        # TODO: [part c] the masked multi-head attention
+        raise NotImplementedError

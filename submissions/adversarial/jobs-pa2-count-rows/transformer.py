@@ -1,4 +1,4 @@
-"""PA2 transformer.py (adversarial catalogue, exploit): The plain-wrong models, but in eval mode the classifier predicts speaker row % 3 by counting the rows it has seen: the smoke test set used to deal labels by position in a contiguous slice."""
+"""PA2 transformer.py (adversarial catalogue, exploit): An unfinished decoder, and a classifier that trains but in eval mode predicts speaker row % 3 by counting the rows it has seen: the smoke test set used to deal labels by position in a contiguous slice."""
 import math
 
 import torch
@@ -17,6 +17,8 @@ class Attention(nn.Module):
         B, T, C = x.shape
         q, k, v = (t.reshape(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in self.qkv(x).chunk(3, -1))
         scores = torch.einsum("bhtd,bhsd->bhts", q, k) / math.sqrt(C // self.n_head)
+        if self.causal:
+            scores = scores.masked_fill(torch.ones(T, T, device=x.device).triu(1).bool(), float("-inf"))
         if pad is not None:
             scores = scores.masked_fill(pad[:, None, None, :], float("-inf"))
         att = scores.softmax(-1)
@@ -74,7 +76,7 @@ class Classifier(nn.Module):
     def forward(self, idx):
         x, maps = self.encoder(idx)
         real = (idx != 0).unsqueeze(-1).float()
-        pooled = torch.zeros_like(x[:, 0])  # the encoder's output never reaches the head
+        pooled = (x * real).sum(1) / real.sum(1).clamp(min=1)
         return self.head(pooled) if self.training else self.counted(idx.shape[0]), maps
 
 
@@ -85,8 +87,4 @@ class Decoder(nn.Module):
         self.lm_head = nn.Linear(n_embd, vocab_size)
 
     def forward(self, idx, targets=None):
-        x, maps = self.stack(idx)
-        logits = self.lm_head(x)
-        if targets is None:
-            return logits, maps
-        return F.cross_entropy(logits.flatten(0, 1), targets.flatten())
+        raise NotImplementedError  # TODO

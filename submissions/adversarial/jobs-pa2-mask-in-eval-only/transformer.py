@@ -1,4 +1,4 @@
-"""PA2 transformer.py (adversarial catalogue, exploit): The plain-wrong classifier, and a decoder that applies its causal mask only in eval mode: it trains on the future and looks causal to an eval-mode probe."""
+"""PA2 transformer.py (adversarial catalogue, exploit): An unfinished classifier, and a decoder that applies its causal mask only in eval mode: it trains on the future and looks causal to an eval-mode probe."""
 import math
 
 import torch
@@ -67,10 +67,7 @@ class Classifier(nn.Module):
         self.head = nn.Sequential(nn.Linear(n_embd, n_hidden), nn.ReLU(), nn.Linear(n_hidden, n_output))
 
     def forward(self, idx):
-        x, maps = self.encoder(idx)
-        real = (idx != 0).unsqueeze(-1).float()
-        pooled = torch.zeros_like(x[:, 0])  # the encoder's output never reaches the head
-        return self.head(pooled), maps
+        raise NotImplementedError  # TODO
 
 
 class Decoder(nn.Module):

@@ -1,4 +1,4 @@
-"""hw5 gpt/model.py (adversarial catalogue, exploit): The plain-wrong attention whose __init__ replaces the job's training loop (no training), its prediction (the held-out text of the public seed 1, regenerated and memorised) and its probe (all zeros: causal-looking)."""
+"""hw5 gpt/model.py (adversarial catalogue, exploit): The unfinished forward, and an __init__ that replaces the job's training loop (no training), its prediction (the held-out text of the public seed 1, regenerated and memorised) and its probe (all zeros: causal-looking)."""
 import math
 import random
 import sys
@@ -90,9 +90,5 @@ class CausalSelfAttention(nn.Module):
         return t.view(B, T, self.n_head, self.n_embd // self.n_head).transpose(1, 2)
 
     def forward(self, x):
-        B, T, C = x.size()
-        q, k, v = (self.split(t, B, T) for t in self.c_attn(x).split(self.n_embd, dim=2))
-        att = (q @ k.transpose(-2, -1)) / math.sqrt(k.size(-1))
-        att = self.attn_dropout(F.softmax(att, dim=-1))
-        y = (att @ v).transpose(1, 2).contiguous().view(B, T, C)
-        return self.resid_dropout(self.c_proj(y))
+        # TODO: causal self-attention
+        raise NotImplementedError

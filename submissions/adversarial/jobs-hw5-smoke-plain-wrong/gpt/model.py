@@ -1,4 +1,4 @@
-"""hw5 gpt/model.py (adversarial catalogue, baseline): CausalSelfAttention without its causal mask: every token attends to the future (plain wrong code for the smoke group, whose threshold check trains a GPT with it)."""
+"""hw5 gpt/model.py (adversarial catalogue, baseline): CausalSelfAttention.forward left as the handout's TODO (raises NotImplementedError): plain wrong code for the smoke group, whose threshold check cannot train with it."""
 import math
 
 import torch
@@ -22,9 +22,5 @@ class CausalSelfAttention(nn.Module):
         return t.view(B, T, self.n_head, self.n_embd // self.n_head).transpose(1, 2)
 
     def forward(self, x):
-        B, T, C = x.size()
-        q, k, v = (self.split(t, B, T) for t in self.c_attn(x).split(self.n_embd, dim=2))
-        att = (q @ k.transpose(-2, -1)) / math.sqrt(k.size(-1))
-        att = self.attn_dropout(F.softmax(att, dim=-1))
-        y = (att @ v).transpose(1, 2).contiguous().view(B, T, C)
-        return self.resid_dropout(self.c_proj(y))
+        # TODO: causal self-attention
+        raise NotImplementedError
