@@ -69,6 +69,29 @@ def test_the_grader_computes_the_perplexity():
             driver.score({**flat, "logits": bad}, kept)
 
 
+def test_weights_that_do_not_fit_the_architecture_are_refused():
+    """Between training and prediction the grader checks the state dict: the job's own weights in their shapes, the
+    student's attention within its room (a lookup table in an extra buffer does not fit), no other key."""
+    args, _ = driver.inputs("smoke", {})
+    job = thresholds.job_code(driver)
+    hp, d = {**job.LM_SMOKE, **args["hp"]}, job.LM_SMOKE["n_embd"]
+    own, room = job.architecture(**args["train"], hp=args["hp"])
+    weights = {k: torch.zeros(shape) for k, shape in own.items()}
+    for i in range(hp["n_layer"]):
+        weights |= {f"blocks.{i}.attn.c_attn.weight": torch.zeros(3 * d, d), f"blocks.{i}.attn.c_proj.weight":
+                    torch.zeros(d, d), f"blocks.{i}.attn.causal_mask": torch.ones(1, 1, 32, 32)}
+
+    def why(changed):
+        return thresholds.refusal({"weights": changed, "model": {}}, job, {**args["train"], "hp": args["hp"]})
+
+    assert why(weights) is None
+    assert "more than" in why({**weights, "blocks.1.attn.table": torch.zeros(max(room.values()))})
+    assert "not part of the model" in why({**weights, "answers": torch.zeros(1)})
+    assert "should have shape" in why({**weights, "head.weight": torch.zeros(2, d)})
+    assert "should have shape" in why({k: v for k, v in weights.items() if k != "tok_emb.weight"})
+    assert "no state dict" in why({**weights, "blocks.0.attn.note": "hello"})
+
+
 def test_full_profile_without_a_gpu_is_pending(tmp_path):
     _, test = grade(SAMPLES / "bug-returns-tuple", tmp_path, "--profile", "full")
     assert test["status"] == "failed" and test["score"] == 0 and test["output"].startswith("Pending:")
