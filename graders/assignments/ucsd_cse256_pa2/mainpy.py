@@ -68,16 +68,16 @@ def read(cells, classes):
     if size > MAX_CHARS:
         return unread(f"main.py has {size} characters, more than the {MAX_CHARS} the grader reads")
     body = []
-    for text in cells:
-        try:
-            body += ast.parse(text).body
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            continue
     try:
+        for text in cells:
+            try:
+                body += ast.parse(text).body
+            except (SyntaxError, ValueError):
+                continue
         reader = Reader(set(classes), body)
         reader.visit(ast.Module(body, []))
         return reader.result()
-    except RecursionError:  # a pathologically nested file: read nothing rather than half
+    except (RecursionError, MemoryError):  # a pathologically nested file: read nothing rather than half
         return unread("main.py nests its expressions too deeply to be read")
 
 
