@@ -1,11 +1,12 @@
 """CS224N birthplace job: pretrain a char-level minGPT with the student's span corruption, finetune it on
 `Where was NAME born?<TAB>PLACE`, predict places for held-out names.
 
-Shipped as source text into the sandbox child and run next to the student's modules, so it imports only
-the standard library and torch (never `graders` or `reference`). It gets the dev questions without their
-answers and returns plain data (predictions, logits of probe sequences, loss curves, timings); the grader
-scores the predictions and checks causality on the probe logits itself, so a job cannot report its own
-accuracy.
+Shipped as source text into two sandbox children and run next to the student's modules, so it imports only
+the standard library and torch (never `graders` or `reference`). In the first, train_job pretrains and
+finetunes and returns the weights and the vocabulary; in the second, fresh, evaluate_job loads them, gets the
+dev questions without their answers and returns plain data (predictions, logits of probe sequences, timings);
+the grader checks the weights in between (architecture) and scores the predictions and checks causality on the
+probe logits itself, so a job cannot report its own accuracy.
 
 The model, the finetune dataset and the greedy prediction follow the handouts (minGPT: model.py,
 dataset.py's NameDataset, run.py, utils.sample); the student's CausalSelfAttention sits in every block and
