@@ -11,11 +11,12 @@ classification.py that takes LoRA up (it names LoRA or peft), through peft or wr
 mentions it passes them with a note, unless the spec's options set `lora_required`.
 """
 import functools
+import os
 import re
 
 import torch
 
-from graders.assignments.hf import data, steps, tiny_hub
+from graders.assignments.hf import data, rerun, steps, tiny_hub
 from graders.checks.compare import expect_close, matches, require_tensor
 from graders.checks.feedback import fail
 from graders.problems import InterfaceError
@@ -76,7 +77,7 @@ def harness(submission, file, task, *args, what):
         needs.append("CustomModelforSequenceClassification")
     for name in needs:
         module._require(name)
-    return steps.run(submission, "hw6_harness", task, (submission.spec.source(file).module, *args), what, MODEL)
+    return steps.run(submission, file, "hw6_harness", task, (submission.spec.source(file).module, *args), what, MODEL)
 
 
 def spec_of(kind):
@@ -85,21 +86,55 @@ def spec_of(kind):
 
 # Evaluation
 
+def unlabelled(n, seed):
+    return {k: v for k, v in encoded(n, seed).items() if k != "labels"}
+
+
+def secret_head():
+    """A classifier drawn from a secret of this grading, which the harness gives the custom model."""
+    draw = torch.Generator().manual_seed(int.from_bytes(os.urandom(8), "little"))
+    return {"weight": torch.randn(2, D, generator=draw).tolist(), "bias": torch.randn(2, generator=draw).tolist()}
+
+
+def expected_accuracies(kind, dev, decoys, head):
+    """[[accuracy per decoy set] per reading]: predictions of the grader's own copy of the model in eval mode, the
+    auto model drawn as the harness draws it, or the checkpoint with `head` pooled by either reading of the
+    handout's mean (all positions, or the unmasked ones)."""
+    if kind == "auto":
+        predicted = [rerun.predictions(rerun.classifier(MODEL), dev)]
+    else:
+        classifier = torch.nn.Linear(D, 2)
+        with torch.no_grad():
+            classifier.weight.copy_(torch.tensor(head["weight"]))
+            classifier.bias.copy_(torch.tensor(head["bias"]))
+            ids, mask = torch.tensor(dev["input_ids"]), torch.tensor(dev["attention_mask"])
+            predicted = [ref.logits(checkpoint(), classifier, ids, mask, masked=m).argmax(-1) for m in (False, True)]
+    return [[float((p == torch.tensor(labels)).double().mean()) for labels in decoys] for p in predicted]
+
+
 def expect_evaluation(submission, file, kind):
-    dev = encoded(DEV, 2)
-    got = harness(submission, file, "evaluate", spec_of(kind), dev, what="evaluate_model(model, dataloader, 'cpu')")
-    bug = steps.evaluation_bug(got["events"])
-    if bug:
-        fail("evaluate_model does not evaluate the way the handout asks", "a model left in train mode", bug=bug)
-    if not any(e[0] == "forward" for e in got["events"]):
-        fail("evaluate_model never runs the model", "32 questions in batches of 8")
-    want = steps.accuracy(got["logits"], dev["labels"])
-    returned = got["returned"]
-    value = returned.get("accuracy") if isinstance(returned, dict) else returned
-    if not isinstance(value, (int, float)) or abs(value - want) > 1e-9:
-        fail(f"evaluate_model returned {returned!r}; the model's accuracy on the batches is {want:g}",
-             "32 questions in batches of 8", ["Return dev_accuracy.compute() (a dict with 'accuracy'), as the "
-                                             "handout does, or the accuracy as a number"])
+    """evaluate_model's accuracies on labels drawn from a secret of this grading, against what the grader's own
+    copy of the model predicts in eval mode: dropout (0.5 in the model handed over) shows as accuracies that
+    differ. Autograd cannot be seen from outside the sandbox, and the handout gives evaluate_model's no_grad: the
+    harness's log of it is a note, not a verdict."""
+    dev, decoys = unlabelled(DEV, 2), rerun.decoys(DEV, 3)
+    head = secret_head() if kind != "auto" else None
+    got = harness(submission, file, "evaluate", spec_of(kind), dev, decoys, head,
+                  what="evaluate_model(model, dataloader, 'cpu')")
+    case = f"{DEV} questions in batches of 8, a model left in train mode with dropout 0.5"
+    bug = steps.diagnosis(lambda: steps.evaluation_bug(got["events"]))
+    returned = steps.results(got, "returned", len(decoys))
+    values = [r.get("accuracy") if isinstance(r, dict) else r for r in returned]
+    readings = expected_accuracies(kind, dev, decoys, head)
+    if not any(all(isinstance(v, float) and abs(v - w) <= 1e-9 for v, w in zip(values, want, strict=True))
+               for want in readings):
+        k = next(i for i, v in enumerate(values) if not any(isinstance(v, float) and abs(v - w[i]) <= 1e-9
+                                                              for w in readings))
+        fail(f"evaluate_model returned {returned[k]!r}; the model's accuracy on the batches is {readings[0][k]:g}",
+             case, ["Return dev_accuracy.compute() (a dict with 'accuracy'), as the handout does, or the accuracy "
+                    "as a number"], bug=bug if bug == steps.NO_EVAL else None)
+    if bug == steps.NO_NO_GRAD:
+        submission.note(f"{steps.NO_NO_GRAD}: it costs memory and time (not graded)")
 
 
 def test_base_evaluate(submission):
@@ -113,33 +148,59 @@ def test_custom_evaluate(submission):
 # Training
 
 def run_training(submission, file, kind, epochs=EPOCHS, n=TRAIN):
-    return harness(submission, file, "train", spec_of(kind), encoded(n, 1), encoded(DEV, 2), epochs, LR, BATCH,
+    dev = {**unlabelled(DEV, 2), "labels": rerun.decoys(DEV, 1)[0]}
+    return harness(submission, file, "train", spec_of(kind), encoded(n, 1), dev, epochs, LR, BATCH,
                    what=f"train(model of type {kind!r}, num_epochs={epochs}, lr={LR})")
 
 
-def expect_step(submission, file, kind):
-    got = run_training(submission, file, kind, epochs=2, n=2 * BATCH)
-    bug = steps.training_bug(got["events"], got["batches"] * 2)
+def handout_training(epochs, n):
+    """The grader's run of the handout's loop on the auto model: AdamW(lr) with the linear schedule that warms up
+    over 50 steps, stepped with every batch. Returns (trained model, its starting state)."""
+    from transformers import get_scheduler
+
+    model = rerun.classifier(MODEL)
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    optimizer = torch.optim.AdamW(model.parameters(), lr=LR)
+    batches = -(-n // BATCH) * epochs
+    scheduler = get_scheduler("linear", optimizer=optimizer, num_warmup_steps=50, num_training_steps=batches)
+    rerun.train(model, encoded(n, 1), BATCH, epochs, optimizer, scheduler)
+    return model, start
+
+
+def training_bug(got, epochs):
+    return steps.diagnosis(lambda: steps.training_bug(got["events"], got["batches"] * epochs))
+
+
+def test_base_train_step(submission):
+    """The weights train leaves after 2 epochs against the grader's run of the handout's loop from the same model
+    on the same batches; the harness's log of calls names the bug."""
+    got = run_training(submission, "base_classification.py", "auto", epochs=2, n=2 * BATCH)
+    model, start = handout_training(2, 2 * BATCH)
+    wrong = rerun.differing(got["weights"], model, start)
+    if wrong:
+        fail(f"after training, the weights differ from the handout's loop on the same batches ({len(wrong)} tensors, "
+             f"e.g. {wrong[0]})", f"{2 * BATCH} questions in batches of {BATCH}, 2 epochs", bug=training_bug(got, 2))
+
+
+def test_custom_train_step(submission):
+    """The custom model's architecture is the student's, and its optimizers the handout leaves open: the harness's
+    log of calls is what is compared (the same sandbox child runs classification.py alone)."""
+    got = run_training(submission, "classification.py", "full", epochs=2, n=2 * BATCH)
+    bug = training_bug(got, 2)
     if bug:
         fail("the training loop does not take the handout's step for every batch",
              f"{2 * BATCH} questions in batches of {BATCH}, 2 epochs", bug=bug)
 
 
-def test_base_train_step(submission):
-    expect_step(submission, "base_classification.py", "auto")
-
-
-def test_custom_train_step(submission):
-    expect_step(submission, "classification.py", "full")
-
-
 def test_base_train_learns(submission):
+    """The trained weights, loaded into the grader's own model, answer held-out questions whose labels never
+    enter the sandbox."""
     got = run_training(submission, "base_classification.py", "auto")
-    acc = steps.accuracy(got["logits"], encoded(DEV, 2)["labels"])
+    dev = encoded(DEV, 2)
+    acc = rerun.accuracy(rerun.load(rerun.classifier(MODEL), got["weights"]), dev, dev["labels"])
     if acc < LEARNED:
-        bug = steps.training_bug(got["events"], got["batches"] * EPOCHS)
         fail(f"after training, the model answers {acc:.0%} of held-out questions; at least {LEARNED:.0%} expected",
-             f"{TRAIN} synthetic yes/no questions, {EPOCHS} epochs, lr {LR}", bug=bug)
+             f"{TRAIN} synthetic yes/no questions, {EPOCHS} epochs, lr {LR}", bug=training_bug(got, EPOCHS))
 
 
 # Parameter counts

@@ -13,7 +13,7 @@ import sys
 import types
 
 import tiny_hub
-from hf_probe import Accuracy, NoPlot, Recorder, interface, loader, predict, scalar
+from hf_probe import Accuracy, NoPlot, Recorder, interface, loader, predict, scalar, seeded, weights
 
 
 def student(module):
@@ -117,29 +117,59 @@ def forward(module, spec, encoded):
     return {"logits": logits, "extra": extra, "inner_calls": seen, "without_adapters": without, "cuda": rec.cuda}
 
 
-def evaluate(module, spec, encoded):
-    """The student's evaluate_model on a model left in train mode: what it returned, how each forward ran, and
-    the harness's own logits for the same model and data."""
+def set_head(model, head):
+    """Give the custom model's classifier (its own Linear(hidden_size, 2), found by shape outside the checkpoint's
+    model) the grader's weights, so the grader knows what the model predicts. Returns a problem or None."""
+    import torch
+
+    inner = checkpoint_model(model)
+    own = {id(p) for p in inner.parameters()} if inner is not None else set()
+    outside = [p for p in model.parameters() if id(p) not in own]
+    for key in ("weight", "bias"):
+        want = torch.tensor(head[key])
+        found = [p for p in outside if p.shape == want.shape]
+        if not found:
+            return f"the model has no parameter of shape {tuple(want.shape)} outside the checkpoint: its classifier " \
+                   "must be a Linear(hidden_size, num_labels)"
+        with torch.no_grad():
+            found[0].copy_(want)
+    return None
+
+
+def evaluate(module, spec, encoded, decoys, head=None):
+    """The student's evaluate_model on a model left in train mode with dropout 0.5, once per list of labels in
+    `decoys`: what it returned each time and how each forward ran. The grader computes the accuracies itself,
+    from the same checkpoint and the classifier `head` it chose (the custom model) or drew (seed 0)."""
+    import torch
+
     fn = student(module).evaluate_model
     rec = Recorder()
+    returned = []
     with rec.patched():
         model = build(module, spec)
-        model.train()
-        rec.watch(model)
-        batches = loader(encoded, 8)
-        args, kwargs, problem = interface(fn, (model, batches, "cpu"), {"model": model, "dataloader": batches,
-                                                                         "device": "cpu"})
+        problem = set_head(model, head) if head else None
         if problem:
             return {"interface": problem}
-        returned = fn(*args, **kwargs)
-        logits = predict(model, encoded)
-    returned = {k: scalar(v) for k, v in returned.items()} if isinstance(returned, dict) else scalar(returned)
-    return {"returned": returned, "events": rec.events, "logits": logits, "cuda": rec.cuda}
+        for m in model.modules():
+            if isinstance(m, torch.nn.Dropout):
+                m.p = 0.5
+        rec.watch(model)
+        for labels in decoys:
+            model.train()
+            batches = loader({**encoded, "labels": labels}, 8)
+            args, kwargs, problem = interface(fn, (model, batches, "cpu"), {"model": model, "dataloader": batches,
+                                                                             "device": "cpu"})
+            if problem:
+                return {"interface": problem}
+            got = fn(*args, **kwargs)
+            returned.append({k: scalar(v) for k, v in got.items()} if isinstance(got, dict) else scalar(got))
+    return {"returned": returned, "events": rec.events, "cuda": rec.cuda}
 
 
 def train(module, spec, train_set, dev_set, epochs, lr, batch_size):
-    """The student's train on `train_set`; the calls it made, which parameters changed, and the trained model's
-    logits on `dev_set` (predicted by the harness)."""
+    """The student's train on `train_set`, its training forwards' dropout seeded from their batch
+    (hf_probe.seeded); `dev_set` (labels the grader drew) is what it may validate on. Returns the calls it made,
+    which parameters changed, and the trained weights, which the grader evaluates and compares itself."""
     import torch
 
     mod = student(module)
@@ -149,6 +179,7 @@ def train(module, spec, train_set, dev_set, epochs, lr, batch_size):
         model = build(module, spec)
         before = {n: p.detach().clone() for n, p in model.named_parameters()}
         rec.watch(model)
+        seeded(model)
         tr, dev = loader(train_set, batch_size), loader(dev_set, batch_size)
         mod.test_dataloader = dev
         known = {"mymodel": model, "model": model, "num_epochs": epochs, "train_dataloader": tr,
@@ -160,9 +191,8 @@ def train(module, spec, train_set, dev_set, epochs, lr, batch_size):
         if problem:
             return {"interface": problem}
         fn(*args, **kwargs)
-        logits = predict(model, dev_set)
     held, inner = pretrained(spec["model"]), checkpoint_model(model)
     inner = {id(p) for p in inner.parameters()} if inner is not None else set()
     changed = [{"name": n, "size": p.numel(), "moved": not torch.equal(before[n], p.detach()), "shape": list(p.shape),
                 "pretrained": held(before[n]), "inner": id(p) in inner} for n, p in model.named_parameters()]
-    return {"events": rec.events, "changed": changed, "batches": len(tr), "logits": logits, "cuda": rec.cuda}
+    return {"events": rec.events, "changed": changed, "batches": len(tr), "weights": weights(model), "cuda": rec.cuda}

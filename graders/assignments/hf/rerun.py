@@ -1,0 +1,107 @@
+"""The grader's own runs of what a student's fine-tuning code should do, in the grader's process: the model the
+harness hands the student (the same tiny checkpoint, the same seed), trained by the handout's loop on the same
+batches with the same dropout masks (hf_probe.seeded), and predictions on labels that never enter the sandbox.
+Points come from comparing the weights and numbers the student's code returns with these runs; what the harness
+records inside the sandbox only names the bug (graders/assignments/hf/steps.py)."""
+import atexit
+import functools
+import os
+import random
+import shutil
+import tempfile
+
+import torch
+
+from graders.assignments.hf import hf_probe, tiny_hub
+from graders.checks.compare import require_tensor
+from graders.problems import StudentError
+
+# Weights after a few AdamW steps agree to ~1e-6 of their update between processes (thread counts differ); a
+# missed zero_grad, a step without gradients or a forward in the wrong mode moves them by a good part of it.
+UPDATE_RTOL, ATOL = 1e-2, 1e-7
+
+
+@functools.cache
+def hub():
+    """A folder of the grader's own holding the tiny checkpoints, for from_pretrained as the harness calls it."""
+    path = tempfile.mkdtemp(prefix="graders-hub-")
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    tiny_hub.install(path)
+    return path
+
+
+def classifier(name, num_labels=2):
+    """AutoModelForSequenceClassification on checkpoint `name`, drawn after torch.manual_seed(0) as the harness
+    draws it, without touching the grader's own random state."""
+    from transformers import AutoModelForSequenceClassification
+
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        return AutoModelForSequenceClassification.from_pretrained(os.path.join(hub(), name), num_labels=num_labels)
+
+
+def train(model, encoded, batch_size, epochs, optimizer, scheduler=None):
+    """The handout's loop: per batch a forward in train mode (dropout seeded as in the sandbox), backward,
+    optimizer step, scheduler step, zero_grad. Returns each batch's loss, epoch by epoch."""
+    losses = []
+    hook = hf_probe.seeded(model)
+    with torch.random.fork_rng():
+        for _ in range(epochs):
+            model.train()
+            losses.append([])
+            for batch in hf_probe.loader(encoded, batch_size):
+                loss = torch.nn.functional.cross_entropy(
+                    hf_probe.logits_of(model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])),
+                    batch["labels"])
+                loss.backward()
+                optimizer.step()
+                if scheduler is not None:
+                    scheduler.step()
+                optimizer.zero_grad()
+                losses[-1].append(float(loss))
+    hook.remove()
+    return losses
+
+
+def predictions(model, encoded):
+    """The argmax predictions of `model` in eval mode, computed here."""
+    return hf_probe.predict(model, encoded).argmax(-1)
+
+
+def accuracy(model, encoded, labels):
+    return float((predictions(model, encoded) == torch.tensor(labels)).double().mean())
+
+
+def decoys(n, sets):
+    """`sets` lists of n labels drawn from a secret of this grading: what the student's evaluate sees, so the
+    real labels never enter the sandbox and a returned accuracy cannot be known in advance."""
+    draw = random.Random(os.urandom(16))
+    return [[draw.randrange(2) for _ in range(n)] for _ in range(sets)]
+
+
+def differing(got, model, start):
+    """The names of `model`'s state entries that the returned state (name -> tensor) lacks, or whose value differs
+    from the model's by more than a hundredth of the update the grader's run made from `start`: [] when the
+    student's run reached the grader's weights."""
+    if not isinstance(got, dict):
+        raise StudentError(f"the harness returned {type(got).__name__} for the trained weights")
+    out = []
+    for name, want in model.state_dict().items():
+        t = got.get(name)
+        t = require_tensor(t, name) if t is not None else None
+        if t is None or t.shape != want.shape:
+            out.append(name)
+            continue
+        want, scale = want.double(), (want.double() - start[name].double()).abs().max()
+        if (t.double() - want).abs().max() > UPDATE_RTOL * scale + ATOL:
+            out.append(name)
+    return out
+
+
+def load(model, state):
+    """`model` with the returned state (name -> tensor) loaded: what the student's code left, evaluated here."""
+    try:
+        model.load_state_dict({k: require_tensor(v, k) for k, v in state.items()}, strict=True)
+    except (AttributeError, RuntimeError) as e:
+        raise StudentError(f"the trained weights sent back do not fit the model ({str(e)[:200]})") from None
+    return model
