@@ -32,13 +32,12 @@ def run(submission, file, harness, task, args, what, model):
 
 
 def diagnosis(find):
-    """The bug `find()` names from the harness's log, or None: the log comes from the sandbox, so it may only name
-    a bug the grader's own comparison found, and a malformed one names nothing."""
+    """What `find()` reads from the harness's record (the bug it names), or None: the record comes from the sandbox,
+    so it may only name a bug the grader's own comparison found, and a malformed one names nothing."""
     try:
-        bug = find()
+        return find()
     except Exception:
         return None
-    return bug if isinstance(bug, str) else None
 
 
 def results(got, key, n):

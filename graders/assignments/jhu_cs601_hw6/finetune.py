@@ -10,13 +10,14 @@ LoRA is an extension: the 2024 handout's types are auto, full, head and prefix. 
 classification.py that takes LoRA up (it names LoRA or peft), through peft or written by hand; one that never
 mentions it passes them with a note, unless the spec's options set `lora_required`.
 """
+import copy
 import functools
 import os
 import re
 
 import torch
 
-from graders.assignments.hf import data, rerun, steps, tiny_hub
+from graders.assignments.hf import data, hf_probe, rerun, steps, tiny_hub
 from graders.checks.compare import expect_close, matches, require_tensor
 from graders.checks.feedback import fail
 from graders.problems import InterfaceError
@@ -90,25 +91,37 @@ def unlabelled(n, seed):
     return {k: v for k, v in encoded(n, seed).items() if k != "labels"}
 
 
-def secret_head():
-    """A classifier drawn from a secret of this grading, which the harness gives the custom model."""
+def secret_start(kind):
+    """The custom model's own parameters drawn from a secret of this grading, which the harness gives it: the
+    classifier, and for `prefix` the prefix."""
     draw = torch.Generator().manual_seed(int.from_bytes(os.urandom(8), "little"))
-    return {"weight": torch.randn(2, D, generator=draw).tolist(), "bias": torch.randn(2, generator=draw).tolist()}
+    start = {"weight": torch.randn(2, D, generator=draw), "bias": torch.randn(2, generator=draw)}
+    if kind == "prefix":
+        start["prefix"] = torch.randn(PREFIX, D, generator=draw)
+    return {k: v.tolist() for k, v in start.items()}
+
+
+def linear(start):
+    classifier = torch.nn.Linear(D, 2)
+    with torch.no_grad():
+        classifier.weight.copy_(torch.tensor(start["weight"]))
+        classifier.bias.copy_(torch.tensor(start["bias"]))
+    return classifier
 
 
 def expected_accuracies(kind, dev, decoys, head):
     """[[accuracy per decoy set] per reading]: predictions of the grader's own copy of the model in eval mode, the
-    auto model drawn as the harness draws it, or the checkpoint with `head` pooled by either reading of the
-    handout's mean (all positions, or the unmasked ones)."""
+    auto model drawn as the harness draws it, or the checkpoint with `head` under each forward the forward checks
+    know (the handout's readings, the named bugs: evaluation is judged on the forward the student wrote)."""
     if kind == "auto":
         predicted = [rerun.predictions(rerun.classifier(MODEL), dev)]
     else:
-        classifier = torch.nn.Linear(D, 2)
+        classifier = linear(head)
         with torch.no_grad():
-            classifier.weight.copy_(torch.tensor(head["weight"]))
-            classifier.bias.copy_(torch.tensor(head["bias"]))
             ids, mask = torch.tensor(dev["input_ids"]), torch.tensor(dev["attention_mask"])
-            predicted = [ref.logits(checkpoint(), classifier, ids, mask, masked=m).argmax(-1) for m in (False, True)]
+            right, bugs = readings(kind)
+            predicted = [ref.logits(checkpoint(), classifier, ids, mask, **kw).argmax(-1)
+                         for kw in right + [kw for _, kw in bugs]]
     return [[float((p == torch.tensor(labels)).double().mean()) for labels in decoys] for p in predicted]
 
 
@@ -118,7 +131,7 @@ def expect_evaluation(submission, file, kind):
     differ. Autograd cannot be seen from outside the sandbox, and the handout gives evaluate_model's no_grad: the
     harness's log of it is a note, not a verdict."""
     dev, decoys = unlabelled(DEV, 2), rerun.decoys(DEV, 3)
-    head = secret_head() if kind != "auto" else None
+    head = secret_start(kind) if kind != "auto" else None
     got = harness(submission, file, "evaluate", spec_of(kind), dev, decoys, head,
                   what="evaluate_model(model, dataloader, 'cpu')")
     case = f"{DEV} questions in batches of 8, a model left in train mode with dropout 0.5"
@@ -147,9 +160,9 @@ def test_custom_evaluate(submission):
 
 # Training
 
-def run_training(submission, file, kind, epochs=EPOCHS, n=TRAIN):
+def run_training(submission, file, kind, epochs=EPOCHS, n=TRAIN, start=None):
     dev = {**unlabelled(DEV, 2), "labels": rerun.decoys(DEV, 1)[0]}
-    return harness(submission, file, "train", spec_of(kind), encoded(n, 1), dev, epochs, LR, BATCH,
+    return harness(submission, file, "train", spec_of(kind), encoded(n, 1), dev, epochs, LR, BATCH, start,
                    what=f"train(model of type {kind!r}, num_epochs={epochs}, lr={LR})")
 
 
@@ -183,13 +196,13 @@ def test_base_train_step(submission):
 
 
 def test_custom_train_step(submission):
-    """The custom model's architecture is the student's, and its optimizers the handout leaves open: the harness's
-    log of calls is what is compared (the same sandbox child runs classification.py alone)."""
-    got = run_training(submission, "classification.py", "full", epochs=2, n=2 * BATCH)
-    bug = training_bug(got, 2)
-    if bug:
-        fail("the training loop does not take the handout's step for every batch",
-             f"{2 * BATCH} questions in batches of {BATCH}, 2 epochs", bug=bug)
+    """The custom model's weights after 2 epochs against the grader's runs of the handout's loop (full tuning)."""
+    case = f"{2 * BATCH} questions in batches of {BATCH}, 2 epochs, the model's classifier set by the grader"
+    got, start = custom_training(submission, "full", epochs=2)
+    if not any(matches_run(got, start, run) for run in custom_runs("full", start, epochs=2)):
+        fail("after training, the weights differ from the handout's loop on the same batches (AdamW, the linear "
+             "warmup schedule, with or without weight decay on biases and LayerNorm)", case,
+             bug=training_bug(got, 2))
 
 
 def test_base_train_learns(submission):
@@ -212,15 +225,98 @@ def trained(submission, kind):
     return [p for p in got["changed"] if p["moved"]], got["changed"]
 
 
+def custom_training(submission, kind, epochs=1):
+    """The student's train of the custom model of type `kind` from the grader's secret start, without dropout:
+    (what the harness sent back, the start)."""
+    start = secret_start(kind)
+    return run_training(submission, "classification.py", kind, epochs=epochs, n=2 * BATCH, start=start), start
+
+
+def custom_runs(kind, start, epochs=1):
+    """The grader's own runs of the custom model's training from `start`, one at a time, as (checkpoint,
+    classifier, prefix): each reading of the handout's pooling and prefix, AdamW with weight decay 0.01 on every
+    parameter or not on biases and LayerNorm (the handout's groups), the lr constant or on the linear warmup; the
+    forward bugs the forward checks name last, so training is judged on the forward the student wrote."""
+    right, bugs = readings(kind)
+    for reading in right + [kw for _, kw in bugs]:
+        for grouped in (kind == "full", kind != "full"):
+            for scheduled in (kind == "full", kind != "full"):
+                yield custom_run(kind, start, epochs, reading, grouped, scheduled)
+
+
+def custom_run(kind, start, epochs, reading, grouped, scheduled):
+    from transformers import get_scheduler
+
+    inner, classifier = copy.deepcopy(checkpoint()).train(), linear(start)
+    hf_probe.without_dropout(inner)
+    prefix = torch.nn.Parameter(torch.tensor(start["prefix"])) if kind == "prefix" else None
+    named = [("classifier.weight", classifier.weight), ("classifier.bias", classifier.bias)]
+    named += [("prefix", prefix)] if prefix is not None else []
+    named += list(inner.named_parameters()) if kind == "full" else []
+    spare = [grouped and (n.endswith("bias") or "LayerNorm.weight" in n) for n, _ in named]
+    optimizer = torch.optim.AdamW([
+        {"params": [p for (_, p), s in zip(named, spare, strict=True) if not s], "weight_decay": 0.01},
+        {"params": [p for (_, p), s in zip(named, spare, strict=True) if s], "weight_decay": 0.0}], lr=LR)
+    batches = hf_probe.loader(encoded(2 * BATCH, 1), BATCH)
+    scheduler = get_scheduler("linear", optimizer=optimizer, num_warmup_steps=50,
+                              num_training_steps=len(batches) * epochs) if scheduled else None
+    for _ in range(epochs):
+        for batch in batches:
+            logits = ref.logits(inner, classifier, batch["input_ids"], batch["attention_mask"], prefix, **reading)
+            torch.nn.functional.cross_entropy(logits, batch["labels"]).backward()
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            optimizer.zero_grad()
+    return inner, classifier, prefix
+
+
+def own(got, shape):
+    """The returned parameter of the custom model's own (outside the checkpoint) with `shape`, or None."""
+    found = [t for t in steps.diagnosis(lambda: list(got["own"].values())) or []
+             if torch.is_tensor(t) and tuple(t.shape) == shape]
+    return found[0] if found else None
+
+
+def matches_run(got, start, run):
+    """Whether the returned weights (the checkpoint's model, the classifier, the prefix) are those of `run`."""
+    inner, classifier, prefix = run
+    if rerun.differing(got.get("inner"), inner, checkpoint().state_dict()):
+        return False
+    pairs = [((2, D), classifier.weight, "weight"), ((2,), classifier.bias, "bias")]
+    pairs += [((PREFIX, D), prefix, "prefix")] if prefix is not None else []
+    for shape, want, key in pairs:
+        t = own(got, shape)
+        want = want.detach().double()
+        scale = (want - torch.tensor(start[key]).double()).abs().max()
+        if t is None or (t.double() - want).abs().max() > rerun.UPDATE_RTOL * scale + rerun.ATOL:
+            return False
+    return True
+
+
+def moved(got, start):
+    """[(name, size)] of the returned tensors that differ from where they started: the checkpoint's (the grader's
+    own copy) and the model's own parameters (the grader's start, or the harness's `own_before`)."""
+    inner = [(n, t.numel()) for n, t in checkpoint().state_dict().items()
+             if not (torch.is_tensor(got["inner"].get(n)) and torch.equal(got["inner"][n], t))]
+    starts = {tuple(torch.tensor(v).shape): torch.tensor(v) for v in start.values()}
+    outside = [(n, t.numel()) for n, t in got["own"].items() if torch.is_tensor(t) and not torch.equal(
+        t, starts.get(tuple(t.shape), got["own_before"].get(n)))]
+    return inner + outside
+
+
 def listed(params):
     return ", ".join(p["name"] for p in params[:6]) + (", ..." if len(params) > 6 else "") or "none"
 
 
-def expect_trainable(submission, kind, want, parts):
-    changed = trained(submission, kind)[0]
-    count = sum(p["size"] for p in changed)
-    if count == want:
+def expect_trainable(submission, kind, parts):
+    """The weights one epoch leaves against the grader's runs in which only `parts` train; the counts of what
+    moved name the bug."""
+    got, start = custom_training(submission, kind)
+    if any(matches_run(got, start, run) for run in custom_runs(kind, start)):
         return
+    changed = steps.diagnosis(lambda: moved(got, start)) or []
+    count = sum(size for _, size in changed)
     bug = None
     if count > ref.trainable(D, prefix_length=PREFIX):  # more than classifier and prefix: the checkpoint trains
         bug = f"all parameters trainable in `{kind}`: only {parts} may change"
@@ -228,17 +324,19 @@ def expect_trainable(submission, kind, want, parts):
         bug = "the prefix is not trained: give the optimizer mymodel.prefix as well as the classifier"
     elif count == 0:
         bug = "training changed no parameter"
-    fail(f"training with type={kind!r} changed {count} parameters; only {parts} should change",
-         f"hidden size d={D}, prefix_length l={PREFIX}, 2 labels", [f"Changed: {listed(changed)}"], bug=bug)
+    names = ", ".join(n for n, _ in changed[:6]) + (", ..." if len(changed) > 6 else "") or "none"
+    fail(f"training with type={kind!r} changed {count} parameters, not as the handout's loop training only {parts} "
+         "does", f"hidden size d={D}, prefix_length l={PREFIX}, 2 labels, the classifier and prefix set by the grader",
+         [f"Changed: {names}"], bug=bug)
 
 
 def test_head_trainable(submission):
-    expect_trainable(submission, "head", ref.trainable(D), f"the classifier's {ref.trainable(D)} parameters")
+    expect_trainable(submission, "head", f"the classifier's {ref.trainable(D)} parameters")
 
 
 def test_prefix_trainable(submission):
-    want = ref.trainable(D, prefix_length=PREFIX)
-    expect_trainable(submission, "prefix", want, f"the classifier and the prefix ({want} parameters)")
+    expect_trainable(submission, "prefix", f"the classifier and the prefix ({ref.trainable(D, prefix_length=PREFIX)} "
+                                           "parameters)")
 
 
 # Forward
@@ -291,20 +389,28 @@ def expect_forward(submission, kind, readings, bugs):
     expect_close(got_logits, expected[0], tol, what="the logits", case=case, bugs=variants)
 
 
-def test_full_forward(submission):
-    expect_forward(submission, "full", [{}, {"masked": True}],
-                   [(name, {"pool": lambda h, m=None, f=f: f(h)}) for name, f in POOLING_BUGS.items()])
-
-
-def test_prefix_forward(submission):
-    """The handout says to concatenate the input embeddings and the prefix: either order is accepted."""
-    readings = [{"prefix_first": first, "masked": masked} for first in (True, False) for masked in (False, True)]
+def readings(kind):
+    """(the handout's readings of the forward of `kind`, [(named bug, its reading)]): keyword arguments of
+    ref.logits. The mean is over all positions, as the handout says, or over the unmasked ones; the prefix goes
+    before or after the input (the handout says to concatenate them)."""
+    if kind != "prefix":
+        return [{}, {"masked": True}], [(name, {"pool": lambda h, m=None, f=f: f(h)})
+                                        for name, f in POOLING_BUGS.items()]
+    right = [{"prefix_first": first, "masked": masked} for first in (True, False) for masked in (False, True)]
     bugs = [(f"{name} (prefix {'before' if first else 'after'} the input)",
              {"prefix_first": first, "pool": lambda h, m=None, f=f: f(h)})
             for name, f in POOLING_BUGS.items() for first in (True, False)]
     bugs += [("the prefix's attention-mask entries are 0: the model ignores the prefix",
               {"prefix_first": first, "prefix_mask": 0}) for first in (True, False)]
-    expect_forward(submission, "prefix", readings, bugs)
+    return right, bugs
+
+
+def test_full_forward(submission):
+    expect_forward(submission, "full", *readings("full"))
+
+
+def test_prefix_forward(submission):
+    expect_forward(submission, "prefix", *readings("prefix"))
 
 
 # Encoding
@@ -366,8 +472,7 @@ def takes_up_lora(submission):
 
 def test_lora_forward(submission):
     if takes_up_lora(submission):
-        expect_forward(submission, "lora", [{}, {"masked": True}],
-                       [(name, {"pool": lambda h, m=None, f=f: f(h)}) for name, f in POOLING_BUGS.items()])
+        expect_forward(submission, "lora", *readings("lora"))
 
 
 def test_lora_trainable(submission):

@@ -13,7 +13,7 @@ import sys
 import types
 
 import tiny_hub
-from hf_probe import Accuracy, NoPlot, Recorder, interface, loader, predict, scalar, seeded, weights
+from hf_probe import Accuracy, NoPlot, Recorder, interface, loader, predict, scalar, seeded, weights, without_dropout
 
 
 def student(module):
@@ -117,29 +117,30 @@ def forward(module, spec, encoded):
     return {"logits": logits, "extra": extra, "inner_calls": seen, "without_adapters": without, "cuda": rec.cuda}
 
 
-def set_head(model, head):
-    """Give the custom model's classifier (its own Linear(hidden_size, 2), found by shape outside the checkpoint's
-    model) the grader's weights, so the grader knows what the model predicts. Returns a problem or None."""
+def set_start(model, start):
+    """Give the custom model's own parameters outside the checkpoint's model (its Linear(hidden_size, 2), the
+    prefix), found by shape, the grader's values `start` {name: nested list}, so the grader knows where the model
+    starts. Returns a problem or None."""
     import torch
 
     inner = checkpoint_model(model)
     own = {id(p) for p in inner.parameters()} if inner is not None else set()
     outside = [p for p in model.parameters() if id(p) not in own]
-    for key in ("weight", "bias"):
-        want = torch.tensor(head[key])
+    for value in start.values():
+        want = torch.tensor(value)
         found = [p for p in outside if p.shape == want.shape]
         if not found:
             return f"the model has no parameter of shape {tuple(want.shape)} outside the checkpoint: its classifier " \
-                   "must be a Linear(hidden_size, num_labels)"
+                   "must be a Linear(hidden_size, num_labels), its prefix a (prefix_length, hidden_size) parameter"
         with torch.no_grad():
             found[0].copy_(want)
     return None
 
 
-def evaluate(module, spec, encoded, decoys, head=None):
+def evaluate(module, spec, encoded, decoys, start=None):
     """The student's evaluate_model on a model left in train mode with dropout 0.5, once per list of labels in
     `decoys`: what it returned each time and how each forward ran. The grader computes the accuracies itself,
-    from the same checkpoint and the classifier `head` it chose (the custom model) or drew (seed 0)."""
+    from the same checkpoint and the classifier `start` it chose (the custom model) or drew (seed 0)."""
     import torch
 
     fn = student(module).evaluate_model
@@ -147,7 +148,7 @@ def evaluate(module, spec, encoded, decoys, head=None):
     returned = []
     with rec.patched():
         model = build(module, spec)
-        problem = set_head(model, head) if head else None
+        problem = set_start(model, start) if start else None
         if problem:
             return {"interface": problem}
         for m in model.modules():
@@ -166,10 +167,12 @@ def evaluate(module, spec, encoded, decoys, head=None):
     return {"returned": returned, "events": rec.events, "cuda": rec.cuda}
 
 
-def train(module, spec, train_set, dev_set, epochs, lr, batch_size):
+def train(module, spec, train_set, dev_set, epochs, lr, batch_size, start=None):
     """The student's train on `train_set`, its training forwards' dropout seeded from their batch
     (hf_probe.seeded); `dev_set` (labels the grader drew) is what it may validate on. Returns the calls it made,
-    which parameters changed, and the trained weights, which the grader evaluates and compares itself."""
+    which parameters changed, and the trained weights, which the grader evaluates and compares itself. The custom
+    model starts from the grader's `start` (set_start) without dropout, and its checkpoint's weights come back
+    apart from the model's own ones."""
     import torch
 
     mod = student(module)
@@ -177,6 +180,11 @@ def train(module, spec, train_set, dev_set, epochs, lr, batch_size):
     rec = Recorder()
     with rec.patched():
         model = build(module, spec)
+        problem = set_start(model, start) if start else None
+        if problem:
+            return {"interface": problem}
+        if start:
+            without_dropout(model)
         before = {n: p.detach().clone() for n, p in model.named_parameters()}
         rec.watch(model)
         seeded(model)
@@ -195,4 +203,9 @@ def train(module, spec, train_set, dev_set, epochs, lr, batch_size):
     inner = {id(p) for p in inner.parameters()} if inner is not None else set()
     changed = [{"name": n, "size": p.numel(), "moved": not torch.equal(before[n], p.detach()), "shape": list(p.shape),
                 "pretrained": held(before[n]), "inner": id(p) in inner} for n, p in model.named_parameters()]
-    return {"events": rec.events, "changed": changed, "batches": len(tr), "weights": weights(model), "cuda": rec.cuda}
+    inner_model = checkpoint_model(model)
+    split = {"inner": weights(inner_model) if inner_model is not None else {},
+             "own": {n: p.detach().clone() for n, p in model.named_parameters() if id(p) not in inner},
+             "own_before": {n: before[n] for n, p in model.named_parameters() if id(p) not in inner}}
+    return {"events": rec.events, "changed": changed, "batches": len(tr), "weights": weights(model), "cuda": rec.cuda,
+            **(split if start else {})}
