@@ -95,22 +95,40 @@ def leftovers():
     left.update({k: after[k] - before[k] for k in after if after[k] - before[k]})
 
 
+DEFAULT_ASSIGNMENT = "uw-cse447-a2"
+
+
+def group(folder):
+    """(assignment, profile) a sample is graded with. `profile` full (the default) leaves threshold checks pending
+    (no GPU here); smoke trains them, so a sample that attacks a training job says so."""
+    want = expected(folder)
+    return want.get("assignment", DEFAULT_ASSIGNMENT), want.get("profile", "full")
+
+
 @pytest.fixture(scope="module")
 def specs(tmp_path_factory):
-    """The A2S2 spec with tighter limits, so that submissions that hang use up their budget quickly."""
+    """Every spec, the A2S2 one with tighter limits, so that submissions that hang use up their budget quickly."""
     folder = tmp_path_factory.mktemp("specs")
-    text = (Path(__file__).resolve().parents[1] / "specs" / "uw-cse447-a2.yaml").read_text()
-    text = text.replace("call_seconds: 10", "call_seconds: 3").replace("submission_seconds: 120", "submission_seconds: 30")
-    (folder / "uw-cse447-a2.yaml").write_text(text)
+    for source in (Path(__file__).resolve().parents[1] / "specs").glob("*.yaml"):
+        text = source.read_text()
+        if source.stem == DEFAULT_ASSIGNMENT:
+            text = text.replace("call_seconds: 10", "call_seconds: 3").replace("submission_seconds: 120",
+                                                                               "submission_seconds: 30")
+        (folder / source.name).write_text(text)
     return folder
+
+
+def command(verb, target, out, folder_group, specs, timeout):
+    assignment, profile = folder_group
+    return subprocess.run([sys.executable, "-m", "graders", verb, str(target), "--assignment", assignment,
+                           "--profile", profile, "--out", str(out)], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, "GRADERS_SPECS": str(specs)})
 
 
 def grade(folder, out, specs):
     target = folder / expected(folder).get("submit", ".")
     with leftovers() as left:
-        run = subprocess.run([sys.executable, "-m", "graders", "grade", str(target), "--assignment", "uw-cse447-a2",
-                              "--out", str(out)], capture_output=True, text=True, timeout=600,
-                             env={**os.environ, "GRADERS_SPECS": str(specs)})
+        run = command("grade", target, out, group(folder), specs, 600)
     return (run, *read(out)), left
 
 
@@ -125,31 +143,56 @@ def has_links(folder):
 
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory, specs):
-    """The catalogue as one class, one entry per sample named after it. Samples holding symlinks are left to
-    the cold runs: a copy would change where their links point."""
-    tmp = tmp_path_factory.mktemp("catalogue")
-    (tmp / "class").mkdir()
-    for folder in SAMPLES:
-        submit = expected(folder).get("submit")
-        if has_links(folder):
-            continue
-        if submit:
-            shutil.copy(folder / submit, tmp / "class" / (folder.name + Path(submit).suffix))
-        else:
-            shutil.copytree(folder, tmp / "class" / folder.name)
-    with leftovers() as left:
-        run = subprocess.run([sys.executable, "-m", "graders", "batch", str(tmp / "class"), "--assignment",
-                              "uw-cse447-a2", "--out", str(tmp / "out")], capture_output=True, text=True,
-                             timeout=1200, env={**os.environ, "GRADERS_SPECS": str(specs)})
-    assert run.returncode == 0, run.stderr[-3000:]
-    return tmp / "out", left
+    """get(group): the catalogue's samples of that (assignment, profile) as one class, one entry per sample named
+    after it, graded once. Samples holding symlinks are left to the cold runs: a copy would change where their
+    links point."""
+    done = {}
+
+    def get(key):
+        if key not in done:
+            tmp = tmp_path_factory.mktemp("catalogue")
+            (tmp / "class").mkdir()
+            for folder in SAMPLES:
+                submit = expected(folder).get("submit")
+                if has_links(folder) or group(folder) != key:
+                    continue
+                if submit:
+                    shutil.copy(folder / submit, tmp / "class" / (folder.name + Path(submit).suffix))
+                else:
+                    shutil.copytree(folder, tmp / "class" / folder.name,
+                                    ignore=shutil.ignore_patterns("expected.yaml"))
+            with leftovers() as left:
+                run = command("batch", tmp / "class", tmp / "out", key, specs, 1800)
+            assert run.returncode == 0, run.stderr[-3000:]
+            done[key] = tmp / "out", left
+        return done[key]
+
+    return get
 
 
 @pytest.fixture(scope="module")
 def baseline(tmp_path_factory, specs):
-    folders = [f for f in SAMPLES if expected(f)["kind"] == "baseline"]
-    assert len(folders) == 1, "exactly one baseline (plain wrong code) sample"
-    return grade(folders[0], tmp_path_factory.mktemp("baseline"), specs)[0][1]["score"]
+    """get(group): the score of that group's plain wrong code (its one sample of kind baseline)."""
+    done = {}
+
+    def get(key):
+        if key not in done:
+            folders = [f for f in SAMPLES if expected(f)["kind"] == "baseline" and group(f) == key]
+            assert len(folders) == 1, f"exactly one baseline (plain wrong code) sample for {key}"
+            done[key] = grade(folders[0], tmp_path_factory.mktemp("baseline"), specs)[0][1]["score"]
+        return done[key]
+
+    return get
+
+
+def handed_in(folder, spec):
+    """The spec's files a sample hands in: named in `full_marks`, else present in its folder (or its one
+    submitted file, e.g. A2S2.ipynb for A2S2.py)."""
+    want = expected(folder)
+    if "full_marks" in want:
+        return set(want["full_marks"])
+    stems = {Path(want["submit"]).stem} if want.get("submit") else {p.stem for p in folder.iterdir()}
+    return {f.name for f in spec.files if Path(f.name).stem in stems}
 
 
 def check_outputs(spec, results, hidden):
@@ -159,11 +202,14 @@ def check_outputs(spec, results, hidden):
     return {name: (t["status"] == "passed", hidden.get(name, t["output"])) for name, t in zip(names, tests, strict=True)}
 
 
-def judge(want, results, hidden, baseline, spec):
+def judge(folder, results, hidden, baseline, spec):
+    want, (_, profile) = expected(folder), group(folder)
     if want["kind"] == "exploit":
         assert results["score"] <= baseline, f"exploit scored {results['score']} > plain wrong code {baseline}"
-    elif want["kind"] == "control":  # honest A2S2 code: full marks on every A2S2 part (the other sections are absent)
-        assert results["score"] == sum(c.points for p in spec.parts if p.file == "A2S2.py" for c in p.checks)
+    elif want["kind"] == "control":  # honest code: full marks on every part of the files it hands in
+        files = handed_in(folder, spec)
+        full = sum(c.points for p in spec.parts if p.file in files for c in p.checks if profile == "smoke" or not c.job)
+        assert files and results["score"] == full, f"control scored {results['score']} of {full} ({sorted(files)})"
     elif want["kind"] == "bad-input":
         outputs = check_outputs(spec, results, hidden)
         for check, text in want.get("messages", {}).items():
@@ -174,19 +220,25 @@ def judge(want, results, hidden, baseline, spec):
         assert want["kind"] == "baseline"
 
 
+def spec_of(folder):
+    from graders import spec
+
+    return spec.get(group(folder)[0])
+
+
 @pytest.mark.parametrize("folder", [f for f in SAMPLES if not has_links(f)], ids=lambda f: f.name)
-def test_catalogue_in_batch(folder, batch, baseline, a2_spec):
-    out, left = batch
+def test_catalogue_in_batch(folder, batch, baseline):
+    out, left = batch(group(folder))
     assert not left, f"the batch left behind: {left}"
-    judge(expected(folder), *read(out / "students" / folder.name), baseline, a2_spec)
+    judge(folder, *read(out / "students" / folder.name), baseline(group(folder)), spec_of(folder))
 
 
 @pytest.mark.parametrize("folder", [f for f in SAMPLES if f.name in COLD], ids=lambda f: f.name)
-def test_catalogue_cold(folder, baseline, specs, tmp_path, a2_spec):
+def test_catalogue_cold(folder, baseline, specs, tmp_path):
     (run, results, hidden), left = grade(folder, tmp_path, specs)
     assert run.returncode in (0, 1), run.stderr[-2000:]
     assert not left, f"left behind: {left}"
-    judge(expected(folder), results, hidden, baseline, a2_spec)
+    judge(folder, results, hidden, baseline(group(folder)), spec_of(folder))
 
 
 def test_catalogue_is_complete():
