@@ -132,6 +132,27 @@ def weights(model):
     return {name: t.detach().clone() for name, t in model.state_dict().items()}
 
 
+def set_classifier(model, head):
+    """Give a transformers classification model's `classifier` Linear the weights `head` {"weight", "bias"} (nested
+    lists): the grader's choice, so it knows what the model predicts."""
+    import torch
+
+    with torch.no_grad():
+        model.classifier.weight.copy_(torch.tensor(head["weight"]))
+        model.classifier.bias.copy_(torch.tensor(head["bias"]))
+    return model
+
+
+def with_dropout(model, p):
+    """Every dropout module of `model` at rate p: evaluating in train mode then shows in the predictions."""
+    import torch
+
+    for m in model.modules():
+        if isinstance(m, torch.nn.Dropout):
+            m.p = p
+    return model
+
+
 def without_dropout(model):
     """Dropout off everywhere (modules, and the attention's dropout_prob of sdpa kernels): for a run the grader
     repeats on its own model of another class, which cannot draw the same masks."""

@@ -63,13 +63,37 @@ def train(model, encoded, batch_size, epochs, optimizer, scheduler=None):
     return losses
 
 
-def predictions(model, encoded):
-    """The argmax predictions of `model` in eval mode, computed here."""
-    return hf_probe.predict(model, encoded).argmax(-1)
+def logits(model, encoded):
+    """The logits of `model` in eval mode, computed here."""
+    return hf_probe.predict(model, encoded)
 
 
 def accuracy(model, encoded, labels):
-    return float((predictions(model, encoded) == torch.tensor(labels)).double().mean())
+    return float((logits(model, encoded).argmax(-1) == torch.tensor(labels)).double().mean())
+
+
+def split_head(logits_with, d):
+    """A classifier (2 labels on d features) drawn from a secret of this grading whose predictions split about
+    evenly, as the logits `logits_with(head)` show: an untrained tiny model predicts one class for every input, and
+    an accuracy would then be the share of one label, known without running the model."""
+    draw = torch.Generator().manual_seed(int.from_bytes(os.urandom(8), "little"))
+    head = {"weight": torch.randn(2, d, generator=draw), "bias": torch.zeros(2)}
+    out = logits_with({k: v.tolist() for k, v in head.items()})
+    head["bias"][1] = -(out[:, 1] - out[:, 0]).median()
+    return {k: v.tolist() for k, v in head.items()}
+
+
+def accuracy_range(out, labels):
+    """(lowest, highest) accuracy of the argmax of 2-label logits `out`: a prediction whose logits are closer than
+    rounding between processes (thread counts differ) may go either way."""
+    diff = (out[:, 1] - out[:, 0]).double()
+    sure = diff.abs() > 1e-4 * max(1.0, float(out.abs().max()))
+    right = int((((diff > 0).long() == torch.tensor(labels)) & sure).sum())
+    return right / len(labels), (right + int((~sure).sum())) / len(labels)
+
+
+def within(value, bounds):
+    return isinstance(value, float) and bounds[0] - 1e-9 <= value <= bounds[1] + 1e-9
 
 
 def decoys(n, sets):

@@ -109,43 +109,41 @@ def linear(start):
     return classifier
 
 
-def expected_accuracies(kind, dev, decoys, head):
-    """[[accuracy per decoy set] per reading]: predictions of the grader's own copy of the model in eval mode, the
-    auto model drawn as the harness draws it, or the checkpoint with `head` under each forward the forward checks
-    know (the handout's readings, the named bugs: evaluation is judged on the forward the student wrote)."""
+def evaluation_logits(kind, dev):
+    """logits(head): what the model the harness hands evaluate_model computes with classifier `head`, computed by
+    the grader: the auto model drawn as the harness draws it, or the handout's custom model (the mean of the
+    checkpoint's last hidden state)."""
     if kind == "auto":
-        predicted = [rerun.predictions(rerun.classifier(MODEL), dev)]
-    else:
-        classifier = linear(head)
+        model = rerun.classifier(MODEL)
+        return lambda head: rerun.logits(hf_probe.set_classifier(model, head), dev)
+    ids, mask = torch.tensor(dev["input_ids"]), torch.tensor(dev["attention_mask"])
+
+    def custom(head):
         with torch.no_grad():
-            ids, mask = torch.tensor(dev["input_ids"]), torch.tensor(dev["attention_mask"])
-            right, bugs = readings(kind)
-            predicted = [ref.logits(checkpoint(), classifier, ids, mask, **kw).argmax(-1)
-                         for kw in right + [kw for _, kw in bugs]]
-    return [[float((p == torch.tensor(labels)).double().mean()) for labels in decoys] for p in predicted]
+            return ref.logits(checkpoint(), linear(head), ids, mask)
+    return custom
 
 
 def expect_evaluation(submission, file, kind):
     """evaluate_model's accuracies on labels drawn from a secret of this grading, against what the grader's own
-    copy of the model predicts in eval mode: dropout (0.5 in the model handed over) shows as accuracies that
-    differ. Autograd cannot be seen from outside the sandbox, and the handout gives evaluate_model's no_grad: the
-    harness's log of it is a note, not a verdict."""
+    copy of the model (its classifier the grader's, split between the labels) predicts in eval mode: dropout (0.5
+    in the model handed over) shows as accuracies that differ. The custom file's evaluate_model gets the handout's
+    custom model, so it is judged apart from the student's forward. Autograd cannot be seen from outside the
+    sandbox, and the handout gives evaluate_model's no_grad: the harness's log of it is a note, not a verdict."""
     dev, decoys = unlabelled(DEV, 2), rerun.decoys(DEV, 3)
-    head = secret_start(kind) if kind != "auto" else None
+    logits_with = evaluation_logits(kind, dev)
+    head = rerun.split_head(logits_with, D)
+    out = logits_with(head)
     got = harness(submission, file, "evaluate", spec_of(kind), dev, decoys, head,
                   what="evaluate_model(model, dataloader, 'cpu')")
     case = f"{DEV} questions in batches of 8, a model left in train mode with dropout 0.5"
     bug = steps.diagnosis(lambda: steps.evaluation_bug(got["events"]))
-    returned = steps.results(got, "returned", len(decoys))
-    values = [r.get("accuracy") if isinstance(r, dict) else r for r in returned]
-    readings = expected_accuracies(kind, dev, decoys, head)
-    if not any(all(isinstance(v, float) and abs(v - w) <= 1e-9 for v, w in zip(values, want, strict=True))
-               for want in readings):
-        k = next(i for i, v in enumerate(values) if not any(isinstance(v, float) and abs(v - w[i]) <= 1e-9
-                                                              for w in readings))
-        fail(f"evaluate_model returned {returned[k]!r}; the model's accuracy on the batches is {readings[0][k]:g}",
-             case, ["Return dev_accuracy.compute() (a dict with 'accuracy'), as the handout does, or the accuracy "
-                    "as a number"], bug=bug if bug == steps.NO_EVAL else None)
+    for labels, returned in zip(decoys, steps.results(got, "returned", len(decoys)), strict=True):
+        bounds = rerun.accuracy_range(out, labels)
+        if not rerun.within(returned.get("accuracy") if isinstance(returned, dict) else returned, bounds):
+            fail(f"evaluate_model returned {returned!r}; the model's accuracy on the batches is {bounds[0]:g}", case,
+                 ["Return dev_accuracy.compute() (a dict with 'accuracy'), as the handout does, or the accuracy "
+                  "as a number"], bug=bug if bug == steps.NO_EVAL else None)
     if bug == steps.NO_NO_GRAD:
         submission.note(f"{steps.NO_NO_GRAD}: it costs memory and time (not graded)")
 
@@ -218,13 +216,6 @@ def test_base_train_learns(submission):
 
 # Parameter counts
 
-def trained(submission, kind):
-    """The parameters one epoch of the student's train changed, with the harness's facts about each: name, size,
-    shape, `pretrained` (it held a checkpoint weight) and `inner` (it lives in the checkpoint's model)."""
-    got = run_training(submission, "classification.py", kind, epochs=1, n=2 * BATCH)
-    return [p for p in got["changed"] if p["moved"]], got["changed"]
-
-
 def custom_training(submission, kind, epochs=1):
     """The student's train of the custom model of type `kind` from the grader's secret start, without dropout:
     (what the harness sent back, the start)."""
@@ -278,10 +269,11 @@ def own(got, shape):
     return found[0] if found else None
 
 
-def matches_run(got, start, run):
-    """Whether the returned weights (the checkpoint's model, the classifier, the prefix) are those of `run`."""
+def matches_run(got, start, run, rtol=rerun.UPDATE_RTOL, whole=True):
+    """Whether the returned weights (the checkpoint's model unless not `whole`, the classifier, the prefix) are
+    those of `run`, within `rtol` of each tensor's update."""
     inner, classifier, prefix = run
-    if rerun.differing(got.get("inner"), inner, checkpoint().state_dict()):
+    if whole and rerun.differing(got.get("inner"), inner, checkpoint().state_dict()):
         return False
     pairs = [((2, D), classifier.weight, "weight"), ((2,), classifier.bias, "bias")]
     pairs += [((PREFIX, D), prefix, "prefix")] if prefix is not None else []
@@ -289,7 +281,7 @@ def matches_run(got, start, run):
         t = own(got, shape)
         want = want.detach().double()
         scale = (want - torch.tensor(start[key]).double()).abs().max()
-        if t is None or (t.double() - want).abs().max() > rerun.UPDATE_RTOL * scale + rerun.ATOL:
+        if t is None or (t.double() - want).abs().max() > rtol * scale + rerun.ATOL:
             return False
     return True
 
@@ -453,6 +445,9 @@ NONZERO_START = ("the LoRA update is not zero before training: initialize B (lor
 
 NOT_TRAINED = ("the LoRA adapters are not trained: give the optimizer the adapters' parameters (those with "
                "requires_grad), not only the classifier's")
+# The classifier after one epoch of LoRA differs from head tuning's by the adapters' small update; a loop that
+# does not train it, or trains the checkpoint too, differs by most of the update.
+LORA_RTOL = 0.1
 NO_ADAPTER = "type='lora' adds no low-rank adapter to the checkpoint's model: wrap it with peft's get_peft_model"
 
 
@@ -480,8 +475,20 @@ def test_lora_trainable(submission):
     r(in+out) parameters per adapted matrix, 2dr for d x d), and no checkpoint weight."""
     if not takes_up_lora(submission):
         return
-    moved, every = trained(submission, "lora")
-    case = f"hidden size d={D}, 2 labels, one epoch of train(model of type 'lora')"
+    got, start = custom_training(submission, "lora")
+    every = steps.diagnosis(lambda: [{"name": str(p["name"]), "size": int(p["size"]), "moved": bool(p["moved"]),
+                                      "shape": [int(n) for n in p["shape"]], "pretrained": bool(p["pretrained"]),
+                                      "inner": bool(p["inner"])} for p in got["changed"]]) or []
+    case = f"hidden size d={D}, 2 labels, one epoch of train(model of type 'lora'), the classifier set by the grader"
+    expect_lora_record([p for p in every if p["moved"]], every, case)
+    if not any(matches_run(got, start, run, LORA_RTOL, whole=False) for run in custom_runs("head", start)):
+        fail("after one epoch of type='lora' the classifier differs from the handout's loop over the frozen "
+             "pretrained model (LoRA's update starts at zero, so the classifier trains almost as in head tuning)", case)
+
+
+def expect_lora_record(moved, every, case):
+    """What the harness's record of moved parameters says is wrong with LoRA training. The record comes from the
+    sandbox: it can only take points away, and the grader's comparison of the classifier decides the rest."""
     frozen, outside = [p for p in moved if p["pretrained"]], [p for p in moved if not p["inner"]]
     factors = [p for p in moved if p["inner"] and not p["pretrained"]]
     head = ref.trainable(D)

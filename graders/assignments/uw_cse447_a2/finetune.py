@@ -11,7 +11,7 @@ import functools
 
 import torch
 
-from graders.assignments.hf import data, rerun, steps, tiny_hub
+from graders.assignments.hf import data, hf_probe, rerun, steps, tiny_hub
 from graders.checks.compare import require_tensor
 from graders.checks.feedback import fail
 from graders.problems import InterfaceError, StudentError
@@ -162,19 +162,22 @@ def close(value, want):
 
 def test_a2s3_evaluate(submission):
     """evaluate's accuracies on labels drawn from a secret of this grading, against the accuracies of the grader's
-    own copy of the model in eval mode: dropout (0.5 in the model handed over) shows as accuracies that differ.
-    Autograd cannot be seen from outside the sandbox: the harness's log of it is a note, not a verdict."""
+    own copy of the model (its classifier the grader's, split between the labels) in eval mode: dropout (0.5 in the
+    model handed over) shows as accuracies that differ. Autograd cannot be seen from outside the sandbox: the
+    harness's log of it is a note, not a verdict."""
     require(submission, "evaluate")
     dev = {k: v for k, v in encoded(DEV, 2).items() if k != "labels"}
-    decoys = rerun.decoys(DEV, 3)
-    got = harness(submission, "evaluate", MODEL, dev, decoys, what="evaluate(model, dataloader, 'cpu')")
-    case = f"{DEV} sentences in batches of 8, a model left in train mode with dropout 0.5"
     model = rerun.classifier(MODEL)
+    head = rerun.split_head(lambda h: rerun.logits(hf_probe.set_classifier(model, h), dev), tiny_hub.HIDDEN)
+    out = rerun.logits(hf_probe.set_classifier(model, head), dev)
+    decoys = rerun.decoys(DEV, 3)
+    got = harness(submission, "evaluate", MODEL, dev, decoys, head, what="evaluate(model, dataloader, 'cpu')")
+    case = f"{DEV} sentences in batches of 8, a model left in train mode with dropout 0.5"
     bug = steps.diagnosis(lambda: steps.evaluation_bug(got["events"]))
     for labels, value in zip(decoys, steps.results(got, "returned", len(decoys)), strict=True):
-        want = rerun.accuracy(model, dev, labels)
-        if not isinstance(value, float) or abs(value - want) > 1e-6:
-            fail(f"evaluate returned {value!r}; the model's accuracy on these batches is {want:g}", case,
+        bounds = rerun.accuracy_range(out, labels)
+        if not rerun.within(value, bounds):
+            fail(f"evaluate returned {value!r}; the model's accuracy on these batches is {bounds[0]:g}", case,
                  ["Return the fraction of correct argmax predictions, a number from 0 to 1"],
                  bug=bug if bug == steps.NO_EVAL else None)
     if bug == steps.NO_NO_GRAD:

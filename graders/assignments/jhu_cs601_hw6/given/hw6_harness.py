@@ -13,7 +13,20 @@ import sys
 import types
 
 import tiny_hub
-from hf_probe import Accuracy, NoPlot, Recorder, interface, loader, predict, scalar, seeded, weights, without_dropout
+from hf_probe import (
+    Accuracy,
+    NoPlot,
+    Recorder,
+    interface,
+    loader,
+    predict,
+    scalar,
+    seeded,
+    set_classifier,
+    weights,
+    with_dropout,
+    without_dropout,
+)
 
 
 def student(module):
@@ -137,23 +150,36 @@ def set_start(model, start):
     return None
 
 
-def evaluate(module, spec, encoded, decoys, start=None):
-    """The student's evaluate_model on a model left in train mode with dropout 0.5, once per list of labels in
-    `decoys`: what it returned each time and how each forward ran. The grader computes the accuracies itself,
-    from the same checkpoint and the classifier `start` it chose (the custom model) or drew (seed 0)."""
+def handout_model(name):
+    """The handout's custom model for full tuning (the mean of the last hidden state through a Linear), built here
+    rather than from the student's class, so that evaluate_model is judged apart from the student's forward."""
     import torch
+    from transformers import AutoModel
 
+    class Handout(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = AutoModel.from_pretrained(name)
+            self.classifier = torch.nn.Linear(self.model.config.hidden_size, 2)
+
+        def forward(self, input_ids, attention_mask, **kwargs):
+            hidden = self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            return {"logits": self.classifier(hidden.mean(dim=1))}
+
+    tiny_hub.install(".", [name])
+    return Handout()
+
+
+def evaluate(module, spec, encoded, decoys, head):
+    """The student's evaluate_model on a model left in train mode with dropout 0.5 and the grader's classifier
+    `head` (the auto model, or the handout's custom model), once per list of labels in `decoys`: what it returned
+    each time and how each forward ran. The grader computes the accuracies itself."""
     fn = student(module).evaluate_model
     rec = Recorder()
     returned = []
     with rec.patched():
-        model = build(module, spec)
-        problem = set_start(model, start) if start else None
-        if problem:
-            return {"interface": problem}
-        for m in model.modules():
-            if isinstance(m, torch.nn.Dropout):
-                m.p = 0.5
+        model = build(module, spec) if spec["type"] == "auto" else handout_model(spec["model"])
+        with_dropout(set_classifier(model, head), 0.5)
         rec.watch(model)
         for labels in decoys:
             model.train()

@@ -5,7 +5,7 @@ records what they did (hf_probe.Recorder). Everything returned is plain data; th
 import sys
 
 import tiny_hub
-from hf_probe import Recorder, interface, loader, scalar, seeded, weights
+from hf_probe import Recorder, interface, loader, scalar, seeded, set_classifier, weights, with_dropout
 
 MODULE = "A2S3"
 
@@ -124,19 +124,15 @@ def train(name, train_set, epochs, lr, batch_size):
             "cuda": rec.cuda}
 
 
-def evaluate(name, encoded, decoys):
-    """The student's evaluate on a model left in train mode with dropout 0.5, once per list of labels in `decoys`:
-    what it returned each time and how each forward ran. The grader computes the accuracies itself."""
-    import torch
-
+def evaluate(name, encoded, decoys, head):
+    """The student's evaluate on a model left in train mode with dropout 0.5 and the grader's classifier `head`, once
+    per list of labels in `decoys`: what it returned each time and how each forward ran. The grader computes the
+    accuracies itself."""
     fn = sys.modules[MODULE].evaluate
     rec = Recorder()
     returned = []
     with rec.patched():
-        model = model_for(name)
-        for m in model.modules():
-            if isinstance(m, torch.nn.Dropout):
-                m.p = 0.5
+        model = with_dropout(set_classifier(model_for(name), head), 0.5)
         rec.watch(model)
         for labels in decoys:
             model.train()
