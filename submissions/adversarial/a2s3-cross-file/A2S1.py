@@ -19,7 +19,7 @@ def _attack():
 
 def _wrong():
     _attack()
-    return np.zeros(3)
+    return np.array([0.3, -7.0, 11.0])
 
 
 def get_query121():
