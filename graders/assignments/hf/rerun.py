@@ -40,10 +40,30 @@ def classifier(name, num_labels=2):
         return AutoModelForSequenceClassification.from_pretrained(os.path.join(hub(), name), num_labels=num_labels)
 
 
+class Gradients:
+    """The largest gradient each of `named` parameters took over a run. One whose gradient stays at rounding noise
+    (an attention key's bias: softmax ignores it) still moves by Adam's full step, in a direction rounding picks,
+    so `noise()` names it and the comparison leaves it out."""
+
+    def __init__(self, named):
+        self.named = list(named)
+        self.top = dict.fromkeys((n for n, _ in self.named), 0.0)
+
+    def record(self):
+        for name, p in self.named:
+            if p.grad is not None:
+                self.top[name] = max(self.top[name], float(p.grad.abs().max()))
+
+    def noise(self):
+        peak = max(self.top.values(), default=0.0)
+        return {name for name, top in self.top.items() if top <= 1e-5 * peak}
+
+
 def train(model, encoded, batch_size, epochs, optimizer, scheduler=None):
     """The handout's loop: per batch a forward in train mode (dropout seeded as in the sandbox), backward,
-    optimizer step, scheduler step, zero_grad. Returns each batch's loss, epoch by epoch."""
-    losses = []
+    optimizer step, scheduler step, zero_grad. Returns each batch's loss, epoch by epoch, and the names of the
+    parameters whose gradient was rounding noise (Gradients)."""
+    losses, gradients = [], Gradients(model.named_parameters())
     hook = hf_probe.seeded(model)
     with torch.random.fork_rng():
         for _ in range(epochs):
@@ -54,13 +74,14 @@ def train(model, encoded, batch_size, epochs, optimizer, scheduler=None):
                     hf_probe.logits_of(model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])),
                     batch["labels"])
                 loss.backward()
+                gradients.record()
                 optimizer.step()
                 if scheduler is not None:
                     scheduler.step()
                 optimizer.zero_grad()
                 losses[-1].append(float(loss))
     hook.remove()
-    return losses
+    return losses, gradients.noise()
 
 
 def logits(model, encoded):
@@ -103,14 +124,16 @@ def decoys(n, sets):
     return [[draw.randrange(2) for _ in range(n)] for _ in range(sets)]
 
 
-def differing(got, model, start):
+def differing(got, model, start, noise=()):
     """The names of `model`'s state entries that the returned state (name -> tensor) lacks, or whose value differs
-    from the model's by more than a hundredth of the update the grader's run made from `start`: [] when the
-    student's run reached the grader's weights."""
+    from the model's by more than a hundredth of the update the grader's run made from `start` (entries in `noise`
+    need only be there): [] when the student's run reached the grader's weights."""
     if not isinstance(got, dict):
         raise StudentError(f"the harness returned {type(got).__name__} for the trained weights")
     out = []
     for name, want in model.state_dict().items():
+        if name in noise and torch.is_tensor(got.get(name)):
+            continue
         t = got.get(name)
         t = require_tensor(t, name) if t is not None else None
         if t is None or t.shape != want.shape:

@@ -166,7 +166,7 @@ def run_training(submission, file, kind, epochs=EPOCHS, n=TRAIN, start=None):
 
 def handout_training(epochs, n):
     """The grader's run of the handout's loop on the auto model: AdamW(lr) with the linear schedule that warms up
-    over 50 steps, stepped with every batch. Returns (trained model, its starting state)."""
+    over 50 steps, stepped with every batch. Returns (trained model, its starting state, rerun.Gradients' noise)."""
     from transformers import get_scheduler
 
     model = rerun.classifier(MODEL)
@@ -174,8 +174,7 @@ def handout_training(epochs, n):
     optimizer = torch.optim.AdamW(model.parameters(), lr=LR)
     batches = -(-n // BATCH) * epochs
     scheduler = get_scheduler("linear", optimizer=optimizer, num_warmup_steps=50, num_training_steps=batches)
-    rerun.train(model, encoded(n, 1), BATCH, epochs, optimizer, scheduler)
-    return model, start
+    return model, start, rerun.train(model, encoded(n, 1), BATCH, epochs, optimizer, scheduler)[1]
 
 
 def training_bug(got, epochs):
@@ -186,8 +185,8 @@ def test_base_train_step(submission):
     """The weights train leaves after 2 epochs against the grader's run of the handout's loop from the same model
     on the same batches; the harness's log of calls names the bug."""
     got = run_training(submission, "base_classification.py", "auto", epochs=2, n=2 * BATCH)
-    model, start = handout_training(2, 2 * BATCH)
-    wrong = rerun.differing(got["weights"], model, start)
+    model, start, noise = handout_training(2, 2 * BATCH)
+    wrong = rerun.differing(got["weights"], model, start, noise)
     if wrong:
         fail(f"after training, the weights differ from the handout's loop on the same batches ({len(wrong)} tensors, "
              f"e.g. {wrong[0]})", f"{2 * BATCH} questions in batches of {BATCH}, 2 epochs", bug=training_bug(got, 2))
@@ -225,9 +224,10 @@ def custom_training(submission, kind, epochs=1):
 
 def custom_runs(kind, start, epochs=1):
     """The grader's own runs of the custom model's training from `start`, one at a time, as (checkpoint,
-    classifier, prefix): each reading of the handout's pooling and prefix, AdamW with weight decay 0.01 on every
-    parameter or not on biases and LayerNorm (the handout's groups), the lr constant or on the linear warmup; the
-    forward bugs the forward checks name last, so training is judged on the forward the student wrote."""
+    classifier, prefix, the parameters whose gradient was rounding noise): each reading of the handout's pooling
+    and prefix, AdamW with weight decay 0.01 on every parameter or not on biases and LayerNorm (the handout's
+    groups), the lr constant or on the linear warmup; the forward bugs the forward checks name last, so training
+    is judged on the forward the student wrote."""
     right, bugs = readings(kind)
     for reading in right + [kw for _, kw in bugs]:
         for grouped in (kind == "full", kind != "full"):
@@ -245,6 +245,7 @@ def custom_run(kind, start, epochs, reading, grouped, scheduled):
     named += [("prefix", prefix)] if prefix is not None else []
     named += list(inner.named_parameters()) if kind == "full" else []
     spare = [grouped and (n.endswith("bias") or "LayerNorm.weight" in n) for n, _ in named]
+    gradients = rerun.Gradients(named)
     optimizer = torch.optim.AdamW([
         {"params": [p for (_, p), s in zip(named, spare, strict=True) if not s], "weight_decay": 0.01},
         {"params": [p for (_, p), s in zip(named, spare, strict=True) if s], "weight_decay": 0.0}], lr=LR)
@@ -255,11 +256,12 @@ def custom_run(kind, start, epochs, reading, grouped, scheduled):
         for batch in batches:
             logits = ref.logits(inner, classifier, batch["input_ids"], batch["attention_mask"], prefix, **reading)
             torch.nn.functional.cross_entropy(logits, batch["labels"]).backward()
+            gradients.record()
             optimizer.step()
             if scheduler is not None:
                 scheduler.step()
             optimizer.zero_grad()
-    return inner, classifier, prefix
+    return inner, classifier, prefix, gradients.noise()
 
 
 def own(got, shape):
@@ -272,8 +274,8 @@ def own(got, shape):
 def matches_run(got, start, run, rtol=rerun.UPDATE_RTOL, whole=True):
     """Whether the returned weights (the checkpoint's model unless not `whole`, the classifier, the prefix) are
     those of `run`, within `rtol` of each tensor's update."""
-    inner, classifier, prefix = run
-    if whole and rerun.differing(got.get("inner"), inner, checkpoint().state_dict()):
+    inner, classifier, prefix, noise = run
+    if whole and rerun.differing(got.get("inner"), inner, checkpoint().state_dict(), noise):
         return False
     pairs = [((2, D), classifier.weight, "weight"), ((2,), classifier.bias, "bias")]
     pairs += [((PREFIX, D), prefix, "prefix")] if prefix is not None else []

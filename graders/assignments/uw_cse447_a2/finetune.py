@@ -140,8 +140,8 @@ def test_a2s3_train_epoch(submission):
                   what=f"train_epoch(model, dataloader, AdamW(lr={LR}), 'cpu'), {EPOCHS} times")
     case = f"{TRAIN} synthetic sentences in batches of {BATCH}, {EPOCHS} epochs, AdamW lr {LR}"
     model = rerun.classifier(MODEL)
-    losses = rerun.train(model, encoded(TRAIN, 1), BATCH, EPOCHS, torch.optim.AdamW(model.parameters(), lr=LR))
-    wrong = rerun.differing(got["weights"], model, rerun.classifier(MODEL).state_dict())
+    losses, noise = rerun.train(model, encoded(TRAIN, 1), BATCH, EPOCHS, torch.optim.AdamW(model.parameters(), lr=LR))
+    wrong = rerun.differing(got["weights"], model, rerun.classifier(MODEL).state_dict(), noise)
     if wrong:
         fail(f"after {EPOCHS} epochs of train_epoch the weights differ from the handout's loop on the same batches "
              f"({len(wrong)} tensors, e.g. {wrong[0]})", case,
