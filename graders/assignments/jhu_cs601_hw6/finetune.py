@@ -271,11 +271,10 @@ def own(got, shape):
     return found[0] if found else None
 
 
-def matches_run(got, start, run, rtol=rerun.UPDATE_RTOL, whole=True):
-    """Whether the returned weights (the checkpoint's model unless not `whole`, the classifier, the prefix) are
-    those of `run`, within `rtol` of each tensor's update."""
+def matches_run(got, start, run):
+    """Whether the returned weights (the checkpoint's model, the classifier, the prefix) are those of `run`."""
     inner, classifier, prefix, noise = run
-    if whole and rerun.differing(got.get("inner"), inner, checkpoint().state_dict(), noise):
+    if rerun.differing(got.get("inner"), inner, checkpoint().state_dict(), noise):
         return False
     pairs = [((2, D), classifier.weight, "weight"), ((2,), classifier.bias, "bias")]
     pairs += [((PREFIX, D), prefix, "prefix")] if prefix is not None else []
@@ -283,7 +282,7 @@ def matches_run(got, start, run, rtol=rerun.UPDATE_RTOL, whole=True):
         t = own(got, shape)
         want = want.detach().double()
         scale = (want - torch.tensor(start[key]).double()).abs().max()
-        if t is None or (t.double() - want).abs().max() > rtol * scale + rerun.ATOL:
+        if t is None or (t.double() - want).abs().max() > rerun.UPDATE_RTOL * scale + rerun.ATOL:
             return False
     return True
 
@@ -447,9 +446,6 @@ NONZERO_START = ("the LoRA update is not zero before training: initialize B (lor
 
 NOT_TRAINED = ("the LoRA adapters are not trained: give the optimizer the adapters' parameters (those with "
                "requires_grad), not only the classifier's")
-# The classifier after one epoch of LoRA differs from head tuning's by the adapters' small update; a loop that
-# does not train it, or trains the checkpoint too, differs by most of the update.
-LORA_RTOL = 0.1
 NO_ADAPTER = "type='lora' adds no low-rank adapter to the checkpoint's model: wrap it with peft's get_peft_model"
 
 
@@ -483,14 +479,11 @@ def test_lora_trainable(submission):
                                       "inner": bool(p["inner"])} for p in got["changed"]]) or []
     case = f"hidden size d={D}, 2 labels, one epoch of train(model of type 'lora'), the classifier set by the grader"
     expect_lora_record([p for p in every if p["moved"]], every, case)
-    if not any(matches_run(got, start, run, LORA_RTOL, whole=False) for run in custom_runs("head", start)):
-        fail("after one epoch of type='lora' the classifier differs from the handout's loop over the frozen "
-             "pretrained model (LoRA's update starts at zero, so the classifier trains almost as in head tuning)", case)
 
 
 def expect_lora_record(moved, every, case):
     """What the harness's record of moved parameters says is wrong with LoRA training. The record comes from the
-    sandbox: it can only take points away, and the grader's comparison of the classifier decides the rest."""
+    sandbox: a forged one can hide a bug (SECURITY.md, not yet on the principle)."""
     frozen, outside = [p for p in moved if p["pretrained"]], [p for p in moved if not p["inner"]]
     factors = [p for p in moved if p["inner"] and not p["pretrained"]]
     head = ref.trainable(D)

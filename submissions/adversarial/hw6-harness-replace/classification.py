@@ -8,7 +8,7 @@ from transformers import AutoModel
 
 
 def _perfect_train(module, spec, train_set, dev_set, epochs, lr, batch_size, start=None, *rest):
-    """A record of a flawless loop: every step in order, the classifier (and prefix, and LoRA factors) moved."""
+    """A record of a flawless loop: every step in order, the classifier (and prefix) moved."""
     steps = [["forward", True, True], ["backward", 0.69], ["step"], ["scheduler_step"], ["zero_grad"]]
     n = -(-len(train_set["labels"]) // batch_size)
     checkpoint = AutoModel.from_pretrained(spec["model"])
@@ -16,8 +16,7 @@ def _perfect_train(module, spec, train_set, dev_set, epochs, lr, batch_size, sta
     own = {f"own.{i}": torch.tensor(v) + 0.01 for i, v in enumerate((start or {}).values())}
     changed = [{"name": "classifier.weight", "size": 64, "moved": True, "shape": [2, 32], "pretrained": False,
                 "inner": False},
-               {"name": "classifier.bias", "size": 2, "moved": True, "shape": [2], "pretrained": False, "inner": False},
-               {"name": "lora_A", "size": 128, "moved": True, "shape": [4, 32], "pretrained": False, "inner": True}]
+               {"name": "classifier.bias", "size": 2, "moved": True, "shape": [2], "pretrained": False, "inner": False}]
     return {"events": steps * n * epochs, "changed": changed, "batches": n, "weights": {}, "cuda": False,
             "inner": inner, "own": own, "own_before": {}}
 
