@@ -22,8 +22,10 @@ from graders.values import instrument
 class Submission:
     """What checks receive as the `submission` fixture."""
 
-    def __init__(self, spec, intake, extractions, session):
-        self.spec, self.intake, self.extractions, self.session = spec, intake, extractions, session
+    def __init__(self, spec, intake, extractions, sessions):
+        self.spec, self.intake, self.extractions = spec, intake, extractions
+        self.sessions = sessions      # None (the shared child) or a file with `own_session` -> its Session
+        self.session = sessions[None]
         self.check = None             # the check running now; the plugin sets it
         self.notes = {}               # check -> a line shown with its outcome, passed or not
         self.used = {}                # check -> {file name: {student names it called}}
@@ -40,9 +42,21 @@ class Submission:
     def module(self, file_name):
         source = self.spec.source(file_name)
         extraction = self.extractions[file_name]
-        return StudentModule(self.session, source.module, self.intake.files[file_name], extraction,
+        return StudentModule(self.session_of(file_name), source.module, self.intake.files[file_name], extraction,
                              source.classes + (extraction.classes if source.any_classes else []),
                              lambda name: self.used.setdefault(self.check, {}).setdefault(file_name, set()).add(name))
+
+    def session_of(self, file_name):
+        """The sandbox session that runs `file_name`'s code (its own when the spec says `own_session`)."""
+        return self.sessions.get(file_name, self.session)
+
+    def begin_check(self):
+        for session in self.sessions.values():
+            session.begin_check()
+
+    def protections(self):
+        """What the first child that started reported about its sandbox (the same for every child)."""
+        return next((s.protections for s in self.sessions.values() if s.protections), None)
 
     def definition_notes(self, check):
         """What extraction says about the definitions the check used (a later fix graded, an experiment ignored)."""
@@ -87,7 +101,10 @@ def prepared(path, spec, scratch, extra=None, gpu=False):
     budget.stage("intake")
     intake = collect(path, [f.name for f in spec.files if not f.given], scratch)
     intake.files.update({f.name: given(spec, f.name) for f in spec.files if f.given})
-    notices, modules, texts, extractions = [], [], {}, {}
+    notices, modules, texts, extractions = [], {None: []}, {}, {}
+    for f in spec.files:
+        if f.own_session and not f.given:
+            modules[f.name] = []
     budget.stage("extraction")
     for f in spec.files:
         source = intake.files[f.name]
@@ -99,20 +116,34 @@ def prepared(path, spec, scratch, extra=None, gpu=False):
         if source.problem is None and not f.data:
             statements = instrument(extraction.texts, extraction.statements, f.values) if f.values else \
                 extraction.statements
-            modules.append({"name": f.module, "file": f.name, "statements": [asdict(s) for s in statements]})
+            module = {"name": f.module, "file": f.name, "statements": [asdict(s) for s in statements]}
+            for key in modules if f.given else [f.name if f.name in modules else None]:
+                modules[key].append(module)
             texts.update(extraction.texts)
     if extra:
-        modules.append({"name": extra["name"], "file": extra["file"], "statements": [
+        modules[None].append({"name": extra["name"], "file": extra["file"], "statements": [
             {"source": extra["source"], "file": extra["file"], "lineno": 1, "names": []}]})
         texts[extra["file"]] = extra["source"]
-    preload = {m: None for f in spec.files if f.given or intake.files[f.name].path is not None for m in f.preload}
-    limits = Limits(call_seconds=spec.limits.call_seconds, submission_seconds=spec.limits.submission_seconds,
-                    memory_mib=spec.limits.memory_mib, gpu=gpu, preload=tuple(preload))
-    session = Session(modules, texts, limits).start()
+    sessions = {key: Session(loaded, texts, limits(spec, intake, gpu, key)) for key, loaded in modules.items()}
+    grader_code = {f.module for f in spec.files if f.given}
     try:
-        yield Submission(spec, intake, extractions, session), notices
+        for key, session in sessions.items():  # one that runs student code starts now: torch imports meanwhile
+            if any(m["name"] not in grader_code for m in modules[key]):
+                session.start()
+        yield Submission(spec, intake, extractions, sessions), notices
     finally:
-        session.end()
+        for session in sessions.values():
+            session.end()
+
+
+def limits(spec, intake, gpu, key):
+    """The sandbox limits of the session `key` (None: the shared one): preloads of the files it runs."""
+    own = {f.name for f in spec.files if f.own_session and not f.given}
+    preload = {m: None for f in spec.files if f.given or (intake.files[f.name].path is not None
+                                                          and (f.name == key or key is None and f.name not in own))
+               for m in f.preload}
+    return Limits(call_seconds=spec.limits.call_seconds, submission_seconds=spec.limits.submission_seconds,
+                  memory_mib=spec.limits.memory_mib, gpu=gpu, preload=tuple(preload))
 
 
 def figures(spec, submission):
@@ -122,7 +153,7 @@ def figures(spec, submission):
         return []
     budget.stage("figures")
     submission.check = "figures"
-    submission.session.begin_check()
+    submission.begin_check()
     return importlib.import_module(name).figures(submission)
 
 
@@ -167,7 +198,6 @@ def grade(path, assignment, visibility="all", thresholds=None):
             pictures = figures(spec, submission) if visibility == "all" else []
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    session = submission.session
     if thresholds and visibility == "all":
         from graders import thresholds as jobs
 
@@ -179,5 +209,6 @@ def grade(path, assignment, visibility="all", thresholds=None):
                                           thresholds.data_dir)["student"]
             outcomes.update(graded)
             pictures += drawn
-    return Result(spec, outcomes, notices + session.warnings() + replay.notes(), time.monotonic() - started,
-                  sandbox=session.protections, figures=pictures)
+    warnings = {w: None for s in submission.sessions.values() for w in s.warnings()}
+    return Result(spec, outcomes, notices + list(warnings) + replay.notes(), time.monotonic() - started,
+                  sandbox=submission.protections(), figures=pictures)

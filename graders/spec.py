@@ -53,6 +53,9 @@ class SourceSpec(Strict):
                                           "read with ast (PA2's main.py)")
     optional: bool = Field(False, description="read when handed in; when not, nothing is lost or said (no part "
                                               "grades it)")
+    own_session: bool = Field(False, description="the file's code runs in a sandbox child of its own (with the given "
+                                                 "files), so no other file of the hand-in can reach the harness that "
+                                                 "grades it: one file's code cannot forge another part's results")
     preload: list[str] = Field([], description="modules the sandbox imports before the student's clock starts when "
                                                "this file is handed in (a library such as transformers, and the "
                                                "submodules it loads lazily): importing them is the grader's cost")

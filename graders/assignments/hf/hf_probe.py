@@ -106,6 +106,65 @@ class Recorder:
             lambda m, args: self.events.append(["forward", m.training, torch.is_grad_enabled()]))
 
 
+def seed_of(input_ids):
+    """The seed of a training forward's dropout, a function of its batch alone: the grader's own run of the same
+    loop (graders/assignments/hf/rerun.py) draws the same masks, whatever else the student's code draws."""
+    import torch
+
+    ids = torch.as_tensor(input_ids).long().reshape(-1)
+    return int((ids * torch.arange(1, len(ids) + 1)).sum()) % (2 ** 31)
+
+
+def seeded(model):
+    """Reseed torch from the input ids before each forward of `model` in train mode."""
+    import torch
+
+    def reseed(m, args, kwargs):
+        ids = kwargs.get("input_ids", args[0] if args else None)
+        if m.training and torch.is_tensor(ids):
+            torch.manual_seed(seed_of(ids))
+
+    return model.register_forward_pre_hook(reseed, with_kwargs=True)
+
+
+def weights(model):
+    """The model's state (parameters and buffers) as plain tensors, for the grader to compare with its own run."""
+    return {name: t.detach().clone() for name, t in model.state_dict().items()}
+
+
+def set_classifier(model, head):
+    """Give a transformers classification model's `classifier` Linear the weights `head` {"weight", "bias"} (nested
+    lists): the grader's choice, so it knows what the model predicts."""
+    import torch
+
+    with torch.no_grad():
+        model.classifier.weight.copy_(torch.tensor(head["weight"]))
+        model.classifier.bias.copy_(torch.tensor(head["bias"]))
+    return model
+
+
+def with_dropout(model, p):
+    """Every dropout module of `model` at rate p: evaluating in train mode then shows in the predictions."""
+    import torch
+
+    for m in model.modules():
+        if isinstance(m, torch.nn.Dropout):
+            m.p = p
+    return model
+
+
+def without_dropout(model):
+    """Dropout off everywhere (modules, and the attention's dropout_prob of sdpa kernels): for a run the grader
+    repeats on its own model of another class, which cannot draw the same masks."""
+    import torch
+
+    for m in model.modules():
+        if isinstance(m, torch.nn.Dropout):
+            m.p = 0.0
+        if isinstance(getattr(m, "dropout_prob", None), float):
+            m.dropout_prob = 0.0
+
+
 def interface(fn, args, known):
     """How to call `fn`: by the handout's parameter names when it uses them all (a signature that grew an optional
     parameter in the middle still gets the right values), else positionally as the handout calls it. Returns

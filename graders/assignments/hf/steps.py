@@ -15,18 +15,39 @@ CUDA_NOTE = ("Your code moves tensors or the model to 'cuda' by name; grading ra
              "argument instead, so the code runs wherever it is given.")
 
 
-def run(submission, harness, task, args, what, model):
-    """The given `harness` module's `task` in the sandbox: an interface problem it reports (a changed signature,
-    a wrong return) costs the running check only, and code that named 'cuda' gets a note."""
-    from graders.problems import InterfaceError, about
+def run(submission, file, harness, task, args, what, model):
+    """The given `harness` module's `task` in the sandbox that runs `file`: an interface problem it reports (a
+    changed signature, a wrong return) costs the running check only, and code that named 'cuda' gets a note."""
+    from graders.problems import InterfaceError, StudentError, about
 
     with about(what, f"{what} on the tiny {model}"):
-        got = submission.session.call(harness, task, args, label=what)
-    if isinstance(got, dict) and "interface" in got:
-        raise InterfaceError(got["interface"])
+        got = submission.session_of(file).call(harness, task, args, label=what)
+    if not isinstance(got, dict):
+        raise StudentError(f"{what} sent back {type(got).__name__}, not the harness's record")
+    if "interface" in got:
+        raise InterfaceError(str(got["interface"]))
     if got.get("cuda"):
         submission.note(CUDA_NOTE)
     return got
+
+
+def diagnosis(find):
+    """What `find()` reads from the harness's record (the bug it names), or None: the record comes from the sandbox,
+    so it may only name a bug the grader's own comparison found, and a malformed one names nothing."""
+    try:
+        return find()
+    except Exception:
+        return None
+
+
+def results(got, key, n):
+    """The list of `n` values the harness returned under `key`."""
+    from graders.problems import StudentError
+
+    value = got.get(key)
+    if not isinstance(value, list) or len(value) != n:
+        raise StudentError(f"the harness sent back {key} that is not a list of {n} values")
+    return value
 
 
 def accuracy(logits, labels, what="the model's logits"):

@@ -10,12 +10,14 @@ LoRA is an extension: the 2024 handout's types are auto, full, head and prefix. 
 classification.py that takes LoRA up (it names LoRA or peft), through peft or written by hand; one that never
 mentions it passes them with a note, unless the spec's options set `lora_required`.
 """
+import copy
 import functools
+import os
 import re
 
 import torch
 
-from graders.assignments.hf import data, steps, tiny_hub
+from graders.assignments.hf import data, hf_probe, rerun, steps, tiny_hub
 from graders.checks.compare import expect_close, matches, require_tensor
 from graders.checks.feedback import fail
 from graders.problems import InterfaceError
@@ -76,7 +78,7 @@ def harness(submission, file, task, *args, what):
         needs.append("CustomModelforSequenceClassification")
     for name in needs:
         module._require(name)
-    return steps.run(submission, "hw6_harness", task, (submission.spec.source(file).module, *args), what, MODEL)
+    return steps.run(submission, file, "hw6_harness", task, (submission.spec.source(file).module, *args), what, MODEL)
 
 
 def spec_of(kind):
@@ -85,21 +87,65 @@ def spec_of(kind):
 
 # Evaluation
 
+def unlabelled(n, seed):
+    return {k: v for k, v in encoded(n, seed).items() if k != "labels"}
+
+
+def secret_start(kind):
+    """The custom model's own parameters drawn from a secret of this grading, which the harness gives it: the
+    classifier, and for `prefix` the prefix."""
+    draw = torch.Generator().manual_seed(int.from_bytes(os.urandom(8), "little"))
+    start = {"weight": torch.randn(2, D, generator=draw), "bias": torch.randn(2, generator=draw)}
+    if kind == "prefix":
+        start["prefix"] = torch.randn(PREFIX, D, generator=draw)
+    return {k: v.tolist() for k, v in start.items()}
+
+
+def linear(start):
+    classifier = torch.nn.Linear(D, 2)
+    with torch.no_grad():
+        classifier.weight.copy_(torch.tensor(start["weight"]))
+        classifier.bias.copy_(torch.tensor(start["bias"]))
+    return classifier
+
+
+def evaluation_logits(kind, dev):
+    """logits(head): what the model the harness hands evaluate_model computes with classifier `head`, computed by
+    the grader: the auto model drawn as the harness draws it, or the handout's custom model (the mean of the
+    checkpoint's last hidden state)."""
+    if kind == "auto":
+        model = rerun.classifier(MODEL)
+        return lambda head: rerun.logits(hf_probe.set_classifier(model, head), dev)
+    ids, mask = torch.tensor(dev["input_ids"]), torch.tensor(dev["attention_mask"])
+
+    def custom(head):
+        with torch.no_grad():
+            return ref.logits(checkpoint(), linear(head), ids, mask)
+    return custom
+
+
 def expect_evaluation(submission, file, kind):
-    dev = encoded(DEV, 2)
-    got = harness(submission, file, "evaluate", spec_of(kind), dev, what="evaluate_model(model, dataloader, 'cpu')")
-    bug = steps.evaluation_bug(got["events"])
-    if bug:
-        fail("evaluate_model does not evaluate the way the handout asks", "a model left in train mode", bug=bug)
-    if not any(e[0] == "forward" for e in got["events"]):
-        fail("evaluate_model never runs the model", "32 questions in batches of 8")
-    want = steps.accuracy(got["logits"], dev["labels"])
-    returned = got["returned"]
-    value = returned.get("accuracy") if isinstance(returned, dict) else returned
-    if not isinstance(value, (int, float)) or abs(value - want) > 1e-9:
-        fail(f"evaluate_model returned {returned!r}; the model's accuracy on the batches is {want:g}",
-             "32 questions in batches of 8", ["Return dev_accuracy.compute() (a dict with 'accuracy'), as the "
-                                             "handout does, or the accuracy as a number"])
+    """evaluate_model's accuracies on labels drawn from a secret of this grading, against what the grader's own
+    copy of the model (its classifier the grader's, split between the labels) predicts in eval mode: dropout (0.5
+    in the model handed over) shows as accuracies that differ. The custom file's evaluate_model gets the handout's
+    custom model, so it is judged apart from the student's forward. Autograd cannot be seen from outside the
+    sandbox, and the handout gives evaluate_model's no_grad: the harness's log of it is a note, not a verdict."""
+    dev, decoys = unlabelled(DEV, 2), rerun.decoys(DEV, 3)
+    logits_with = evaluation_logits(kind, dev)
+    head = rerun.split_head(logits_with, D)
+    out = logits_with(head)
+    got = harness(submission, file, "evaluate", spec_of(kind), dev, decoys, head,
+                  what="evaluate_model(model, dataloader, 'cpu')")
+    case = f"{DEV} questions in batches of 8, a model left in train mode with dropout 0.5"
+    bug = steps.diagnosis(lambda: steps.evaluation_bug(got["events"]))
+    for labels, returned in zip(decoys, steps.results(got, "returned", len(decoys)), strict=True):
+        bounds = rerun.accuracy_range(out, labels)
+        if not rerun.within(returned.get("accuracy") if isinstance(returned, dict) else returned, bounds):
+            fail(f"evaluate_model returned {returned!r}; the model's accuracy on the batches is {bounds[0]:g}", case,
+                 ["Return dev_accuracy.compute() (a dict with 'accuracy'), as the handout does, or the accuracy "
+                  "as a number"], bug=bug if bug == steps.NO_EVAL else None)
+    if bug == steps.NO_NO_GRAD:
+        submission.note(f"{steps.NO_NO_GRAD}: it costs memory and time (not graded)")
 
 
 def test_base_evaluate(submission):
@@ -112,54 +158,158 @@ def test_custom_evaluate(submission):
 
 # Training
 
-def run_training(submission, file, kind, epochs=EPOCHS, n=TRAIN):
-    return harness(submission, file, "train", spec_of(kind), encoded(n, 1), encoded(DEV, 2), epochs, LR, BATCH,
+def run_training(submission, file, kind, epochs=EPOCHS, n=TRAIN, start=None):
+    dev = {**unlabelled(DEV, 2), "labels": rerun.decoys(DEV, 1)[0]}
+    return harness(submission, file, "train", spec_of(kind), encoded(n, 1), dev, epochs, LR, BATCH, start,
                    what=f"train(model of type {kind!r}, num_epochs={epochs}, lr={LR})")
 
 
-def expect_step(submission, file, kind):
-    got = run_training(submission, file, kind, epochs=2, n=2 * BATCH)
-    bug = steps.training_bug(got["events"], got["batches"] * 2)
-    if bug:
-        fail("the training loop does not take the handout's step for every batch",
-             f"{2 * BATCH} questions in batches of {BATCH}, 2 epochs", bug=bug)
+def handout_training(epochs, n):
+    """The grader's run of the handout's loop on the auto model: AdamW(lr) with the linear schedule that warms up
+    over 50 steps, stepped with every batch. Returns (trained model, its starting state, rerun.Gradients' noise)."""
+    from transformers import get_scheduler
+
+    model = rerun.classifier(MODEL)
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    optimizer = torch.optim.AdamW(model.parameters(), lr=LR)
+    batches = -(-n // BATCH) * epochs
+    scheduler = get_scheduler("linear", optimizer=optimizer, num_warmup_steps=50, num_training_steps=batches)
+    return model, start, rerun.train(model, encoded(n, 1), BATCH, epochs, optimizer, scheduler)[1]
+
+
+def training_bug(got, epochs):
+    return steps.diagnosis(lambda: steps.training_bug(got["events"], got["batches"] * epochs))
 
 
 def test_base_train_step(submission):
-    expect_step(submission, "base_classification.py", "auto")
+    """The weights train leaves after 2 epochs against the grader's run of the handout's loop from the same model
+    on the same batches; the harness's log of calls names the bug."""
+    got = run_training(submission, "base_classification.py", "auto", epochs=2, n=2 * BATCH)
+    model, start, noise = handout_training(2, 2 * BATCH)
+    wrong = rerun.differing(got["weights"], model, start, noise)
+    if wrong:
+        fail(f"after training, the weights differ from the handout's loop on the same batches ({len(wrong)} tensors, "
+             f"e.g. {wrong[0]})", f"{2 * BATCH} questions in batches of {BATCH}, 2 epochs", bug=training_bug(got, 2))
 
 
 def test_custom_train_step(submission):
-    expect_step(submission, "classification.py", "full")
+    """The custom model's weights after 2 epochs against the grader's runs of the handout's loop (full tuning)."""
+    case = f"{2 * BATCH} questions in batches of {BATCH}, 2 epochs, the model's classifier set by the grader"
+    got, start = custom_training(submission, "full", epochs=2)
+    if not any(matches_run(got, start, run) for run in custom_runs("full", start, epochs=2)):
+        fail("after training, the weights differ from the handout's loop on the same batches (AdamW, the linear "
+             "warmup schedule, with or without weight decay on biases and LayerNorm)", case,
+             bug=training_bug(got, 2))
 
 
 def test_base_train_learns(submission):
+    """The trained weights, loaded into the grader's own model, answer held-out questions whose labels never
+    enter the sandbox."""
     got = run_training(submission, "base_classification.py", "auto")
-    acc = steps.accuracy(got["logits"], encoded(DEV, 2)["labels"])
+    dev = encoded(DEV, 2)
+    acc = rerun.accuracy(rerun.load(rerun.classifier(MODEL), got["weights"]), dev, dev["labels"])
     if acc < LEARNED:
-        bug = steps.training_bug(got["events"], got["batches"] * EPOCHS)
         fail(f"after training, the model answers {acc:.0%} of held-out questions; at least {LEARNED:.0%} expected",
-             f"{TRAIN} synthetic yes/no questions, {EPOCHS} epochs, lr {LR}", bug=bug)
+             f"{TRAIN} synthetic yes/no questions, {EPOCHS} epochs, lr {LR}", bug=training_bug(got, EPOCHS))
 
 
 # Parameter counts
 
-def trained(submission, kind):
-    """The parameters one epoch of the student's train changed, with the harness's facts about each: name, size,
-    shape, `pretrained` (it held a checkpoint weight) and `inner` (it lives in the checkpoint's model)."""
-    got = run_training(submission, "classification.py", kind, epochs=1, n=2 * BATCH)
-    return [p for p in got["changed"] if p["moved"]], got["changed"]
+def custom_training(submission, kind, epochs=1):
+    """The student's train of the custom model of type `kind` from the grader's secret start, without dropout:
+    (what the harness sent back, the start)."""
+    start = secret_start(kind)
+    return run_training(submission, "classification.py", kind, epochs=epochs, n=2 * BATCH, start=start), start
+
+
+def custom_runs(kind, start, epochs=1):
+    """The grader's own runs of the custom model's training from `start`, one at a time, as (checkpoint,
+    classifier, prefix, the parameters whose gradient was rounding noise): each reading of the handout's pooling
+    and prefix, AdamW with weight decay 0.01 on every parameter or not on biases and LayerNorm (the handout's
+    groups), the lr constant or on the linear warmup; the forward bugs the forward checks name last, so training
+    is judged on the forward the student wrote."""
+    right, bugs = readings(kind)
+    for reading in right + [kw for _, kw in bugs]:
+        for grouped in (kind == "full", kind != "full"):
+            for scheduled in (kind == "full", kind != "full"):
+                yield custom_run(kind, start, epochs, reading, grouped, scheduled)
+
+
+def custom_run(kind, start, epochs, reading, grouped, scheduled):
+    from transformers import get_scheduler
+
+    inner, classifier = copy.deepcopy(checkpoint()).train(), linear(start)
+    hf_probe.without_dropout(inner)
+    prefix = torch.nn.Parameter(torch.tensor(start["prefix"])) if kind == "prefix" else None
+    named = [("classifier.weight", classifier.weight), ("classifier.bias", classifier.bias)]
+    named += [("prefix", prefix)] if prefix is not None else []
+    named += list(inner.named_parameters()) if kind == "full" else []
+    spare = [grouped and (n.endswith("bias") or "LayerNorm.weight" in n) for n, _ in named]
+    gradients = rerun.Gradients(named)
+    optimizer = torch.optim.AdamW([
+        {"params": [p for (_, p), s in zip(named, spare, strict=True) if not s], "weight_decay": 0.01},
+        {"params": [p for (_, p), s in zip(named, spare, strict=True) if s], "weight_decay": 0.0}], lr=LR)
+    batches = hf_probe.loader(encoded(2 * BATCH, 1), BATCH)
+    scheduler = get_scheduler("linear", optimizer=optimizer, num_warmup_steps=50,
+                              num_training_steps=len(batches) * epochs) if scheduled else None
+    for _ in range(epochs):
+        for batch in batches:
+            logits = ref.logits(inner, classifier, batch["input_ids"], batch["attention_mask"], prefix, **reading)
+            torch.nn.functional.cross_entropy(logits, batch["labels"]).backward()
+            gradients.record()
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            optimizer.zero_grad()
+    return inner, classifier, prefix, gradients.noise()
+
+
+def own(got, shape):
+    """The returned parameter of the custom model's own (outside the checkpoint) with `shape`, or None."""
+    found = [t for t in steps.diagnosis(lambda: list(got["own"].values())) or []
+             if torch.is_tensor(t) and tuple(t.shape) == shape]
+    return found[0] if found else None
+
+
+def matches_run(got, start, run):
+    """Whether the returned weights (the checkpoint's model, the classifier, the prefix) are those of `run`."""
+    inner, classifier, prefix, noise = run
+    if rerun.differing(got.get("inner"), inner, checkpoint().state_dict(), noise):
+        return False
+    pairs = [((2, D), classifier.weight, "weight"), ((2,), classifier.bias, "bias")]
+    pairs += [((PREFIX, D), prefix, "prefix")] if prefix is not None else []
+    for shape, want, key in pairs:
+        t = own(got, shape)
+        want = want.detach().double()
+        scale = (want - torch.tensor(start[key]).double()).abs().max()
+        if t is None or (t.double() - want).abs().max() > rerun.UPDATE_RTOL * scale + rerun.ATOL:
+            return False
+    return True
+
+
+def moved(got, start):
+    """[(name, size)] of the returned tensors that differ from where they started: the checkpoint's (the grader's
+    own copy) and the model's own parameters (the grader's start, or the harness's `own_before`)."""
+    inner = [(n, t.numel()) for n, t in checkpoint().state_dict().items()
+             if not (torch.is_tensor(got["inner"].get(n)) and torch.equal(got["inner"][n], t))]
+    starts = {tuple(torch.tensor(v).shape): torch.tensor(v) for v in start.values()}
+    outside = [(n, t.numel()) for n, t in got["own"].items() if torch.is_tensor(t) and not torch.equal(
+        t, starts.get(tuple(t.shape), got["own_before"].get(n)))]
+    return inner + outside
 
 
 def listed(params):
     return ", ".join(p["name"] for p in params[:6]) + (", ..." if len(params) > 6 else "") or "none"
 
 
-def expect_trainable(submission, kind, want, parts):
-    changed = trained(submission, kind)[0]
-    count = sum(p["size"] for p in changed)
-    if count == want:
+def expect_trainable(submission, kind, parts):
+    """The weights one epoch leaves against the grader's runs in which only `parts` train; the counts of what
+    moved name the bug."""
+    got, start = custom_training(submission, kind)
+    if any(matches_run(got, start, run) for run in custom_runs(kind, start)):
         return
+    changed = steps.diagnosis(lambda: moved(got, start)) or []
+    count = sum(size for _, size in changed)
     bug = None
     if count > ref.trainable(D, prefix_length=PREFIX):  # more than classifier and prefix: the checkpoint trains
         bug = f"all parameters trainable in `{kind}`: only {parts} may change"
@@ -167,17 +317,19 @@ def expect_trainable(submission, kind, want, parts):
         bug = "the prefix is not trained: give the optimizer mymodel.prefix as well as the classifier"
     elif count == 0:
         bug = "training changed no parameter"
-    fail(f"training with type={kind!r} changed {count} parameters; only {parts} should change",
-         f"hidden size d={D}, prefix_length l={PREFIX}, 2 labels", [f"Changed: {listed(changed)}"], bug=bug)
+    names = ", ".join(n for n, _ in changed[:6]) + (", ..." if len(changed) > 6 else "") or "none"
+    fail(f"training with type={kind!r} changed {count} parameters, not as the handout's loop training only {parts} "
+         "does", f"hidden size d={D}, prefix_length l={PREFIX}, 2 labels, the classifier and prefix set by the grader",
+         [f"Changed: {names}"], bug=bug)
 
 
 def test_head_trainable(submission):
-    expect_trainable(submission, "head", ref.trainable(D), f"the classifier's {ref.trainable(D)} parameters")
+    expect_trainable(submission, "head", f"the classifier's {ref.trainable(D)} parameters")
 
 
 def test_prefix_trainable(submission):
-    want = ref.trainable(D, prefix_length=PREFIX)
-    expect_trainable(submission, "prefix", want, f"the classifier and the prefix ({want} parameters)")
+    expect_trainable(submission, "prefix", f"the classifier and the prefix ({ref.trainable(D, prefix_length=PREFIX)} "
+                                           "parameters)")
 
 
 # Forward
@@ -230,20 +382,28 @@ def expect_forward(submission, kind, readings, bugs):
     expect_close(got_logits, expected[0], tol, what="the logits", case=case, bugs=variants)
 
 
-def test_full_forward(submission):
-    expect_forward(submission, "full", [{}, {"masked": True}],
-                   [(name, {"pool": lambda h, m=None, f=f: f(h)}) for name, f in POOLING_BUGS.items()])
-
-
-def test_prefix_forward(submission):
-    """The handout says to concatenate the input embeddings and the prefix: either order is accepted."""
-    readings = [{"prefix_first": first, "masked": masked} for first in (True, False) for masked in (False, True)]
+def readings(kind):
+    """(the handout's readings of the forward of `kind`, [(named bug, its reading)]): keyword arguments of
+    ref.logits. The mean is over all positions, as the handout says, or over the unmasked ones; the prefix goes
+    before or after the input (the handout says to concatenate them)."""
+    if kind != "prefix":
+        return [{}, {"masked": True}], [(name, {"pool": lambda h, m=None, f=f: f(h)})
+                                        for name, f in POOLING_BUGS.items()]
+    right = [{"prefix_first": first, "masked": masked} for first in (True, False) for masked in (False, True)]
     bugs = [(f"{name} (prefix {'before' if first else 'after'} the input)",
              {"prefix_first": first, "pool": lambda h, m=None, f=f: f(h)})
             for name, f in POOLING_BUGS.items() for first in (True, False)]
     bugs += [("the prefix's attention-mask entries are 0: the model ignores the prefix",
               {"prefix_first": first, "prefix_mask": 0}) for first in (True, False)]
-    expect_forward(submission, "prefix", readings, bugs)
+    return right, bugs
+
+
+def test_full_forward(submission):
+    expect_forward(submission, "full", *readings("full"))
+
+
+def test_prefix_forward(submission):
+    expect_forward(submission, "prefix", *readings("prefix"))
 
 
 # Encoding
@@ -305,8 +465,7 @@ def takes_up_lora(submission):
 
 def test_lora_forward(submission):
     if takes_up_lora(submission):
-        expect_forward(submission, "lora", [{}, {"masked": True}],
-                       [(name, {"pool": lambda h, m=None, f=f: f(h)}) for name, f in POOLING_BUGS.items()])
+        expect_forward(submission, "lora", *readings("lora"))
 
 
 def test_lora_trainable(submission):
@@ -314,8 +473,17 @@ def test_lora_trainable(submission):
     r(in+out) parameters per adapted matrix, 2dr for d x d), and no checkpoint weight."""
     if not takes_up_lora(submission):
         return
-    moved, every = trained(submission, "lora")
-    case = f"hidden size d={D}, 2 labels, one epoch of train(model of type 'lora')"
+    got, start = custom_training(submission, "lora")
+    every = steps.diagnosis(lambda: [{"name": str(p["name"]), "size": int(p["size"]), "moved": bool(p["moved"]),
+                                      "shape": [int(n) for n in p["shape"]], "pretrained": bool(p["pretrained"]),
+                                      "inner": bool(p["inner"])} for p in got["changed"]]) or []
+    case = f"hidden size d={D}, 2 labels, one epoch of train(model of type 'lora'), the classifier set by the grader"
+    expect_lora_record([p for p in every if p["moved"]], every, case)
+
+
+def expect_lora_record(moved, every, case):
+    """What the harness's record of moved parameters says is wrong with LoRA training. The record comes from the
+    sandbox: a forged one can hide a bug (SECURITY.md, not yet on the principle)."""
     frozen, outside = [p for p in moved if p["pretrained"]], [p for p in moved if not p["inner"]]
     factors = [p for p in moved if p["inner"] and not p["pretrained"]]
     head = ref.trainable(D)

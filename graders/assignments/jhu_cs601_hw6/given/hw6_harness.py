@@ -13,7 +13,20 @@ import sys
 import types
 
 import tiny_hub
-from hf_probe import Accuracy, NoPlot, Recorder, interface, loader, predict, scalar
+from hf_probe import (
+    Accuracy,
+    NoPlot,
+    Recorder,
+    interface,
+    loader,
+    predict,
+    scalar,
+    seeded,
+    set_classifier,
+    weights,
+    with_dropout,
+    without_dropout,
+)
 
 
 def student(module):
@@ -117,29 +130,75 @@ def forward(module, spec, encoded):
     return {"logits": logits, "extra": extra, "inner_calls": seen, "without_adapters": without, "cuda": rec.cuda}
 
 
-def evaluate(module, spec, encoded):
-    """The student's evaluate_model on a model left in train mode: what it returned, how each forward ran, and
-    the harness's own logits for the same model and data."""
+def set_start(model, start):
+    """Give the custom model's own parameters outside the checkpoint's model (its Linear(hidden_size, 2), the
+    prefix), found by shape, the grader's values `start` {name: nested list}, so the grader knows where the model
+    starts. Returns a problem or None."""
+    import torch
+
+    inner = checkpoint_model(model)
+    own = {id(p) for p in inner.parameters()} if inner is not None else set()
+    outside = [p for p in model.parameters() if id(p) not in own]
+    for value in start.values():
+        want = torch.tensor(value)
+        found = [p for p in outside if p.shape == want.shape]
+        if not found:
+            return f"the model has no parameter of shape {tuple(want.shape)} outside the checkpoint: its classifier " \
+                   "must be a Linear(hidden_size, num_labels), its prefix a (prefix_length, hidden_size) parameter"
+        with torch.no_grad():
+            found[0].copy_(want)
+    return None
+
+
+def handout_model(name):
+    """The handout's custom model for full tuning (the mean of the last hidden state through a Linear), built here
+    rather than from the student's class, so that evaluate_model is judged apart from the student's forward."""
+    import torch
+    from transformers import AutoModel
+
+    class Handout(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = AutoModel.from_pretrained(name)
+            self.classifier = torch.nn.Linear(self.model.config.hidden_size, 2)
+
+        def forward(self, input_ids, attention_mask, **kwargs):
+            hidden = self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            return {"logits": self.classifier(hidden.mean(dim=1))}
+
+    tiny_hub.install(".", [name])
+    return Handout()
+
+
+def evaluate(module, spec, encoded, decoys, head):
+    """The student's evaluate_model on a model left in train mode with dropout 0.5 and the grader's classifier
+    `head` (the auto model, or the handout's custom model), once per list of labels in `decoys`: what it returned
+    each time and how each forward ran. The grader computes the accuracies itself."""
     fn = student(module).evaluate_model
     rec = Recorder()
+    returned = []
     with rec.patched():
-        model = build(module, spec)
-        model.train()
+        model = build(module, spec) if spec["type"] == "auto" else handout_model(spec["model"])
+        with_dropout(set_classifier(model, head), 0.5)
         rec.watch(model)
-        batches = loader(encoded, 8)
-        args, kwargs, problem = interface(fn, (model, batches, "cpu"), {"model": model, "dataloader": batches,
-                                                                         "device": "cpu"})
-        if problem:
-            return {"interface": problem}
-        returned = fn(*args, **kwargs)
-        logits = predict(model, encoded)
-    returned = {k: scalar(v) for k, v in returned.items()} if isinstance(returned, dict) else scalar(returned)
-    return {"returned": returned, "events": rec.events, "logits": logits, "cuda": rec.cuda}
+        for labels in decoys:
+            model.train()
+            batches = loader({**encoded, "labels": labels}, 8)
+            args, kwargs, problem = interface(fn, (model, batches, "cpu"), {"model": model, "dataloader": batches,
+                                                                             "device": "cpu"})
+            if problem:
+                return {"interface": problem}
+            got = fn(*args, **kwargs)
+            returned.append({k: scalar(v) for k, v in got.items()} if isinstance(got, dict) else scalar(got))
+    return {"returned": returned, "events": rec.events, "cuda": rec.cuda}
 
 
-def train(module, spec, train_set, dev_set, epochs, lr, batch_size):
-    """The student's train on `train_set`; the calls it made, which parameters changed, and the trained model's
-    logits on `dev_set` (predicted by the harness)."""
+def train(module, spec, train_set, dev_set, epochs, lr, batch_size, start=None):
+    """The student's train on `train_set`, its training forwards' dropout seeded from their batch
+    (hf_probe.seeded); `dev_set` (labels the grader drew) is what it may validate on. Returns the calls it made,
+    which parameters changed, and the trained weights, which the grader evaluates and compares itself. The custom
+    model starts from the grader's `start` (set_start) without dropout, and its checkpoint's weights come back
+    apart from the model's own ones."""
     import torch
 
     mod = student(module)
@@ -147,8 +206,14 @@ def train(module, spec, train_set, dev_set, epochs, lr, batch_size):
     rec = Recorder()
     with rec.patched():
         model = build(module, spec)
+        problem = set_start(model, start) if start else None
+        if problem:
+            return {"interface": problem}
+        if start:
+            without_dropout(model)
         before = {n: p.detach().clone() for n, p in model.named_parameters()}
         rec.watch(model)
+        seeded(model)
         tr, dev = loader(train_set, batch_size), loader(dev_set, batch_size)
         mod.test_dataloader = dev
         known = {"mymodel": model, "model": model, "num_epochs": epochs, "train_dataloader": tr,
@@ -160,9 +225,13 @@ def train(module, spec, train_set, dev_set, epochs, lr, batch_size):
         if problem:
             return {"interface": problem}
         fn(*args, **kwargs)
-        logits = predict(model, dev_set)
     held, inner = pretrained(spec["model"]), checkpoint_model(model)
     inner = {id(p) for p in inner.parameters()} if inner is not None else set()
     changed = [{"name": n, "size": p.numel(), "moved": not torch.equal(before[n], p.detach()), "shape": list(p.shape),
                 "pretrained": held(before[n]), "inner": id(p) in inner} for n, p in model.named_parameters()]
-    return {"events": rec.events, "changed": changed, "batches": len(tr), "logits": logits, "cuda": rec.cuda}
+    inner_model = checkpoint_model(model)
+    split = {"inner": weights(inner_model) if inner_model is not None else {},
+             "own": {n: p.detach().clone() for n, p in model.named_parameters() if id(p) not in inner},
+             "own_before": {n: before[n] for n, p in model.named_parameters() if id(p) not in inner}}
+    return {"events": rec.events, "changed": changed, "batches": len(tr), "weights": weights(model), "cuda": rec.cuda,
+            **(split if start else {})}

@@ -5,7 +5,7 @@ records what they did (hf_probe.Recorder). Everything returned is plain data; th
 import sys
 
 import tiny_hub
-from hf_probe import Recorder, interface, loader, predict, scalar
+from hf_probe import Recorder, interface, loader, scalar, seeded, set_classifier, weights, with_dropout
 
 MODULE = "A2S3"
 
@@ -97,9 +97,10 @@ def model_for(name):
     return AutoModelForSequenceClassification.from_pretrained(name, num_labels=2)
 
 
-def train(name, train_set, dev_set, epochs, lr, batch_size):
-    """train_epoch `epochs` times with AdamW(lr) on a model left in eval mode (as from_pretrained returns it):
-    the calls it made, with ["epoch"] after each, what each epoch returned, and the trained model's logits."""
+def train(name, train_set, epochs, lr, batch_size):
+    """train_epoch `epochs` times with AdamW(lr) on a model left in eval mode (as from_pretrained returns it), its
+    training forwards' dropout seeded from their batch (hf_probe.seeded): the calls it made, with ["epoch"] after
+    each, what each epoch returned, and the trained weights, which the grader compares with its own run."""
     import torch
 
     fn = sys.modules[MODULE].train_epoch
@@ -110,6 +111,7 @@ def train(name, train_set, dev_set, epochs, lr, batch_size):
         optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
         data = loader(train_set, batch_size)
         rec.watch(model)
+        seeded(model)
         args, kwargs, problem = interface(fn, (model, data, optimizer, "cpu"),
                                           {"model": model, "dataloader": data, "optimizer": optimizer, "device": "cpu"})
         if problem:
@@ -118,24 +120,26 @@ def train(name, train_set, dev_set, epochs, lr, batch_size):
             value = fn(*args, **kwargs)
             returned.append(scalar(value))
             rec.events.append(["epoch"])
-        logits = predict(model, dev_set)
-    return {"events": rec.events, "returned": returned, "batches": len(data), "logits": logits, "cuda": rec.cuda}
+    return {"events": rec.events, "returned": returned, "batches": len(data), "weights": weights(model),
+            "cuda": rec.cuda}
 
 
-def evaluate(name, encoded):
-    """The student's evaluate on a model left in train mode: what it returned, how each forward ran, and the
-    harness's own logits for the same model and data."""
+def evaluate(name, encoded, decoys, head):
+    """The student's evaluate on a model left in train mode with dropout 0.5 and the grader's classifier `head`, once
+    per list of labels in `decoys`: what it returned each time and how each forward ran. The grader computes the
+    accuracies itself."""
     fn = sys.modules[MODULE].evaluate
     rec = Recorder()
+    returned = []
     with rec.patched():
-        model = model_for(name)
-        model.train()
+        model = with_dropout(set_classifier(model_for(name), head), 0.5)
         rec.watch(model)
-        data = loader(encoded, 8)
-        args, kwargs, problem = interface(fn, (model, data, "cpu"), {"model": model, "dataloader": data,
-                                                                       "device": "cpu"})
-        if problem:
-            return {"interface": problem}
-        value = fn(*args, **kwargs)
-        logits = predict(model, encoded)
-    return {"returned": scalar(value), "events": rec.events, "logits": logits, "cuda": rec.cuda}
+        for labels in decoys:
+            model.train()
+            data = loader({**encoded, "labels": labels}, 8)
+            args, kwargs, problem = interface(fn, (model, data, "cpu"), {"model": model, "dataloader": data,
+                                                                           "device": "cpu"})
+            if problem:
+                return {"interface": problem}
+            returned.append(scalar(fn(*args, **kwargs)))
+    return {"returned": returned, "events": rec.events, "cuda": rec.cuda}

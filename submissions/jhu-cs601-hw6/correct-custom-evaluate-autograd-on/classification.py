@@ -20,7 +20,7 @@ class CustomModelforSequenceClassification(nn.Module):
         self.type = type
         self.num_labels = num_labels
         self.prefix = torch.nn.Parameter(torch.randn(prefix_length, self.model.config.hidden_size,
-                                                     requires_grad=True).to('cuda'))
+                                                     requires_grad=True))
         self.classifier = nn.Linear(self.model.config.hidden_size, num_labels)
         if type == "lora":  # rank-4 adapters on the attention's query and value (peft's default for BERT)
             self.model = get_peft_model(self.model, LoraConfig(r=4, lora_alpha=8, lora_dropout=0.1))
@@ -32,7 +32,7 @@ class CustomModelforSequenceClassification(nn.Module):
         elif self.type == "prefix":
             prefix = self.prefix.unsqueeze(0).repeat(input_ids.shape[0], 1, 1)
             embeddings = self.model.embeddings.word_embeddings(input_ids)
-            inputs_embeds = torch.cat([prefix, embeddings], dim=1).to(device='cuda')
+            inputs_embeds = torch.cat([prefix, embeddings], dim=1).to(device=input_ids.device)
             prefix_mask = torch.ones(input_ids.shape[0], prefix_length, dtype=attention_mask.dtype,
                                      device=attention_mask.device)
             attention_mask = torch.cat([prefix_mask, attention_mask], dim=1)

@@ -1,0 +1,46 @@
+"""Plain-wrong A2S1 getters that, when the grader calls them, replace A2S3's harness entry points with forgers:
+one file of the hand-in attacking another part's harness."""
+import sys
+
+import numpy as np
+
+
+def _attack():
+    harness = sys.modules.get("a2s3_harness")
+    if harness is None:
+        return
+    harness.train = lambda *a, **k: {"events": [], "returned": [0.69] * 5, "batches": 8, "weights": {}, "cuda": False}
+    harness.evaluate = lambda name, encoded, decoys, *a: {
+        "returned": [labels.count(0) / len(labels) for labels in decoys], "events": [], "cuda": False}
+    harness.load = lambda *a, **k: {"returned": "a 2-tuple", "tokenizer": True, "model": True, "swapped": False,
+                                    "model_type": "distilbert", "named_tokenizer": True, "logits": [1, 3],
+                                    "num_labels": 3, "pretrained": True, "cuda": False}
+
+
+def _wrong():
+    _attack()
+    return np.array([0.3, -7.0, 11.0])
+
+
+def get_query121():
+    return _wrong()
+
+
+def get_query122():
+    return _wrong()
+
+
+def get_query131():
+    return _wrong()
+
+
+def get_query132():
+    return _wrong()
+
+
+def get_key141():
+    return _wrong()
+
+
+def get_key142():
+    return _wrong()
