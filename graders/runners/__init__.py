@@ -11,10 +11,11 @@ for options that make no sense (an unknown runner, a forced "cuda" with no GPU t
 Two runners:
 
 ``local`` (the default)
-    Each job in a fresh Python process of its own (``python -c``, in a new session), one job at a time since
-    training jobs are heavy. A job that raises, crashes (a segfault, ``os._exit``) or runs past
-    ``time_minutes`` of wall-clock time costs that job only: on a timeout its whole process group is killed.
-    The device is CUDA when this machine has it, else the CPU, unless ``device`` forces one.
+    Each job in a fresh Python process of its own (``python -c``, in a new session): on the CPU one per CPU
+    this process may use, side by side (a smoke job trains on one thread); on CUDA one at a time. A job that
+    raises, crashes (a segfault, ``os._exit``) or runs past ``time_minutes`` of wall-clock time costs that job
+    only: on a timeout its whole process group is killed. The device is CUDA when this machine has it, else the
+    CPU, unless ``device`` forces one.
 
 ``slurm``
     All jobs go to the cluster as one job array through submitit (``AutoExecutor(cluster="slurm")``), each

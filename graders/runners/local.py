@@ -1,4 +1,7 @@
-"""The local runner: each job in a fresh Python process of its own, one job at a time.
+"""The local runner: each job in a fresh Python process of its own.
+
+On the CPU, jobs run side by side, one per CPU this process may use (a smoke job trains on one thread); on a GPU,
+one at a time, since a full job wants the whole card.
 
 The job process is started with ``python -c`` in a new session (so in a process group of its own), gets its
 function and arguments from a pickle file and writes its envelope (see ``_job``) to another. A job that
@@ -16,6 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from graders import budget
@@ -28,10 +32,12 @@ def run(jobs: list[tuple[Callable, tuple]], options: Options, device: str) -> li
     with tempfile.TemporaryDirectory(prefix="graders-jobs-") as scratch:
         logs = Path(options.folder) if options.folder is not None else Path(scratch)
         logs.mkdir(parents=True, exist_ok=True)
-        return [
-            _run_one(fn, args, options, where, Path(scratch), logs / f"job-{index}.log", index)
-            for index, (fn, args) in enumerate(jobs)
-        ]
+        side_by_side = 1 if device == "cuda" else max(1, min(len(jobs), len(os.sched_getaffinity(0))))
+        with ThreadPoolExecutor(side_by_side) as pool:
+            return list(pool.map(
+                lambda indexed: _run_one(*indexed[1], options, where, Path(scratch), logs / f"job-{indexed[0]}.log",
+                                         indexed[0]),
+                enumerate(jobs)))
 
 
 def _kill_group(pgid: int) -> None:
