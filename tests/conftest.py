@@ -18,6 +18,35 @@ def a2_spec():
     return spec.get("uw-cse447-a2")
 
 
+def slot_held(scratch):
+    """Whether a live worker holds the uid slot a sandbox scratch directory is named for (graders-sandbox-sN-...):
+    its directory is then in use, not a leftover (tests run side by side under xdist)."""
+    import fcntl
+    import re
+
+    from graders.sandbox.worker import LOCKS
+
+    named = re.match(r"graders-sandbox-s(\d+)-", Path(scratch).name)
+    if not named or not (LOCKS / f"{named[1]}.lock").exists():
+        return False
+    with open(LOCKS / f"{named[1]}.lock") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    return False
+
+
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist (tox runs the suite on every CPU, `--dist loadgroup`), tests that share a costly fixture
+    run in one worker: a module is a group, unless it says otherwise with `fixture_group(item)` (the samples and
+    the catalogue grade one batch per assignment)."""
+    for item in items:
+        share = getattr(item.module, "fixture_group", None)
+        item.add_marker(pytest.mark.xdist_group(share(item) if share else item.module.__name__))
+
+
 def read_results(out_dir):
     return json.loads((Path(out_dir) / "results.json").read_text())
 

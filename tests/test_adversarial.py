@@ -110,6 +110,13 @@ def group(folder):
 SECRET = "adversarial catalogue"
 
 
+def fixture_group(item):
+    """Tests of one (assignment, profile) share its batch (tests/conftest.py)."""
+    params = getattr(item, "callspec", None)
+    folder = params.params.get("folder") if params else None
+    return "adversarial-" + "-".join(group(folder)) if folder else "adversarial"
+
+
 @pytest.fixture(scope="module")
 def specs(tmp_path_factory):
     """A folder of specs per profile: every spec, the A2S2 one with tighter limits, so that submissions that hang

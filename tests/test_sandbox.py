@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import slot_held
 
 from graders.extract import extract
 from graders.problems import InterfaceError, LimitExceeded, MachineProblem, StudentError
@@ -230,6 +231,7 @@ def test_the_sweep_removes_a_killed_graders_scratch_and_spares_a_live_ones():
     graders[0].send_signal(signal.SIGKILL)
     graders[0].wait()
     sweep()
-    assert not killed.exists() and live.exists()
+    # A test running beside this one (xdist) may take the freed slot before the sweep: it then rightly spares it.
+    assert (not killed.exists() or slot_held(killed)) and live.exists()
     graders[1].communicate(b"\n")
     live.rmdir()
