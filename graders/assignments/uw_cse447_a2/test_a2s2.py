@@ -317,11 +317,18 @@ def fill_to_inf(t):
 
 
 def apply_mask(a2s2, case, mask, mask_text):
-    """apply_causal_mask on seeded (B, T, T) or (B, h, T, T) scores."""
+    """apply_causal_mask on seeded (B, T, T) or (B, h, T, T) scores, the last query's all 0 when T > 1: a genuine
+    score of 0 must stay, which the masked_fill(A == 0, -inf) bug does not let it (at T = 1 that bug and an
+    inverted mask would give the same [[-inf]])."""
     shape = case.scores if case.n_heads > 1 else (case.B, case.T, case.T)
     tensors, line = draw({"A": shape}, case.seed, case.dtype)
+    described = f"A of shape {shape}, {case.dtype}, seed {case.seed}"
+    if case.T > 1:
+        tensors["A"][..., -1, :] = 0
+        line += "; A[..., -1, :] = 0"
+        described += ", the last query's scores all 0"
     call = "apply_causal_mask(mask, A)"
-    described = f"{call} with mask = {mask_text}, A of shape {shape}, {case.dtype}, seed {case.seed}"
+    described = f"{call} with mask = {mask_text}, {described}"
     repro = f"{line}; mask = {mask_text}; {call}"
     with about(described, repro):
         got = require_tensor(a2s2.apply_causal_mask(mask, tensors["A"]), call)
@@ -390,7 +397,7 @@ def test_masked_probabilities_are_zero(a2s2, submission, case):
         pos = tuple(starved.nonzero()[0].tolist())
         fail(f"attn_softmax({p.call}) gives probability {P[pos].item():.3g} to query {pos[-2]} attending to "
              f"key {pos[-1]}, which it may attend to; allowed keys must get a positive probability", p.case,
-             f"{p.repro}; attn_softmax(_)")
+             f"{p.repro}; attn_softmax(_)", bug=apply_bug(p, tol))
 
 
 # Step 3: heads.
@@ -441,14 +448,20 @@ def test_split_merge_round_trip(a2s2, case):
 # self_attention against torch, and its properties.
 
 def attention(a2s2, case, key_shift=0.0):
-    """self_attention on seeded Q, K, V. `key_shift` added to every key feature shifts each query's scores by one
-    constant (q·(k + c) = q·k + c·sum(q)), which must change nothing however large it is."""
+    """self_attention on seeded Q, K, V, the last query of batch row 0 all zeros (its scores are exactly 0, which
+    the masked_fill(A == 0, -inf) bug turns into a row of -inf). `key_shift` added to every key feature shifts
+    each query's scores by one constant (q·(k + c) = q·k + c·sum(q)), which must change nothing however large
+    it is."""
     tensors, line = draw(dict.fromkeys("QKV", case.tokens), case.seed, case.dtype)
+    tensors["Q"][0, -1] = 0
+    line += "; Q[0, -1] = 0"
+    notes = ["the last query of batch row 0 all zeros"]
     if key_shift:
         tensors["K"] = tensors["K"] + key_shift
         line += f"; K = K + {key_shift!r}"
+        notes.append(f"every key feature raised by {key_shift:g}")
     return call(a2s2, "self_attention", case, tensors, line, kwargs={"n_heads": case.n_heads, "causal": case.causal},
-                note=f"every key feature raised by {key_shift:g}" if key_shift else None)
+                note=", ".join(notes))
 
 
 def score_bound(Q, K, n_heads):
