@@ -109,7 +109,7 @@ def prepared(path, spec, scratch, extra=None, gpu=False):
     try:
         yield Submission(spec, intake, extractions, session), notices
     finally:
-        session.close()
+        session.end()
 
 
 def figures(spec, submission):

@@ -33,7 +33,22 @@ def student(tmp_path):
         return StudentModule(session, "A2S2", SourceFile("A2S2.py"), e)
     yield make
     for s in sessions:
-        s.close()
+        s.end()
+
+
+def test_a_child_lost_again_and_again_is_forked_from_a_zygote(student):
+    """From the second lost child on, restarts fork from a zygote the session started (cheap), with the same
+    message each time; the zygote goes with the session."""
+    s = student("import os\ndef f():\n    os._exit(3)\n")
+    session = s._session
+    for _ in range(4):
+        session.begin_check()
+        with pytest.raises(StudentError, match="exited with status 3"):
+            s.f()
+    assert session.zygote is not None and session.zygote.proc.poll() is None
+    zygote = session.zygote.proc
+    session.end()
+    assert zygote.poll() is not None and session.zygote is None
 
 
 def test_calls_return_tensors_and_seed_every_call(student):
