@@ -349,9 +349,10 @@ def masked_scores(a2s2, submission, case, tol):
         except SubmissionProblem as e:
             error = error or e
             continue
-        if matches(fill_to_inf(p.got), expected_masked(p), tol):
+        expected = expected_masked(p)
+        if matches(fill_to_inf(p.got), expected, tol):
             submission.note(f"apply_causal_mask was given mask = {text}, {words}")
-            return p, expected_masked(p)
+            return p, expected
         ran.append(p)
     if not ran:
         raise error
