@@ -130,8 +130,10 @@ def warm_up(spec, first):
     gc.freeze()  # forks neither scan nor copy the parent's objects when they collect
 
 
-def grade_in_child(out, journal, spec, student, thresholds):
-    """The forked grader: never returns. Exit 0 means the student is graded and journaled."""
+def grade_in_child(out, journal, spec, student, thresholds, seconds):
+    """The forked grader: never returns. Exit 0 means the student is graded and journaled, also when grading ran
+    past its budget of `seconds` (graders/budget.py): the result then says so."""
+    from graders import budget
     from graders.grade import grade_or_explain
     from graders.sandbox.confine import PR_SET_PDEATHSIG, _prctl
 
@@ -141,26 +143,33 @@ def grade_in_child(out, journal, spec, student, thresholds):
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         started = time.monotonic()
-        result, _ = grade_or_explain(student.path, spec, thresholds=thresholds)
+
+        def overrun(stage, seconds):
+            error = budget.message(stage, seconds)
+            record(out, journal, student, Result(spec, {}, error=error), time.monotonic() - started)
+
+        with budget.Budget(seconds, overrun, status=0):
+            result, _ = grade_or_explain(student.path, spec, thresholds=thresholds)
         record(out, journal, student, result, time.monotonic() - started)
         status = REGRADE if result.to_regrade else 0
     finally:
         os._exit(status)
 
 
-def run(todo, spec, out, journal, workers, progress, thresholds):
-    """Fork up to `workers` graders at a time; a grader that dies or overruns fails its student only."""
+def run(todo, spec, out, journal, workers, progress, thresholds, seconds):
+    """Fork up to `workers` graders at a time, each with a budget of `seconds`; a grader that dies or overruns
+    fails its student only."""
     from graders.sandbox.worker import sweep
 
-    # A backstop for a grader that hangs: the student's time budget at a third of a core (a busy machine), twice.
-    limit = spec.limits.submission_seconds * 6 + 300
+    # A backstop for a grader that hangs past its own budget (its watchdog thread stopped from exiting).
+    limit = seconds + 120
     queue, running = list(todo), {}
     while queue or running:
         while queue and len(running) < workers:
             student = queue.pop(0)
             pid = os.fork()
             if pid == 0:
-                grade_in_child(out, journal, spec, student, thresholds)
+                grade_in_child(out, journal, spec, student, thresholds, seconds)
             running[pid] = (student, time.monotonic())
         pid, status = os.waitpid(-1, os.WNOHANG)
         if pid == 0:
@@ -237,17 +246,20 @@ def agreement(out, spec, roster):
 
 
 def main(args, spec):
-    return grade_class(args.dir, spec, args.out, workers=args.workers, resume=args.resume, thresholds=args.thresholds)
+    return grade_class(args.dir, spec, args.out, workers=args.workers, resume=args.resume, thresholds=args.thresholds,
+                       budget_seconds=args.budget)
 
 
-def grade_class(folder, spec, out, workers=None, resume=False, thresholds=None):
+def grade_class(folder, spec, out, workers=None, resume=False, thresholds=None, budget_seconds=None):
     """Grade every student in `folder` into `out`; returns the exit status and writes the class report.
 
     Threshold checks are left pending by the graders and then, when `thresholds` says to run them, trained
-    for the whole class at once; without `thresholds` (the demo) they stay pending."""
+    for the whole class at once; without `thresholds` (the demo) they stay pending. Each student's grading has
+    a budget of `budget_seconds` (default: from the spec's limits, graders/budget.py)."""
     from rich import progress as bars
     from rich.console import Console
 
+    from graders import budget
     from graders.grade import Thresholds
     from graders.sandbox.worker import Zygote, sweep
 
@@ -293,7 +305,9 @@ def grade_class(folder, spec, out, workers=None, resume=False, thresholds=None):
                     bar.update(task, advance=1, failed=counts["failed"], regrade=counts[REGRADE])
                     bar.refresh()
 
-                run(todo, spec, out, journal, workers, progress, Thresholds("pending", profile))
+                pending = Thresholds("pending", profile)
+                run(todo, spec, out, journal, workers, progress, pending,
+                    budget_seconds or budget.default_seconds(spec, pending))
         finally:
             zygote.stop()
     if thresholds and thresholds.mode == "run":

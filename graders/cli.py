@@ -87,6 +87,9 @@ def training_options(parser):
     t.add_argument("--account", help="Slurm account")
     t.add_argument("--cpus", type=int, default=2, help="Slurm CPUs per job")
     t.add_argument("--slurm-folder", type=Path, help="submitit's folder, on a file system the nodes share")
+    parser.add_argument("--budget", type=float, metavar="SECONDS",
+                        help="wall-clock budget of grading one submission, after which its results.json says which "
+                             "stage ran over (default: from the spec's limits, plus the training jobs' when they run)")
 
 
 def thresholds(args, spec):
@@ -104,17 +107,26 @@ def thresholds(args, spec):
 
 
 def grade_command(args, spec):
+    import os
     import signal
 
+    from graders import budget
     from graders.grade import grade_or_explain
-    from graders.results import gradescope, summary, write_json
+    from graders.results import Result, gradescope, summary, write_json
+
+    terminal = os.fdopen(os.dup(1), "w")  # stdout as it is now: the checks' pytest redirects fd 1 while it runs
+
+    def finish(result):
+        write_json(args.out / "results.json", gradescope(result))
+        print(summary(result), file=terminal, flush=True)
 
     # A grader stopped with SIGTERM (a batch system, a container stopping) still cleans up its sandbox.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    result, status = grade_or_explain(args.submission, spec, visibility=args.visibility,
-                                      thresholds=args.thresholds)
-    write_json(args.out / "results.json", gradescope(result))
-    print(summary(result))
+    seconds = args.budget or budget.default_seconds(spec, args.thresholds)
+    with budget.Budget(seconds, lambda stage, s: finish(Result(spec, {}, error=budget.message(stage, s)))):
+        result, status = grade_or_explain(args.submission, spec, visibility=args.visibility,
+                                          thresholds=args.thresholds)
+    finish(result)
     return status
 
 

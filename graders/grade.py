@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from graders import budget
 from graders import spec as specs
 from graders.extract import Extraction, extract
 from graders.sandbox.session import Session, StudentModule
@@ -83,9 +84,11 @@ def prepared(path, spec, scratch, extra=None, gpu=False):
     `extra` ({name, file, source}) is grader code loaded after the student's modules (a training job);
     `gpu` lets the sandbox child use CUDA (a training job on a GPU runner).
     Yields (Submission, notices); the sandbox stops on exit."""
+    budget.stage("intake")
     intake = collect(path, [f.name for f in spec.files if not f.given], scratch)
     intake.files.update({f.name: given(spec, f.name) for f in spec.files if f.given})
     notices, modules, texts, extractions = [], [], {}, {}
+    budget.stage("extraction")
     for f in spec.files:
         source = intake.files[f.name]
         # a data file is read by the checks and never run: nothing to extract (PA2's main.py is Python, read by ast)
@@ -117,6 +120,7 @@ def figures(spec, submission):
     name = f"{spec.checks}.figures"
     if importlib.util.find_spec(name) is None:
         return []
+    budget.stage("figures")
     submission.check = "figures"
     submission.session.begin_check()
     return importlib.import_module(name).figures(submission)
@@ -158,6 +162,7 @@ def grade(path, assignment, visibility="all", thresholds=None):
         with prepared(path, spec, scratch) as (submission, notices):
             from graders import plugin, replay
 
+            budget.stage("checks")
             outcomes = plugin.run(spec, submission, selected_checks(spec, visibility), scratch)
             pictures = figures(spec, submission) if visibility == "all" else []
     finally:
@@ -169,6 +174,7 @@ def grade(path, assignment, visibility="all", thresholds=None):
         if thresholds.mode == "pending":
             outcomes.update(jobs.pending(spec, thresholds.profile))
         elif jobs.job_checks(spec):
+            budget.stage("thresholds")
             graded, drawn = jobs.evaluate({"student": path}, spec, thresholds.profile, thresholds.options,
                                           thresholds.data_dir)["student"]
             outcomes.update(graded)

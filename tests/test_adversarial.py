@@ -204,6 +204,8 @@ def check_outputs(spec, results, hidden):
 
 def judge(folder, results, hidden, baseline, spec):
     want, (_, profile) = expected(folder), group(folder)
+    if "seconds" in want:  # a reader bomb: the grader's own work on it stays short
+        assert results["execution_time"] <= want["seconds"], f"graded in {results['execution_time']} s"
     if want["kind"] == "exploit":
         assert results["score"] <= baseline, f"exploit scored {results['score']} > plain wrong code {baseline}"
     elif want["kind"] == "control":  # honest code: full marks on every part of the files it hands in

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from graders import budget
 from graders.runners import Options, Outcome, limit_words
 from graders.runners._job import BOOTSTRAP
 
@@ -56,6 +57,7 @@ def _run_one(fn, args, options: Options, where: str, scratch: Path, log: Path, i
             [sys.executable, "-c", BOOTSTRAP, str(payload), str(result)],
             stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
+    token = budget.started(lambda: _kill_group(proc.pid))
     try:
         try:
             returncode = proc.wait(timeout=limit_s)
@@ -69,6 +71,7 @@ def _run_one(fn, args, options: Options, where: str, scratch: Path, log: Path, i
         _kill_group(proc.pid)
         if proc.poll() is None:
             proc.wait()
+        budget.stopped(token)
     seconds = time.monotonic() - start
     if result.exists():
         with open(result, "rb") as f:

@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from graders import budget
 from graders.sandbox.clock import Stopwatch
 
 CHILD = Path(__file__).with_name("child.py")
@@ -258,6 +259,7 @@ class Worker:
         self.ready = False
         self.protections = None
         self.charged = 0.0            # the student's time of the last request (clock.py)
+        self.budget_token = None      # this worker in the grading budget's kill list (graders/budget.py)
 
     def start(self):
         uid = self.slot.uid
@@ -285,6 +287,7 @@ class Worker:
                     cwd=self.workdir, env=env, start_new_session=True, **ids)
         self.proc.stdin.write(json.dumps(config).encode() + b"\n")
         self.proc.stdin.flush()
+        self.budget_token = budget.started(self.kill)
         return self
 
     def request(self, message, seconds):
@@ -374,13 +377,26 @@ class Worker:
             return ""
         return data[-limit:].decode("utf-8", "replace")
 
-    def stop(self):
-        if self.proc is not None:
+    def kill(self):
+        """SIGKILL the child and what its uid runs and remove the scratch directory, without waiting on anything:
+        the grading budget's way out (graders/budget.py), from its watchdog thread."""
+        self._kill_child()
+        self.slot.kill_all()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def _kill_child(self):
+        proc = self.proc
+        if proc is not None:
             for kill in (os.killpg, os.kill):  # the pid too: a forked child may not have its own group yet
                 try:
-                    kill(self.proc.pid, signal.SIGKILL)
+                    kill(proc.pid, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     pass
+
+    def stop(self):
+        budget.stopped(self.budget_token)
+        if self.proc is not None:
+            self._kill_child()
             self.proc.wait()
             for f in (self.proc.stdin, self.proc.stdout):
                 f.close()

@@ -13,6 +13,8 @@ correct scale and the known bugs. A check that can read neither way says "could 
 """
 import math
 import re
+import secrets
+import types
 
 import torch
 from torch.nn import functional as F
@@ -31,6 +33,7 @@ QUERY = re.compile(r"^(w_?)?q(uer(y|ies))?" + SUFFIX + r"|^(to|proj|linear|lin)_
 KEY = re.compile(r"^(w_?)?k(eys?)?" + SUFFIX + r"|^(to|proj|linear|lin)_k(ey)?$")
 FUSED = re.compile(r"qkv|c_attn|in_proj")
 CANDIDATES = 5  # the best-ranked pairs of weight tensors that by_behaviour fits exactly
+FIXED_SEEDS = (3, 4)  # the embedding rows' and the token ids' seeds of the reproducible look
 ATOL = 2e-4  # float32 maps from two computations of the same logits (the LayerNorm's eps moves them ~1e-5)
 
 
@@ -320,7 +323,10 @@ def by_behaviour(got, xs, state, skip, causal):
 
 
 def expect_scale(submission, model, causal):
-    """The first layer's maps equal softmax(q k^T / sqrt(head_dim)) of the student's own projections."""
+    """The first layer's maps equal softmax(q k^T / sqrt(head_dim)) of the student's own projections, read twice: at
+    the grader's fixed inputs (reproducible) and at fresh random ones, so that a term fitted to the fixed inputs
+    (one that depends on positions, say) cannot pass for the scale. A model whose head count, and so head_dim,
+    the grader cannot tell is not read at all."""
     hp, T = roles.HP, roles.HP["block_size"]
     V, E = hp["vocab_size"], hp["n_embd"]
     state = model.obj.state_dict()
@@ -333,10 +339,42 @@ def expect_scale(submission, model, causal):
     # (block_size, n_embd) is also the shape of a head's projection with the handout's sizes: go by name too
     positions = [k for k, v in state.items() if v.shape == (T, E) and role_of(k) is None
                  and k not in emb and any(w in k.lower() for w in ("pos", "wpe", "emb"))]
-    table = normalized_rows(V, E, 3)
+    fixed = look(model, state, emb, positions, causal, FIXED_SEEDS)
+    verdict, where, got, case, repro = fixed
+    unknown = unknown_heads(submission, model, got)
+    if unknown:
+        raise NotChecked(f"could not be checked: {unknown}, so the grader cannot tell head_dim and the scale it "
+                         "calls for; course staff decide this check")
+    if verdict is None:
+        raise NotChecked(
+            f"could not be checked: {model.cls}'s first-layer maps equal softmax(q k^T / s) for no divisor s, with "
+            "q and k from the weights named as queries and keys or from any pair of its weight tensors (as x W^T + "
+            "b or x W, whole, per head or part of a fused one), on every input the grader can give that layer "
+            "(token embedding rows, learned positions zeroed by name or sinusoidal ones added, with or without a "
+            "LayerNorm or a sqrt(n_embd) factor); course staff decide this check")
+    fresh = tuple(secrets.randbelow(1 << 30) for _ in FIXED_SEEDS)
+    again = look(model, state, emb, positions, causal, fresh)[0]
+    if again != verdict:
+        raise NotChecked(
+            f"could not be checked: {model.cls}'s first-layer maps read as '{verdict}' at the grader's fixed inputs "
+            f"but as '{again or 'no divisor at all'}' at fresh random ones (embedding rows seed {fresh[0]}, token "
+            f"ids seed {fresh[1]}): its scores hold a term besides q k^T that depends on the positions or on the "
+            "inputs, so the scale cannot be read; course staff decide this check")
+    if verdict != "correct":
+        fail("the first layer's attention does not equal softmax(q k^T / sqrt(head_dim)) of its own query and key "
+             "projections", case, [f"The grader read {where}."] if where else [], bug=verdict, repro=repro)
+    if where:
+        submission.note(f"the scale was read by behaviour (no query and key weights recognized by name): {where}")
+
+
+def look(model, state, emb, positions, causal, seeds):
+    """(verdict or None, where q and k came from or None, the maps, the case, the repro) of the first layer's maps
+    with embedding rows and token ids drawn from `seeds`."""
+    hp, T = roles.HP, roles.HP["block_size"]
+    table = normalized_rows(hp["vocab_size"], hp["n_embd"], seeds[0])
     changed = {**state, **{k: table.to(state[k].dtype) for k in emb},
                **{k: torch.zeros_like(state[k]) for k in positions}}
-    x = roles.ids(B, T, 4)
+    x = roles.ids(B, T, seeds[1])
     repro = (f"m = {model.call}; m.eval(); {', '.join(emb)} set to rows of mean 0 and variance 1"
              + (f", {positions[0]} set to 0" if positions else "") + "; out, attn_maps = m(x); attn_maps[0]")
     with about(f"{model.cls} with known embeddings", repro):
@@ -345,22 +383,32 @@ def expect_scale(submission, model, causal):
             maps, _ = maps_of(model, x, "the scale check")
         finally:
             model.obj.load_state_dict(state)
-    got, case = maps[0], f"{model.cls} on token ids of shape {tuple(x.shape)}"
+    got = maps[0]
     xs = inputs(table.double()[x], bool(positions))
-    found = read(got, xs, first_layer(state, E, hp["n_head"]), causal)
+    found = read(got, xs, first_layer(state, hp["n_embd"], hp["n_head"]), causal)
     verdict, where = (found[0], None) if found else by_behaviour(got, xs, state, {*emb, *positions}, causal)
-    if verdict is None:
-        raise NotChecked(
-            f"could not be checked: {model.cls}'s first-layer maps equal softmax(q k^T / s) for no divisor s, with "
-            "q and k from the weights named as queries and keys or from any pair of its weight tensors (as x W^T + "
-            "b or x W, whole, per head or part of a fused one), on every input the grader can give that layer "
-            "(token embedding rows, learned positions zeroed by name or sinusoidal ones added, with or without a "
-            "LayerNorm or a sqrt(n_embd) factor); course staff decide this check")
-    if verdict != "correct":
-        fail("the first layer's attention does not equal softmax(q k^T / sqrt(head_dim)) of its own query and key "
-             "projections", case, [f"The grader read {where}."] if where else [], bug=verdict, repro=repro)
-    if where:
-        submission.note(f"the scale was read by behaviour (no query and key weights recognized by name): {where}")
+    return verdict, where, got, f"{model.cls} on token ids of shape {tuple(x.shape)}", repro
+
+
+def unknown_heads(submission, model, got):
+    """Why the first layer may not have the grader's n_head heads, or None. A constant main.py passes to a parameter
+    that stands for no hyper-parameter may set the heads (or the sizes) its own way; per-head maps show the head
+    count; a heads' mean shows nothing, so then the constructor must have been given the grader's n_head."""
+    n, main = roles.HP["n_head"], mainpy.conventions(submission)
+    signature = submission.session.names(submission.spec.source(roles.FILE).module)[model.cls]["signature"]
+    given = models.main_arguments(main, model.cls, signature)
+    constants = [f"{name}={value!r}" for name, (kind, value) in given.items() if kind == "value" and name in
+                 model.kwargs and models.stands_for(name, given) is None and name.lower() not in models.CAUSAL]
+    if constants:
+        return (f"main.py builds {model.cls} with {', '.join(constants)}, which stand for no hyper-parameter the "
+                "grader knows and may set the number of heads or their size")
+    if got.dim() != 4 or got.shape[1] not in (1, n):
+        return f"{model.cls}'s first-layer maps have shape {tuple(got.shape)}: {got.shape[1]} heads, not n_head = {n}"
+    config = any(isinstance(v, types.SimpleNamespace) for v in model.kwargs.values()) or model.kwargs == models.HP
+    if got.shape[1] == 1 and not config and "n_head" not in {models.stands_for(k, given) for k in model.kwargs}:
+        return (f"{model.cls} keeps one map per layer (the heads' mean, or one head) and no parameter of "
+                f"{model.call} gives it the grader's n_head = {n}")
+    return None
 
 
 def test_encoder_scale(submission, found):

@@ -42,6 +42,7 @@ SAME = {"n_input": "n_embd"}  # the starter: n_input "should match the embedding
 SIZED = 8
 MAX_DEPTH = 20     # assignments followed from one name (a = b; b = a ends here)
 MAX_TEXT = 160     # characters of main.py quoted in feedback
+MAX_CHARS = 256 << 10  # characters of main.py the grader reads (the starter's has some 10 thousand)
 
 
 def conventions(submission):
@@ -61,19 +62,28 @@ def job_args(submission):
 
 def read(cells, classes):
     """The reading of main.py's code cells (one for a .py; a cell that does not parse is left out) for the classes
-    of transformer.py, or None when nothing in it could be read."""
+    of transformer.py, or None when nothing in it could be read. A main.py over MAX_CHARS is not read at all: the
+    starter's is some 10 KB, and the grader's own process must not spend long on student text."""
+    size = sum(map(len, cells))
+    if size > MAX_CHARS:
+        return unread(f"main.py has {size} characters, more than the {MAX_CHARS} the grader reads")
     body = []
-    for text in cells:
-        try:
-            body += ast.parse(text).body
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            continue
     try:
+        for text in cells:
+            try:
+                body += ast.parse(text).body
+            except (SyntaxError, ValueError):
+                continue
         reader = Reader(set(classes), body)
         reader.visit(ast.Module(body, []))
         return reader.result()
-    except RecursionError:  # a pathologically nested file: read nothing rather than half
-        return None
+    except (RecursionError, MemoryError):  # a pathologically nested file: read nothing rather than half
+        return unread("main.py nests its expressions too deeply to be read")
+
+
+def unread(why):
+    """The reading of a main.py the grader did not read: no roles, no calls, and why (shown with the models)."""
+    return {"roles": {}, "sanity": [], "calls": {}, "unread": f"{why}; the models were found by what they do"}
 
 
 def short(node):
@@ -156,14 +166,16 @@ class Reader(ast.NodeVisitor):
             role, position, keyword = ROLE_CALLS[name]
             arg = node.args[position] if len(node.args) > position else \
                 next((k.value for k in node.keywords if k.arg == keyword), None)
-            self.use(role, arg, 2, f"{name}({short(arg) if arg else ''}, ...) at line {node.lineno}")
+            self.use(role, arg, 2, lambda: f"{name}({short(arg) if arg else ''}, ...) at line {node.lineno}")
         elif any(self.loops) and isinstance(node.func, ast.Name):
             role = next(r for r in reversed(self.loops) if r)
-            self.use(role, node.func, 1, f"{short(node)} at line {node.lineno}, in a loop over the {role}'s data")
+            self.use(role, node.func, 1,
+                     lambda: f"{short(node)} at line {node.lineno}, in a loop over the {role}'s data")
 
     def use(self, role, expr, strength, how):
         """Record that main.py uses the model `expr` evaluates to as `role`; a starter function's word (strength 2)
-        counts over a training loop's (1), and the first use over later ones."""
+        counts over a training loop's (1), and the first use over later ones. `how` writes the use out in words,
+        called only for a use that is kept: quoting every nested call would take time quadratic in the nesting."""
         found = self.model(expr)
         if found is None:
             return
@@ -172,7 +184,7 @@ class Reader(ast.NodeVisitor):
             self.sanity += [cls] if cls not in self.sanity else []
             return
         if self.uses.get(role, (0,))[0] < strength:
-            self.uses[role] = (strength, cls, how, call)
+            self.uses[role] = (strength, cls, how(), call)
         if role == "classifier":  # an encoder handed to the classifier's constructor: Classifier(encoder, ...)
             inner = next(filter(None, (self.model(a) for a in call.args + [k.value for k in call.keywords])), None)
             if inner and self.uses.get("encoder", (0,))[0] < strength:

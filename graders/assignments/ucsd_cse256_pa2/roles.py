@@ -99,6 +99,7 @@ def discover(module, names, classes, main=None):
         maps = classify(result, B, T)[2]
         shown = layer_maps(maps, B, T)
         notes = [f"main.py uses it as the {role}: {said[role][1]}"] if said.get(role, [None])[0] == cls else []
+        notes += [main["unread"]] if "unread" in (main or {}) else []
         models[role] = Model(role, cls, obj, kwargs, describe(result), shown and shown[1], contract(role, result, maps),
                              calls.get(cls, {}).get("text"), notes)
     overruled(models, errors, main)
