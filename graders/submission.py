@@ -18,6 +18,9 @@ COPY_SUFFIX = re.compile(r"(\s*\(\d+\)|[\s_-]+copy(\s*\d+)?|-\d+)$")
 CELL_MAGICS_KEPT = ("%%time", "%%timeit", "%%capture")
 CODE_SUFFIXES = (".py", ".ipynb")
 DATA_SUFFIXES = (".yaml", ".yml", ".json")  # a spec file named with one of these is data: located, never run
+# A .py saved from a notebook: Colab's export opens with a '"""A2S2.ipynb' docstring; nbconvert marks cells with
+# `# In[3]:`, jupytext and VS Code with `# %%`.
+NOTEBOOK_EXPORT = re.compile(r'\A(\s*#[^\n]*\n)*\s*("""|\'\'\')\s*\S+\.ipynb\b|^# (In\[[ \d]*\]:|%%)', re.M)
 
 
 @dataclass
@@ -163,7 +166,9 @@ def _read_cells(path, notices):
     text = text.replace("\r\n", "\n").replace("\r", "\n")  # Python accepts all three line endings
     if path.suffix.lower() == ".ipynb":
         return _notebook_cells(text, path.name, notices)
-    return [Cell(_drop_ipython(text, path.name, notices), path.name)]
+    if NOTEBOOK_EXPORT.search(text):  # only there are `!pip` and `%matplotlib` lines the notebook's IPython
+        text = _drop_ipython(text, path.name, notices)
+    return [Cell(text, path.name)]
 
 
 def _decode(data, name, notices):
@@ -205,17 +210,56 @@ def _notebook_cells(text, name, notices):
 
 
 def _drop_ipython(text, where, notices):
-    """Replace shell escapes and magics (`!pip install`, `%matplotlib`) by `pass`, keeping line numbers."""
-    out, dropped = [], []
-    for line in text.split("\n"):
-        stripped = line.lstrip()
-        if stripped[:1] in ("!", "%"):
-            dropped.append(stripped.split()[0] if stripped.split() else stripped)
-            line = line[: len(line) - len(stripped)] + "pass"
-        out.append(line)
+    """Replace shell escapes and magics (`!pip install`, `%matplotlib`) that begin a statement by `pass`, keeping
+    line numbers; a `%` or `!` line inside brackets, a string or a backslash continuation is Python."""
+    lines, dropped = text.split("\n"), []
+    for i in _statement_lines(lines):
+        stripped = lines[i].lstrip()
+        dropped.append(stripped.split()[0] if stripped.split() else stripped)
+        lines[i] = lines[i][: len(lines[i]) - len(stripped)] + "pass"
     if dropped:
         notices.append(f"{where}: ignored {len(dropped)} IPython line(s) ({', '.join(sorted(set(dropped))[:4])})")
-    return "\n".join(out)
+    return "\n".join(lines)
+
+
+def _statement_lines(lines):
+    """Indices of the lines that start with `!` or `%` where a statement begins: outside brackets, strings and
+    backslash continuations. IPython does not parse those lines as Python, so neither does the scan."""
+    found, state = [], (0, None, False)
+    for i, line in enumerate(lines):
+        if state == (0, None, False) and line.lstrip()[:1] in ("!", "%"):
+            found.append(i)
+        else:
+            state = _scan(line, *state[:2])
+    return found
+
+
+def _scan(line, depth, quote):
+    """(open brackets, the open string's quote or None, whether a backslash continues the line) after `line`,
+    given the brackets and string open before it."""
+    j, continued = 0, False
+    while j < len(line):
+        c = line[j]
+        if quote:
+            if c == "\\":
+                j += 1
+            elif line.startswith(quote, j):
+                j, quote = j + len(quote) - 1, None
+        elif c == "#":
+            break
+        elif c in "\"'":
+            quote = c * 3 if line.startswith(c * 3, j) else c
+            j += len(quote) - 1
+        elif c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth = max(depth - 1, 0)
+        elif c == "\\" and j == len(line) - 1:
+            continued = True
+        j += 1
+    if quote and len(quote) == 1 and not line.endswith("\\"):
+        quote = None  # an unterminated one-line string is a syntax error, not a string that goes on
+    return depth, quote, continued
 
 
 def scratch_dir():

@@ -29,6 +29,12 @@ def _finite_fill(mask, A):
     return A.masked_fill(mask == 0, FINITE_FILL)
 
 
+def _zeros_masked(mask, A):
+    """Multiply by the mask, then send every 0 to -inf: genuine scores of exactly 0 go too."""
+    A = A * mask
+    return A.masked_fill(A == 0, float("-inf"))
+
+
 SCALED_BY_EMBD = "scaled by sqrt(n_embd) instead of sqrt(n_embd / n_heads)"
 SCALE = {
     SCALED_BY_EMBD: lambda A, E, h: A / math.sqrt(E),
@@ -67,6 +73,9 @@ APPLY = {
         lambda mask, A: A * mask,
     "mask inverted: the allowed scores were set to -inf instead of the forbidden ones":
         lambda mask, A: A.masked_fill(mask != 0, float("-inf")),
+    "scores that are exactly 0 masked too: masked_fill(A == 0, -inf) after multiplying by the mask also sends "
+    "allowed scores of 0 to -inf (a query of zeros gets only -inf, NaN after the softmax); choose the positions "
+    "from the mask (mask == 0), not from the scores": _zeros_masked,
 }
 INTERLEAVED = "heads interleaved: head i got features i, i+h, i+2h, ... instead of a contiguous slice"
 SPLIT = {

@@ -168,12 +168,36 @@ def test_compute_outputs(a2s2, submission, case):
 
 
 # Step 2: the causal mask.
+#
+# Students write the mask in either polarity: True/1 where a query may attend (the handout's tril), or True where
+# it may not (torch's attn_mask, which the handout's MHA_wrapper uses), or an additive 0/-inf float mask. Each is
+# right when make_causal_mask and apply_causal_mask agree on it, so make_causal_mask is judged in every reading
+# and apply_causal_mask with the mask it is given (docs/conventions.md).
 
-def allowed(mask):
-    """Where a mask allows attention: True/nonzero entries, or the zeros of an additive (0/-inf) mask."""
-    if mask.dtype != torch.bool and bool((mask < 0).any()):
-        return mask == 0
-    return mask != 0
+KEEP, DROP = "keep", "drop"  # readings of a mask: its nonzero entries allow attention, or its zero entries do
+
+
+def allowed(mask, reading):
+    """Where `mask` allows attention in `reading`."""
+    return mask != 0 if reading == KEEP else mask == 0
+
+
+def describe(mask, reading):
+    """The convention of `mask` read as `reading`, in words."""
+    if mask.dtype == torch.bool:
+        return "a bool mask, True where a query may attend" if reading == KEEP else \
+            "a bool mask, True where attention is forbidden (torch's attn_mask convention)"
+    if reading == KEEP:
+        return "a 0/1 float mask, 1 where a query may attend"
+    if bool((mask < 0).any()):
+        return "an additive float mask: 0 where a query may attend, a large negative number elsewhere"
+    return "a 0/1 float mask, 1 where attention is forbidden"
+
+
+def right_readings(masks):
+    """The readings in which every mask of `masks` ({n: make_causal_mask(n)}) allows exactly the lower triangle."""
+    return [r for r in (KEEP, DROP)
+            if all(torch.equal(allowed(m, r), ref.make_causal_mask(n)) for n, m in masks.items())]
 
 
 def student_mask(a2s2, n, got=None):
@@ -193,52 +217,98 @@ def ahead(fn, arguments, **kwargs):
         return None
 
 
-def test_make_causal_mask(a2s2):
-    """Sizes 1 to 64, so a mask built for the handout's 10 tokens is caught."""
-    masks = ahead(a2s2.make_causal_mask, [(n,) for n in MASK_SIZES])
+def causal_masks(a2s2):
+    """{n: make_causal_mask(n)} for sizes 1 up to the first that fails or has the wrong shape, and that failure
+    (a CheckFailed to raise once the masks before it are judged) or None."""
+    asked, masks = ahead(a2s2.make_causal_mask, [(n,) for n in MASK_SIZES]), {}
     for i, n in enumerate(MASK_SIZES):
         try:
-            mask = student_mask(a2s2, n, masks and masks[i])
+            mask = student_mask(a2s2, n, asked and asked[i])
         except SubmissionProblem as e:
             if n == 1:
                 raise
-            fail(f"make_causal_mask({n}) failed: {e}", f"n_tok={n}", f"make_causal_mask({n})", bug=_fixed(n))
-        expected = ref.make_causal_mask(n)
+            return masks, broken_at(n, f"make_causal_mask({n}) failed: {e}")
         if mask.shape != (n, n):
-            fail(f"make_causal_mask({n}) has shape {tuple(mask.shape)}, expected ({n}, {n})", f"n_tok={n}",
-                 f"make_causal_mask({n})", bug=_fixed(n))
-        got = allowed(mask)
+            return masks, broken_at(n, f"make_causal_mask({n}) has shape {tuple(mask.shape)}, expected ({n}, {n})")
+        masks[n] = mask
+    return masks, None
+
+
+def broken_at(n, summary):
+    """make_causal_mask's failure at size n; past size 1, smaller sizes ran: a mask built for a fixed size."""
+    fixed = f"mask of a fixed size: correct up to n_tok={n - 1}, wrong for n_tok={n}" if n > 1 else None
+    return CheckFailed(Feedback(summary, f"n_tok={n}", repro=f"make_causal_mask({n})", bug=fixed))
+
+
+def test_make_causal_mask(a2s2, submission):
+    """Sizes 1 to 64, so a mask built for the handout's 10 tokens is caught; right in either polarity."""
+    masks, failure = causal_masks(a2s2)
+    readings = right_readings(masks)
+    if not readings:
+        wrong_mask(masks, apply_reading(a2s2, submission.tolerance("float32")) or default_reading(masks[max(masks)]))
+    if failure:
+        raise failure
+    submission.note(f"make_causal_mask gives {describe(masks[max(masks)], readings[0])}")
+
+
+def wrong_mask(masks, reading):
+    """Fail at the first size where the mask is wrong in `reading`, naming the bug."""
+    for n, mask in masks.items():
+        got, expected = allowed(mask, reading), ref.make_causal_mask(n)
         if not torch.equal(got, expected):
             row, col = (got != expected).nonzero()[0].tolist()
             verb = "allows" if got[row, col] else "forbids"
             bug = diagnose(got, variants(bugs.MASK, n), EXACT)
-            fail(f"make_causal_mask({n}) {verb} query {row} attending to key {col}", f"n_tok={n}",
-                 f"make_causal_mask({n})", [f"Expected True on and below the diagonal:\n{expected.int()}",
-                                            f"Got:\n{mask}"] if n <= 6 else [], bug)
+            fail(f"make_causal_mask({n}), read as {describe(mask, reading)}, {verb} query {row} attending to key "
+                 f"{col}", f"n_tok={n}", f"make_causal_mask({n})",
+                 [f"Expected allowed on and below the diagonal:\n{expected.int()}", f"Got:\n{mask}"]
+                 if n <= 6 else [], bug)
 
 
-def _fixed(n):
-    return f"mask of a fixed size: correct up to n_tok={n - 1}, wrong for n_tok={n}" if n > 1 else None
+def default_reading(mask):
+    """How a mask is read when apply_causal_mask follows no convention: a float mask with negative entries is
+    additive, any other nonzero entries allow attention."""
+    return DROP if mask.is_floating_point() and bool((mask < 0).any()) else KEEP
 
 
-# What make_causal_mask may return: apply_causal_mask is judged in the student's own convention when their
-# make_causal_mask is right, and otherwise in each of these (it passes if it is right in one of them).
+def apply_reading(a2s2, tol, n=4):
+    """The reading of the first convention that apply_causal_mask gets right, or None: how the student's
+    make_causal_mask is meant to be read."""
+    case = Case(T=n)
+    for build, text, reading in CONVENTIONS:
+        try:
+            p = apply_mask(a2s2, case, build(n), text.format(n=n))
+        except SubmissionProblem:
+            continue
+        if matches(fill_to_inf(p.got), expected_masked(p), tol):
+            return reading
+    return None
+
+
+# The masks make_causal_mask may return: apply_causal_mask is judged with the student's own mask when their
+# make_causal_mask is right, and otherwise with each of these (it passes if it is right with one of them).
 CONVENTIONS = [
-    (lambda n: torch.tril(torch.ones(n, n, dtype=torch.bool)), "torch.tril(torch.ones({n}, {n}, dtype=torch.bool))"),
-    (lambda n: torch.tril(torch.ones(n, n)), "torch.tril(torch.ones({n}, {n}))"),
+    (ref.make_causal_mask, "torch.tril(torch.ones({n}, {n}, dtype=torch.bool))", KEEP),
+    (lambda n: ref.make_causal_mask(n).float(), "torch.tril(torch.ones({n}, {n}))", KEEP),
+    (lambda n: ~ref.make_causal_mask(n), "~torch.tril(torch.ones({n}, {n}, dtype=torch.bool))", DROP),
     (lambda n: torch.zeros(n, n).masked_fill(~ref.make_causal_mask(n), float("-inf")),
-     "torch.zeros({n}, {n}).masked_fill(~torch.tril(torch.ones({n}, {n}, dtype=torch.bool)), float('-inf'))"),
+     "torch.zeros({n}, {n}).masked_fill(~torch.tril(torch.ones({n}, {n}, dtype=torch.bool)), float('-inf'))", DROP),
+    (lambda n: (~ref.make_causal_mask(n)).float(), "torch.triu(torch.ones({n}, {n}), diagonal=1)", DROP),
 ]
 
 
 def masks_for_apply(a2s2, n):
+    """(mask, how to build it, its convention in words) to call apply_causal_mask with: the student's own
+    make_causal_mask(n) when it is right in a reading that also holds at size 2 (at size 1 every mask is right
+    in one), else CONVENTIONS."""
     try:
-        mask = student_mask(a2s2, n)
-        if mask.shape == (n, n) and torch.equal(allowed(mask), ref.make_causal_mask(n)):
-            return [(mask, f"make_causal_mask({n})")]
+        sizes = {m: student_mask(a2s2, m) for m in sorted({n, max(n, 2)})}
+        readings = right_readings(sizes) if all(m.shape == (k, k) for k, m in sizes.items()) else []
+        if readings:
+            return [(sizes[n], f"make_causal_mask({n})", describe(sizes[max(sizes)], readings[0]))]
     except SubmissionProblem:  # a broken make_causal_mask is judged by its own check
         pass
-    return [(build(n), text.format(n=n)) for build, text in CONVENTIONS]
+    return [(build(n), text.format(n=n), describe(build(2), reading)) for build, text, reading in CONVENTIONS]
 
 
 def fill_to_inf(t):
@@ -247,48 +317,67 @@ def fill_to_inf(t):
 
 
 def apply_mask(a2s2, case, mask, mask_text):
-    """apply_causal_mask on seeded (B, T, T) or (B, h, T, T) scores."""
+    """apply_causal_mask on seeded (B, T, T) or (B, h, T, T) scores, the last query's all 0 when T > 1: a genuine
+    score of 0 must stay, which the masked_fill(A == 0, -inf) bug does not let it (at T = 1 that bug and an
+    inverted mask would give the same [[-inf]])."""
     shape = case.scores if case.n_heads > 1 else (case.B, case.T, case.T)
     tensors, line = draw({"A": shape}, case.seed, case.dtype)
+    described = f"A of shape {shape}, {case.dtype}, seed {case.seed}"
+    if case.T > 1:
+        tensors["A"][..., -1, :] = 0
+        line += "; A[..., -1, :] = 0"
+        described += ", the last query's scores all 0"
     call = "apply_causal_mask(mask, A)"
-    described = f"{call} with mask = {mask_text}, A of shape {shape}, {case.dtype}, seed {case.seed}"
+    described = f"{call} with mask = {mask_text}, {described}"
     repro = f"{line}; mask = {mask_text}; {call}"
     with about(described, repro):
         got = require_tensor(a2s2.apply_causal_mask(mask, tensors["A"]), call)
     return Probe(got, {"A": tensors["A"].double()}, call, described, repro)
 
 
-def masked_scores(a2s2, case, tol):
-    """The call in the first mask convention where apply_causal_mask is right, else the first that ran."""
-    expected, ran, error = None, [], None
-    for mask, text in masks_for_apply(a2s2, case.T):
+def expected_masked(p):
+    A = p.inputs["A"]
+    return ref.apply_causal_mask(ref.make_causal_mask(A.shape[-1]), A)
+
+
+def masked_scores(a2s2, submission, case, tol):
+    """The call with the first mask where apply_causal_mask is right (noting which), else the first that ran."""
+    ran, error = [], None
+    for mask, text, words in masks_for_apply(a2s2, case.T):
         try:
             p = apply_mask(a2s2, case, mask, text)
         except SubmissionProblem as e:
             error = error or e
             continue
-        expected = ref.apply_causal_mask(ref.make_causal_mask(case.T), p.inputs["A"])
+        expected = expected_masked(p)
         if matches(fill_to_inf(p.got), expected, tol):
+            submission.note(f"apply_causal_mask was given mask = {text}, {words}")
             return p, expected
         ran.append(p)
     if not ran:
         raise error
-    return ran[0], expected
+    return ran[0], expected_masked(ran[0])
 
 
 @given(case=cases(max_T=16))
 def test_apply_causal_mask(a2s2, submission, case):
     tol = submission.tolerance(case.dtype)
-    p, expected = masked_scores(a2s2, case, tol)
+    p, expected = masked_scores(a2s2, submission, case, tol)
     p.got = fill_to_inf(p.got)
     p.expect(expected, tol, variants(bugs.APPLY, ref.make_causal_mask(case.T), p.inputs["A"]))
+
+
+def apply_bug(p, tol):
+    """The known apply_causal_mask bug whose masked scores `p` got, or None."""
+    A = p.inputs["A"]
+    return diagnose(fill_to_inf(p.got), variants(bugs.APPLY, ref.make_causal_mask(A.shape[-1]), A), tol)
 
 
 @given(case=cases(max_T=16, min_T=2))
 def test_masked_probabilities_are_zero(a2s2, submission, case):
     """softmax(apply_causal_mask(make_causal_mask(T), A)): every forbidden probability is exactly 0."""
     tol = submission.tolerance(case.dtype)
-    p, expected = masked_scores(a2s2, case, tol)
+    p, expected = masked_scores(a2s2, submission, case, tol)
     with about(p.case, f"{p.repro}; attn_softmax(_)"):
         P = require_tensor(a2s2.attn_softmax(p.got), "attn_softmax")
     forbidden = ~ref.make_causal_mask(case.T)
@@ -300,7 +389,7 @@ def test_masked_probabilities_are_zero(a2s2, submission, case):
         if matches(fill_to_inf(p.got), expected, tol):  # the scores were masked right: the softmax leaks
             bug = diagnose(P, variants(bugs.SOFTMAX, expected), tol)
         else:
-            bug = diagnose(fill_to_inf(p.got), variants(bugs.APPLY, ~forbidden, p.inputs["A"]), tol)
+            bug = apply_bug(p, tol)
         fail(f"attn_softmax({p.call}) gives probability {P[pos].item():.3g} to query {pos[-2]} attending to "
              f"future key {pos[-1]}; masked probabilities must be exactly 0", p.case, f"{p.repro}; attn_softmax(_)",
              bug=bug)
@@ -309,7 +398,7 @@ def test_masked_probabilities_are_zero(a2s2, submission, case):
         pos = tuple(starved.nonzero()[0].tolist())
         fail(f"attn_softmax({p.call}) gives probability {P[pos].item():.3g} to query {pos[-2]} attending to "
              f"key {pos[-1]}, which it may attend to; allowed keys must get a positive probability", p.case,
-             f"{p.repro}; attn_softmax(_)")
+             f"{p.repro}; attn_softmax(_)", bug=apply_bug(p, tol))
 
 
 # Step 3: heads.
@@ -360,14 +449,20 @@ def test_split_merge_round_trip(a2s2, case):
 # self_attention against torch, and its properties.
 
 def attention(a2s2, case, key_shift=0.0):
-    """self_attention on seeded Q, K, V. `key_shift` added to every key feature shifts each query's scores by one
-    constant (q·(k + c) = q·k + c·sum(q)), which must change nothing however large it is."""
+    """self_attention on seeded Q, K, V, the last query of batch row 0 all zeros (its scores are exactly 0, which
+    the masked_fill(A == 0, -inf) bug turns into a row of -inf). `key_shift` added to every key feature shifts
+    each query's scores by one constant (q·(k + c) = q·k + c·sum(q)), which must change nothing however large
+    it is."""
     tensors, line = draw(dict.fromkeys("QKV", case.tokens), case.seed, case.dtype)
+    tensors["Q"][0, -1] = 0
+    line += "; Q[0, -1] = 0"
+    notes = ["the last query of batch row 0 all zeros"]
     if key_shift:
         tensors["K"] = tensors["K"] + key_shift
         line += f"; K = K + {key_shift!r}"
+        notes.append(f"every key feature raised by {key_shift:g}")
     return call(a2s2, "self_attention", case, tensors, line, kwargs={"n_heads": case.n_heads, "causal": case.causal},
-                note=f"every key feature raised by {key_shift:g}" if key_shift else None)
+                note=", ".join(notes))
 
 
 def score_bound(Q, K, n_heads):
