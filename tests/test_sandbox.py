@@ -110,6 +110,7 @@ def crowded(pid, hogs, nice=0):
             h.stdout.close()
 
 
+@pytest.mark.alone
 def test_the_time_a_busy_machine_gives_to_others_is_not_charged(student):
     """A call that computes 1 s next to two busy processes on its core takes about 3 s of wall time and is
     charged about 1 s: the run-queue time is the machine's (graders/sandbox/clock.py)."""
@@ -124,6 +125,7 @@ def test_the_time_a_busy_machine_gives_to_others_is_not_charged(student):
     assert 0.9 < worker.charged < 1.5, f"charged {worker.charged:.2f} s for 1 s of work in {wall:.2f} s"
 
 
+@pytest.mark.alone
 def test_a_starved_call_is_a_machine_problem_after_a_second_window(student):
     """A call that cannot get the CPU (a busy process at a much higher priority shares its core) is not charged
     its limit; past the wall-clock backstop twice it is the machine's problem, never the student's."""
@@ -136,6 +138,7 @@ def test_a_starved_call_is_a_machine_problem_after_a_second_window(student):
     assert time.monotonic() - started > 2 * 3, "two windows of the backstop, max(2, 3 x 1 s)"
 
 
+@pytest.mark.alone
 def test_a_call_that_computes_past_its_limit_is_the_students_on_a_busy_machine_too(student):
     s = student(SPIN, call_seconds=1)
     assert s.spin(0) == 1
