@@ -28,7 +28,7 @@ from graders import runners
 from graders import spec as specs
 from graders.checks.feedback import Feedback
 from graders.plugin import Outcome
-from graders.problems import MachineProblem
+from graders.problems import LimitExceeded, MachineProblem
 from graders.sandbox.worker import BACKSTOP_FACTOR
 
 JOB_MODULE = "threshold_job"  # the job's code in the sandbox child (a name the child does not hide)
@@ -188,7 +188,9 @@ def verdict(driver, outcome, secret, threshold, profile, figures):
     where = f" ({outcome.where}, {profile} profile)" if outcome.where else f" ({profile} profile)"
     if not outcome.ok:
         reason = outcome.reason or ""
-        kind = "regrade" if MachineProblem.__name__ in reason else "limit" if "limit" in reason else "error"
+        # the runner's "ran past its 30 min limit", or the sandbox's LimitExceeded named in the job's error
+        limited = "limit" in reason or LimitExceeded.__name__ in reason
+        kind = "regrade" if MachineProblem.__name__ in reason else "limit" if limited else "error"
         return Outcome(False, f"the training job did not finish{where}: {outcome.reason}", kind)
     if "refused" in outcome.value:
         return Outcome(False, f"the trained weights were refused{where}: {outcome.value['refused']}", "wrong")

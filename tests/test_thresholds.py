@@ -55,6 +55,16 @@ def test_a_job_sent_to_a_missing_gpu_fails_with_the_reason():
         thresholds.run_job(str(SAMPLES / "reference"), "cs224n-a4-2024", "birthplace", "smoke", args, "cuda")
 
 
+@pytest.mark.parametrize("reason,kind", [
+    ("the job died: LimitExceeded: the birthplace training job was stopped after 300 s of its own time", "limit"),
+    ("the job ran past its 5 min limit", "limit"),
+    ("the job died: MachineProblem: the sandbox did not start", "regrade"),
+    ("the job died: ValueError: bad", "error")])
+def test_a_job_that_did_not_finish_is_tagged_with_why(reason, kind):
+    outcome = thresholds.verdict(None, runners.Outcome(False, reason=reason), None, 0.2, "smoke", [])
+    assert not outcome.passed and outcome.kind == kind and reason in outcome.output
+
+
 def test_full_profile_without_a_gpu_is_pending(tmp_path):
     results = grade_cli(SAMPLES / "london-bug-print-only", "cs224n-a4-2024", tmp_path, "--profile", "full")
     test = threshold_test(results)
