@@ -223,15 +223,15 @@ def custom_training(submission, kind, epochs=1):
     return run_training(submission, "classification.py", kind, epochs=epochs, n=2 * BATCH, start=start), start
 
 
-def custom_runs(kind, start, epochs=1, build=None):
+def custom_runs(kind, start, epochs=1, build=None, forward_bugs=True):
     """The grader's own runs of the custom model's training from `start`, one at a time, as (checkpoint's model,
     classifier, prefix, the parameters whose gradient was rounding noise, the model's state before): each reading
     of the handout's pooling and prefix, AdamW with weight decay 0.01 on every parameter or not on biases and
     LayerNorm (the handout's groups), the lr constant or on the linear warmup; the forward bugs the forward checks
-    name last, so training is judged on the forward the student wrote. `build()` makes the checkpoint's model
-    (LoRA's: with adapters); by default the checkpoint itself."""
+    name last (unless not `forward_bugs`), so training is judged on the forward the student wrote. `build()` makes
+    the checkpoint's model (LoRA's: with adapters); by default the checkpoint itself."""
     right, bugs = readings(kind)
-    for reading in right + [kw for _, kw in bugs]:
+    for reading in right + [kw for _, kw in bugs if forward_bugs]:
         for grouped in (kind == "full", kind != "full"):
             for scheduled in (kind == "full", kind != "full"):
                 yield custom_run(kind, start, epochs, reading, grouped, scheduled, build)
@@ -622,6 +622,7 @@ def lora_bug(got, canonical, start, layout, build, scales):
     right, named = scales
     for bug, wrong in named:
         s = {**right, **wrong}
-        if any(matches_run(canonical, start, run) for run in custom_runs("lora", start, build=lambda s=s: build(s))):
+        runs = custom_runs("lora", start, build=lambda s=s: build(s), forward_bugs=False)
+        if any(matches_run(canonical, start, run) for run in runs):
             return bug
     return None
