@@ -20,7 +20,7 @@ import torch
 from graders.assignments.hf import data, hf_probe, rerun, steps, tiny_hub
 from graders.checks.compare import expect_close, matches, require_tensor
 from graders.checks.feedback import fail
-from graders.problems import InterfaceError
+from graders.problems import InterfaceError, StudentError
 from reference import jhu_cs601_hw6 as ref
 
 try:
@@ -478,6 +478,8 @@ def test_lora_trainable(submission):
     got, start = custom_training(submission, "lora")
     case = f"hidden size d={D}, 2 labels, one epoch of train(model of type 'lora'), the classifier and the adapters' " \
            "start set by the grader"
+    if not isinstance(got.get("inner"), dict):
+        raise StudentError("train(model of type 'lora') sent back no weights of the checkpoint's model")
     layout = lora_layout(got["inner"])
     if not layout.ranks:
         fail("training with type='lora' left no low-rank adapter (A: r x in, B: out x r, r < d) in the checkpoint's "
@@ -509,7 +511,7 @@ def lora_layout(state):
     down (query.linear.weight) is the base layer, and under an adapted Linear (out x in) a tensor of shape (r, in)
     is A and one of (out, r) is B, r < min(in, out)."""
     ckpt, layout = checkpoint().state_dict(), Layout()
-    layout.peft = any(".lora_A." in n for n in state)
+    layout.peft = any((m := PEFT_NAME.match(n)) and m[2] == "lora_A" for n in state)
     for name, t in state.items():
         if not torch.is_tensor(t):
             continue
@@ -528,6 +530,10 @@ def lora_layout(state):
     layout.other += [layout.names.pop(n) for n in list(layout.names)
                      if ".lora_" in n and n.split(".lora_")[0] not in paired]
     layout.ranks = paired
+    for key in [f"{p}.{w}" for p in paired for w in ("weight", "bias")]:  # a LoRA Linear that keeps W as its own
+        if key in layout.names:
+            layout.names[key.replace(".weight", ".base_layer.weight").replace(".bias", ".base_layer.bias")] = \
+                layout.names.pop(key)
     return layout
 
 
@@ -566,7 +572,8 @@ def lora_scales(layout, record):
     then [(named bug, scalings)]: alpha alone, none, r/alpha. The numbers are the sandbox's word (a guide): a wrong
     one only fails to match."""
     record = record if isinstance(record, dict) else {}
-    found = {p: {k: v for k, v in record.get(p, {}).items() if isinstance(v, float)} for p in layout.ranks}
+    found = {p: {k: v for k, v in record[p].items() if isinstance(v, float)} if isinstance(record.get(p), dict)
+             else {} for p in layout.ranks}
     pick = lambda p, pattern: next((v for k, v in found[p].items() if re.search(pattern, k)), None)  # noqa: E731
     right, bugs = {}, {}
     for p, r in layout.ranks.items():
@@ -591,7 +598,7 @@ def lora_model(layout, seed, scales):
     inner = get_peft_model(copy.deepcopy(checkpoint()), config).base_model.model
     with torch.no_grad():
         for name, p in inner.named_parameters():
-            if ".lora_" in name:
+            if name in layout.names and ".lora_" in name:
                 p.copy_(hf_probe.adapter_start(seed, layout.names[name], tuple(p.shape)))
     for path in layout.ranks:
         inner.get_submodule(path).scaling["default"] = scales[path]
