@@ -303,7 +303,7 @@ def moved(got, start):
 
 def expect_trainable(submission, kind, parts):
     """The weights one epoch leaves against the grader's runs in which only `parts` train; the counts of what
-    moved name the bug."""
+    moved name the bug, or else the log of calls."""
     got, start = custom_training(submission, kind)
     if any(matches_run(got, start, run) for run in custom_runs(kind, start)):
         return
@@ -316,6 +316,8 @@ def expect_trainable(submission, kind, parts):
         bug = "the prefix is not trained: give the optimizer mymodel.prefix as well as the classifier"
     elif count == 0:
         bug = "training changed no parameter"
+    else:  # the right parameters moved, by other steps: the call log names why (two optimizers stepped, ...)
+        bug = training_bug(got, 1)
     names = ", ".join(n for n, _ in changed[:6]) + (", ..." if len(changed) > 6 else "") or "none"
     fail(f"training with type={kind!r} changed {count} parameters, not as the handout's loop training only {parts} "
          "does", f"hidden size d={D}, prefix_length l={PREFIX}, 2 labels, the classifier and prefix set by the grader",
