@@ -396,6 +396,10 @@ def readings(kind):
             for name, f in POOLING_BUGS.items() for first in (True, False)]
     bugs += [("the prefix's attention-mask entries are 0: the model ignores the prefix",
               {"prefix_first": first, "prefix_mask": 0}) for first in (True, False)]
+    bugs += [("the prefix is joined to the output of self.model.embeddings, which adds positions and LayerNorm "
+              "that the model adds again to inputs_embeds: join it to self.model.embeddings.word_embeddings",
+              {"prefix_first": first, "whole": True})
+             for first in (True, False)]
     return right, bugs
 
 

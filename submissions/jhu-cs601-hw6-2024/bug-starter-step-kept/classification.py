@@ -32,7 +32,7 @@ class CustomModelforSequenceClassification(nn.Module):
             logits = self.classifier(hidden.mean(dim=1))
         elif self.type == "prefix":
             prefix = self.prefix.unsqueeze(0).repeat(input_ids.shape[0], 1, 1)
-            embeddings = self.model.embeddings.word_embeddings(input_ids)
+            embeddings = self.model.embeddings(input_ids)
             inputs_embeds = torch.cat([prefix, embeddings], dim=1).to(device='cuda')
             prefix_mask = torch.ones(input_ids.shape[0], prefix_length, dtype=attention_mask.dtype,
                                      device=attention_mask.device)
