@@ -143,10 +143,20 @@ def test_main_py_arguments_give_the_graders_values_under_the_students_names():
     assert positional == {"v": 97, "e": 64, "h": 2, "layers": 4, "t": 32, "hid": 100, "out": 3}
     assert models.takes_vocabulary("(v, e, h, layers, t, hid, out)", "Classifier", main)
     assert not models.takes_vocabulary("(v, e, h, layers, t, hid, out)", "Classifier", None)
-    with pytest.raises(models.Unusable, match=r"requires 'device', and main.py's `Dec\(vocab="):
-        models.constructor_kwargs("Decoder", "(vocab, width, device)", causal=True, main=main)
+    with pytest.raises(models.Unusable, match=r"requires 'tokenizer', and main.py's `Dec\(vocab=") as e:
+        models.constructor_kwargs("Decoder", "(vocab, width, tokenizer)", causal=True, main=main)
+    assert "tokenizer=n_embd" not in str(e.value)  # what the grader tried, never a guess at what it might be
     with pytest.raises(models.Unusable, match="requires 'width', which is not one of"):
         models.constructor_kwargs("Decoder", "(vocab, width)", causal=True, main=None)
+
+
+def test_a_device_parameter_gets_the_grading_device_whatever_main_py_passes():
+    """main.py passes `device=device` (torch.device('cuda' if ...)); the grader builds on its own device."""
+    main = mainpy.read([MAIN], CLASSES)
+    kwargs = models.constructor_kwargs("Decoder", "(vocab, width, heads, device)", causal=True, main=main)
+    assert kwargs["device"] == "cpu" and kwargs["width"] == 64
+    assert models.constructor_kwargs("Decoder", "(vocab_size, device)", True, {**models.HP, "device": "cuda"}) == {
+        "vocab_size": 97, "device": "cuda"}
 
 
 @pytest.mark.parametrize("cells", [

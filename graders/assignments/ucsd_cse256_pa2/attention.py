@@ -376,7 +376,8 @@ def look(model, state, emb, positions, causal, seeds):
                **{k: torch.zeros_like(state[k]) for k in positions}}
     x = roles.ids(B, T, seeds[1])
     repro = (f"m = {model.call}; m.eval(); {', '.join(emb)} set to rows of mean 0 and variance 1"
-             + (f", {positions[0]} set to 0" if positions else "") + "; out, attn_maps = m(x); attn_maps[0]")
+             + (f", {positions[0]} set to 0" if positions else "")
+             + f"; out, attn_maps = {model.invocation}; attn_maps[0]")
     with about(f"{model.cls} with known embeddings", repro):
         model.obj.load_state_dict(changed)
         try:
@@ -438,7 +439,10 @@ def alibi_model(submission):
         with about(f"{cls} built with ALiBi on"):
             obj = getattr(module, cls)(**kwargs)
             obj.eval()
-        return roles.Model(None, cls, obj, kwargs, "")
+        cells = [c.text for c in submission.intake.files[roles.FILE].cells]
+        plan = models.forward_plans(models.forward_parameters(cells, [cls])[cls],
+                                    (main or {}).get("masks", {}).get(cls), decoder=causal)[0]
+        return roles.Model(None, cls, obj, kwargs, "", plan=plan)
     return None
 
 
@@ -477,7 +481,7 @@ def test_alibi_slopes(submission):
         "block_size"] and any(w in k.lower() for w in ("pos", "wpe"))}
     T, n = roles.HP["block_size"], roles.HP["n_head"]
     x = torch.full((B, T), 5)
-    with about(f"{model.cls} on a sequence of one repeated token", f"m = {model.call}; m.eval(); m(x)"):
+    with about(f"{model.cls} on a sequence of one repeated token", f"m = {model.call}; m.eval(); {model.invocation}"):
         model.obj.load_state_dict({**state, **positions})
         maps, _ = maps_of(model, x, "the ALiBi check")
     got, right = maps[0][0], alibi_slopes(n)
@@ -501,5 +505,5 @@ def test_alibi_slopes(submission):
     fail(f"the first layer's attention over identical tokens shows {shown}, not ALiBi's slopes "
          f"{[f'{m:.4g}' for m in right]}",
          f"{model.cls} on token ids of shape {tuple(x.shape)}, all the same token", bug=found,
-         repro=f"m = {model.call}; m.eval(); x = torch.full(({B}, {T}), 5); logits, attn_maps = m(x); "
+         repro=f"m = {model.call}; m.eval(); x = torch.full(({B}, {T}), 5); logits, attn_maps = {model.invocation}; "
                "attn_maps[0][0]")

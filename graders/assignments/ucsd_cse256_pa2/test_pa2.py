@@ -64,7 +64,7 @@ def expect_rows_sum_to_one(model, x):
                 bug = "the causal mask is applied after the softmax: masked weights are zeroed, rows no longer sum to 1"
             fail(f"attention row {i} of layer {layer}, head {h}, batch row {b} sums to {sums[b, h, i].item():.6g}, "
                  "not 1", f"{model.cls} on token ids of shape {tuple(x.shape)}", bug=bug,
-                 repro=f"m = {model.call}; m.eval(); out, attn_maps = m(x); attn_maps[{layer}].sum(-1)")
+                 repro=f"m = {model.call}; m.eval(); out, attn_maps = {model.invocation}; attn_maps[{layer}].sum(-1)")
 
 
 def test_encoder_rows_sum_to_one(found):
@@ -89,7 +89,8 @@ def test_encoder_padding_masked(found):
                  f"attention to padding (positions {PAD_FROM}..{T - 1} hold id 0)",
                  f"{model.cls} on token ids of shape {tuple(x.shape)}, padded with 0 from position {PAD_FROM}",
                  bug="no padding mask: the scores of padding keys (id 0) are not set to -inf before the softmax",
-                 repro=f"m = {model.call}; m.eval(); out, attn_maps = m(x); attn_maps[{layer}][..., {PAD_FROM}:]")
+                 repro=f"m = {model.call}; m.eval(); out, attn_maps = {model.invocation}; "
+                       f"attn_maps[{layer}][..., {PAD_FROM}:]")
 
 
 def decoder_run(model, T, run):
@@ -102,7 +103,7 @@ def decoder_run(model, T, run):
             fail(f"{model.cls} fails on a sequence shorter than block_size (T = {T}, block_size = "
                  f"{roles.HP['block_size']})", f"{model.cls} on token ids of shape {tuple(x.shape)}", [str(e)],
                  bug="causal mask built only for T == block_size: slice it to [:T, :T]",
-                 repro=f"m = {model.call}; m.eval(); m(x)")
+                 repro=f"m = {model.call}; m.eval(); {model.invocation}")
         raise
 
 
@@ -132,7 +133,7 @@ def test_decoder_causal_maps(found):
         bug = None
     fail(f"position {i} gives weight {upper[b, h, i, j].item():.3g} to the later position {j} in layer {layer}, head "
          f"{h}: the decoder sees the future", f"{model.cls} on token ids of shape ({B}, {T})", bug=bug,
-         repro=f"m = {model.call}; m.eval(); logits, attn_maps = m(x); attn_maps[{layer}].triu(1)")
+         repro=f"m = {model.call}; m.eval(); logits, attn_maps = {model.invocation}; attn_maps[{layer}].triu(1)")
 
 
 def test_decoder_causal_outputs(found):
@@ -155,8 +156,8 @@ def test_decoder_causal_outputs(found):
             elif T != roles.HP["block_size"]:
                 bug = "causal mask built only for T == block_size: shorter sequences see the future"
             fail(f"the logits at position {i} changed when only tokens after position {t} changed: the decoder "
-                 "sees the future", case, bug=bug, repro=f"m = {model.call}; m.eval(); m(x) vs m(x') for x' = x "
-                 f"with positions {t + 1}.. changed")
+                 "sees the future", case, bug=bug, repro=f"m = {model.call}; m.eval(); {model.invocation} vs the "
+                 f"same for x' = x with positions {t + 1}.. changed")
         if torch.equal(after[:, t + 1:], logits[:, t + 1:]):
             fail(f"the logits after position {t} did not change when the tokens there changed: the decoder ignores "
                  "its input", case)
