@@ -20,7 +20,7 @@ class SelfAttention(nn.Module):
         B, T, C = x.shape
         heads = lambda t: t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)  # noqa: E731
         q, k, v = heads(self.query(x)), heads(self.key(x)), heads(self.value(x))
-        scores = q @ k.transpose(-2, -1) / math.sqrt(C // self.n_head)
+        scores = (k @ q.transpose(-2, -1)).transpose(-2, -1) / math.sqrt(C // self.n_head)
         weights = scores.masked_fill(mask == 0, float("-inf")).softmax(dim=-1)
         return self.proj((weights @ v).transpose(1, 2).reshape(B, T, C)), weights
 
