@@ -9,8 +9,9 @@ behaviour: every pair of the model's weight tensors (whole, split into heads, or
 as x W^T or x W) is ranked by how well its scores q k^T explain the log of the maps, and the best are fitted
 exactly. The student's first-layer maps are compared with softmax(q k^T / s) under every reading found, for the
 correct scale and the known bugs, with named weights either way round: k q^T (the transposed attention matrix)
-fails the orientation check on its own, whatever its scale, and the scale check only on its scale. A check that can read neither way says "could not be checked" (NotChecked):
-0 points until course staff decide, never full marks by default.
+fails the orientation check on its own, whatever its scale, and the scale check only on its scale. A check that
+can read neither way says "could not be checked" (NotChecked): 0 points until course staff decide, never full
+marks by default.
 """
 import math
 import re
