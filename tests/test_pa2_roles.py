@@ -304,3 +304,42 @@ def test_an_absent_main_py_costs_nothing_and_is_not_mentioned(tmp_path):
     with prepared(samples / "correct-main-width", spec, tmp_path) as (submission, notices):
         assert submission.extractions["main.py"].statements == []  # read as data, never sent to the sandbox
         assert mainpy.conventions(submission)["roles"]["decoder"][0] == "TransformerDecoder"
+
+
+# -- forwards the way students write them: explicit masks, maps on request
+
+MASKS = '''
+from transformer import Encoder, Decoder
+enc = Encoder(tokenizer.vocab_size, n_embd, device=device)
+dec = Decoder(tokenizer.vocab_size, n_embd)
+causal = torch.tril(torch.ones(block_size, block_size)).to(device)
+for xb, yb in train_CLS_loader:
+    pad = (xb == 0)[:, None, None, :].float()
+    out = enc(xb, pad)
+for xb, yb in train_LM_loader:
+    loss = dec(xb, mask=~(~causal.bool()), targets=yb)
+'''
+
+
+def test_main_py_masks_are_read_as_recipes_and_rebuilt_for_the_graders_ids():
+    main = mainpy.read([MASKS], ["Encoder", "Decoder"])
+    assert main["masks"] == {"Encoder": {"kind": "padding", "keep": False, "dims": [1, 2], "dtype": "float"},
+                             "Decoder": {"kind": "causal", "keep": True, "dtype": "bool"}}
+    x = models.ids(B, 5, 0, pad_from=3)
+    pad = models.mask_of(main["masks"]["Encoder"], x)
+    assert pad.shape == (B, 1, 1, 5) and pad.dtype == torch.float and pad[0, 0, 0].tolist() == [0, 0, 0, 1, 1]
+    assert torch.equal(models.mask_of(main["masks"]["Decoder"], x), torch.ones(5, 5, dtype=torch.bool).tril())
+    assert "masks" not in mainpy.read([MAIN], CLASSES)  # nothing passed, nothing said
+
+
+def test_forward_parameters_are_read_from_the_source_through_base_classes():
+    source = ("class Base(nn.Module):\n    def forward(self, x, mask, return_attention=False):\n        pass\n"
+              "class Enc(Base):\n    pass\nclass Dec(nn.Module):\n    def forward(self, idx, targets=None):\n"
+              "        pass\nclass Odd(Unknown):\n    pass\n")
+    got = models.forward_parameters([source], ["Enc", "Dec", "Odd"])
+    assert got == {"Enc": [("mask", True), ("return_attention", False)], "Dec": [("targets", False)], "Odd": None}
+    plans = models.forward_plans(got["Enc"])
+    assert [p["recipe"]["dims"] for p in plans] == [[1, 2], [1], []] and plans[0]["flags"] == ["return_attention"]
+    assert models.forward_plans(got["Enc"], decoder=True)[0]["recipe"]["kind"] == "causal"
+    assert models.forward_plans(got["Dec"]) == [{"mask": None, "recipe": None, "flags": []}]
+    assert models.described(plans[0]) == "return_attention=True, mask=(x != 0).unsqueeze(1).unsqueeze(2)"
