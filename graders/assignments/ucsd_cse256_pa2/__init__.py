@@ -3,4 +3,5 @@ holds every offering's spec to them); the offerings differ in them, and each spe
 OPTIONS = {
     "alibi_required": bool,      # part 3 must use ALiBi (else a submission without it passes with a note)
     "padding_mask_asked": bool,  # the handout asks the encoder to mask padding (else the check only reports)
+    "misnamed_transformer_accepted": bool,  # transformer.py found by content under another name earns its points
 }

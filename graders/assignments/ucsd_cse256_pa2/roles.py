@@ -153,7 +153,9 @@ def model_for(found, role):
     """The model playing `role` ('encoder': an encoder or the classifier over one), or the interface error that
     explains why there is none."""
     roles = wanted(role, found.main)
-    model = next((found.models[r] for r in roles if r in found.models), None)
+    candidates = [found.models[r] for r in roles if r in found.models]
+    # the classifier main.py uses may wrap an encoder of its own and return only logits: the checks read maps
+    model = next((m for m in candidates if m.maps_found), candidates[0] if candidates else None)
     if model is not None:
         return model
     if found.errors:  # the error of the class main.py uses for the role, else of one whose name suggests it

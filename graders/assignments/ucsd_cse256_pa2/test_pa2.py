@@ -34,6 +34,11 @@ def parameter_count(model):
 
 def expect_interface(submission, found, role):
     model = model_for(found, role)
+    source = submission.intake.files[roles.FILE]
+    if source.by_content and not submission.spec.options.get("misnamed_transformer_accepted", True):
+        raise InterfaceError(f"the models must be handed in as {roles.FILE}; the grader found them in "
+                             f"{source.path.name} by its content and graded them there, but this offering counts "
+                             "the name (the spec's options.misnamed_transformer_accepted is false)")
     if model.problems:
         raise InterfaceError(f"{model.cls} ({model.role}): " + "; ".join(model.problems))
     submission.note(f"found {model.role} {model.cls}, {model.built}; it returned {model.returned}; attention "
