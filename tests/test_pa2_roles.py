@@ -343,3 +343,20 @@ def test_forward_parameters_are_read_from_the_source_through_base_classes():
     assert models.forward_plans(got["Enc"], decoder=True)[0]["recipe"]["kind"] == "causal"
     assert models.forward_plans(got["Dec"]) == [{"mask": None, "recipe": None, "flags": []}]
     assert models.described(plans[0]) == "return_attention=True, mask=(x != 0).unsqueeze(1).unsqueeze(2)"
+
+
+def test_a_helper_that_sets_hyper_parameter_globals_is_kept_and_its_classes_are_candidates():
+    source = ("import torch\nvocab_size = None\ndef configure(v):\n    global vocab_size, seed\n    vocab_size = v\n"
+              "def unused():\n    pass\nclass M(torch.nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+              "        self.e = torch.nn.Embedding(vocab_size, 4)\nclass Other:\n    pass\n")
+    ex = extract([Cell(source, "transformer.py")], [], all_classes=True)
+    assert ex.setters == {"configure": ["vocab_size", "seed"]}
+    kept = [n for s in ex.statements for n in s.names]
+    assert "configure" in kept and "unused" not in kept
+    facts = models.module_globals(ex.setters, {c: ex.reads.get(c, ()) for c in ex.classes})
+    assert facts == {"setters": ["configure"], "models": ["M"]}
+    calls = []
+    assert models.set_globals(facts["setters"], {"configure": "(vocab)"}, lambda f, kw: calls.append((f, kw)),
+                              (models.Unusable,)) == []
+    assert calls == [("configure", {"vocab": 97})]  # vocab: an alias of vocab_size
+    assert extract([Cell(source, "transformer.py")], []).setters == {}

@@ -29,7 +29,7 @@ where an argument is ["hp", hyper-parameter], ["value", constant] or None (not r
 """
 import ast
 
-from graders.assignments.ucsd_cse256_pa2.models import HP, MASKS, NAME_OF
+from graders.assignments.ucsd_cse256_pa2.models import HP, MASKS, NAME_OF, module_globals
 
 FILE = "main.py"
 # The role each starter function gives the model it is handed: (role, argument position, parameter name).
@@ -55,14 +55,18 @@ def conventions(submission):
     if not hasattr(submission, "pa2_main"):
         source = submission.intake.files.get(FILE)
         cells = [c.text for c in source.cells] if source and source.problem is None else []
-        models = next(f.name for f in submission.spec.files if f.any_classes)  # transformer.py
-        submission.pa2_main = read(cells, submission.extractions[models].classes) if cells else None
+        models = submission.extractions[next(f.name for f in submission.spec.files if f.any_classes)]  # transformer.py
+        # the helpers that set module globals too: main.py's call of one names their hyper-parameters
+        submission.pa2_main = read(cells, models.classes + list(models.setters)) if cells else None
     return submission.pa2_main
 
 
 def job_args(submission):
-    """The training jobs' extra argument: main.py's reading, as plain data (they build the models as the checks do)."""
-    return {"main": conventions(submission)}
+    """The training jobs' extra arguments, as plain data (they build the models as the checks do): main.py's reading
+    and transformer.py's helpers that set hyper-parameter globals (models.module_globals)."""
+    extraction = submission.extractions[next(f.name for f in submission.spec.files if f.any_classes)]
+    return {"main": conventions(submission),
+            "module": module_globals(extraction.setters, {c: extraction.reads.get(c, ()) for c in extraction.classes})}
 
 
 def read(cells, classes):

@@ -335,17 +335,39 @@ def ids(B, T, seed, pad_from=None, vocab=HP["vocab_size"]):
     return x
 
 
-def find(classes, build, forward, failures, hp=HP, B=2, main=None, forwards=None):
+def module_globals(setters, reads):
+    """{"setters": [helpers that set hyper-parameter globals], "models": [classes that read a vocabulary global one
+    of them sets]} (setters: {function: the globals it declares}; reads: {class: the globals it reads}), as plain
+    data: the checks and the jobs call the helpers first and take those classes for candidate models."""
+    found = [f for f, names in setters.items() if any(n.lower() in NAME_OF for n in names)]
+    vocab = {n for f in found for n in setters[f] if NAME_OF.get(n.lower()) == "vocab_size"}
+    return {"setters": found, "models": [c for c, names in reads.items() if set(names) & vocab]}
+
+
+def set_globals(setters, signatures, call, failures, hp=HP, main=None):
+    """[(helper, exception)]: each helper that sets the hyper-parameter globals called as call(name, kwargs), with
+    the grader's values under its parameters' names (as main.py calls it, when it does)."""
+    errors = []
+    for name in setters:
+        try:
+            call(name, constructor_kwargs(name, signatures.get(name), False, hp, main))
+        except failures as e:
+            errors.append((name, e))
+    return errors
+
+
+def find(classes, build, forward, failures, hp=HP, B=2, main=None, forwards=None, global_models=()):
     """({role: (class name, object, kwargs, what forward returned, forward plan)}, [(class name, exception)]) for the
     classes ([(name, constructor signature)]): each candidate built by build(name, kwargs) and run by forward(obj,
     ids, plan), the plan (forward_plans) from its forward's parameters (forwards: {class: parameters}, None where
-    unknown) and main.py's mask recipe for it. A role goes to the class that ranks highest for it (rank), the first
-    one on a tie (an ALiBi class only when no other plays it); a class main.py (main: mainpy's reading) uses for a
-    role it does not play adds a Contradiction to the errors. A class with a causal flag (or a config) is built
-    once per flag."""
+    unknown) and main.py's mask recipe for it; a class that takes no vocabulary size is a candidate when it reads
+    the vocabulary global a helper sets (global_models: module_globals' "models"). A role goes to the class that
+    ranks highest for it (rank), the first one on a tie (an ALiBi class only when no other plays it); a class
+    main.py (main: mainpy's reading) uses for a role it does not play adds a Contradiction to the errors. A class
+    with a causal flag (or a config) is built once per flag."""
     x, found, errors, played = ids(B, hp["block_size"], 0, vocab=hp["vocab_size"]), {}, [], {}
     for cls, signature in sorted(classes, key=lambda c: "alibi" in c[0].lower()):  # part 3's variants last
-        if not takes_vocabulary(signature, cls, main):
+        if not (takes_vocabulary(signature, cls, main) or cls in global_models):
             continue
         params = [n.lower() for n, _ in parameters(signature) or []]
         flags = [False, True] if any(n in CAUSAL for n in params) or params in ([c] for c in CONFIG) else [False]

@@ -26,6 +26,7 @@ from graders.assignments.ucsd_cse256_pa2.models import (
     ids,
     layer_maps,
     named_for,
+    set_globals,
 )
 from graders.checks.feedback import fail
 from graders.problems import InterfaceError, NotGradable, SignatureMismatch, SubmissionProblem, about
@@ -85,15 +86,24 @@ def found(submission):
         classes = submission.extractions[FILE].classes
         forwards = forward_parameters([c.text for c in source.cells], classes)
         cached = (session.generation, discover(submission.module(FILE), names, classes, mainpy.conventions(submission),
-                                               forwards))
+                                               forwards, mainpy.job_args(submission)["module"]))
         submission.pa2_models = cached
     return cached[1]
 
 
-def discover(module, names, classes, main=None, forwards=None):
+def discover(module, names, classes, main=None, forwards=None, module_facts=None):
     """Found: the classes of transformer.py built in the sandbox, as main.py (main: its reading) builds them when
-    it does, called as their forwards' parameters (forwards: models.forward_parameters) ask, and given their
-    roles."""
+    it does, called as their forwards' parameters (forwards: models.forward_parameters) ask, after the helpers
+    that set hyper-parameter globals (module_facts: models.module_globals), and given their roles."""
+    facts = module_facts or {"setters": [], "models": []}
+
+    def setter(name, kwargs):
+        with about(f"{name}, the helper that sets transformer.py's hyper-parameters, called with the grader's"):
+            getattr(module, name)(**kwargs)
+
+    failed = set_globals(facts["setters"], {n: v["signature"] for n, v in names.items()}, setter,
+                         (SubmissionProblem, Unusable), main=main)
+    set_by = [f for f in facts["setters"] if f not in {name for name, _ in failed}]
     calls = (main or {}).get("calls", {})
 
     def build(cls, kwargs):
@@ -104,7 +114,9 @@ def discover(module, names, classes, main=None, forwards=None):
             return obj
 
     signatures = [(c, names[c]["signature"]) for c in classes if names.get(c, {}).get("kind") == "class"]
-    found, errors = find(signatures, build, run, (SubmissionProblem, Unusable), main=main, forwards=forwards)
+    found, errors = find(signatures, build, run, (SubmissionProblem, Unusable), main=main, forwards=forwards,
+                         global_models=facts["models"])
+    errors = failed + errors
     said = (main or {}).get("roles", {})
     models = {}
     for role, (cls, obj, kwargs, result, plan) in found.items():
@@ -113,6 +125,9 @@ def discover(module, names, classes, main=None, forwards=None):
         shown = layer_maps(maps, B, T)
         notes = [f"main.py uses it as the {role}: {said[role][1]}"] if said.get(role, [None])[0] == cls else []
         notes += [main["unread"]] if "unread" in (main or {}) else []
+        helpers = ", ".join(f"{f}(...)" for f in set_by)
+        notes += [f"transformer.py's hyper-parameter globals were set first by {helpers} with the grader's "
+                  "values"] if set_by and cls in facts["models"] else []
         notes += [f"its forward is called as {described(plan)}"] if described(plan) else []
         models[role] = Model(role, cls, obj, kwargs, describe(result), shown and shown[1], contract(role, result, maps),
                              calls.get(cls, {}).get("text"), notes, plan)

@@ -57,10 +57,15 @@ def forward_of(cls):
         return None
 
 
-def student_model(module_name, role, hp, main):
+def student_model(module_name, role, hp, main, facts=None):
     """The student's model playing `role`, freshly built from hp["seed"] on hp["device"] (as main.py builds it, main
-    being its reading or None), and the module."""
+    being its reading or None, after the helpers that set hyper-parameter globals: facts, models.module_globals),
+    and the module."""
     module, classes = student_classes(module_name)
+    facts = facts or {"setters": [], "models": []}
+    helpers = {f: str(inspect.signature(getattr(module, f))) for f in facts["setters"]}
+    failed = set_globals(facts["setters"], helpers, lambda f, kwargs: getattr(module, f)(**kwargs), (Exception,),
+                         hp, main)
 
     def build(cls, kwargs):
         torch.manual_seed(hp["seed"])
@@ -68,7 +73,8 @@ def student_model(module_name, role, hp, main):
 
     forwards = {cls: forward_of(getattr(module, cls)) for cls, _ in classes}
     found, errors = find(classes, build, lambda m, x, plan: call(m, x.to(hp["device"]), plan), (Exception,), hp,
-                         main=main, forwards=forwards)
+                         main=main, forwards=forwards, global_models=facts["models"])
+    errors = failed + errors
     for _, obj, _, _, plan in found.values():
         PLANS[obj] = plan
     if role in found:
