@@ -360,3 +360,11 @@ def test_a_helper_that_sets_hyper_parameter_globals_is_kept_and_its_classes_are_
                               (models.Unusable,)) == []
     assert calls == [("configure", {"vocab": 97})]  # vocab: an alias of vocab_size
     assert extract([Cell(source, "transformer.py")], []).setters == {}
+
+
+def test_a_forward_parameter_the_grader_cannot_fill_is_named_not_given_the_ids():
+    """forward(x, m): the grader used to pass the next tokens as `m` and report the crash as the student's."""
+    why = models.unfilled("Encoder", [("m", True), ("return_attention", False)])
+    assert why.startswith("Encoder.forward requires 'm' besides the token ids, which the grader cannot fill")
+    assert models.unfilled("Decoder", [("mask", True), ("targets", True), ("return_attn", False)]) is None
+    assert models.unfilled("Decoder", None) is None

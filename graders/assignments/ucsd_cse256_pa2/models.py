@@ -55,10 +55,11 @@ DEVICE = ("device", "dev", "torch_device")  # built on the grading device ('cpu'
 # builds for it (mainpy.py's recipe), else the usual ones (DEFAULT_MASKS); a flag that asks for the attention maps is
 # set, since the checks read them.
 MASKS = ("mask", "attn_mask", "attention_mask", "src_mask", "padding_mask", "pad_mask", "key_padding_mask",
-         "src_key_padding_mask", "input_mask", "tgt_mask", "causal_mask", "look_ahead_mask")
+         "src_key_padding_mask", "input_mask", "tgt_mask", "causal_mask", "look_ahead_mask", "key_mask", "masks")
 MAP_FLAGS = ("return_attention", "return_attn", "return_attn_maps", "return_attention_maps", "return_attentions",
              "return_maps", "return_weights", "output_attentions", "output_attention", "need_weights",
              "get_attention", "with_attention", "return_attn_weights")
+TARGETS = ("targets", "target", "y", "labels", "label", "label_ids", "labels_ids", "tgt", "y_true", "next_tokens")
 # Masks as plain data: a padding mask, True (or 1) where x is a real token when `keep`, unsqueezed at `dims`; the
 # causal mask, 1 on and below the diagonal. Without main.py's word the grader tries the padding mask in the shapes
 # students broadcast against (B, h, T, T), (B, T, T) and (B, T) scores, and gives a decoder the causal mask.
@@ -377,8 +378,9 @@ def find(classes, build, forward, failures, hp=HP, B=2, main=None, forwards=None
                 obj = build(cls, kwargs)
                 result, plan = planned(forward, obj, x, (forwards or {}).get(cls),
                                        (main or {}).get("masks", {}).get(cls), failures, hp)
-            except failures as e:
-                errors.append((cls, e))
+            except failures as e:  # a forward parameter the grader could not fill is named, not the crash it caused
+                why = unfilled(cls, (forwards or {}).get(cls))
+                errors.append((cls, Unusable(f"{why} (the grader's call raised: {e})") if why else e))
                 continue
             kind = classify(result, B, hp["block_size"], hp)
             if kind is None:
@@ -391,6 +393,19 @@ def find(classes, build, forward, failures, hp=HP, B=2, main=None, forwards=None
             if kind[0] not in found or rank(kind[0], cls, main) > rank(kind[0], found[kind[0]][0], main):
                 found[kind[0]] = (cls, obj, kwargs, result, plan)
     return found, errors + contradictions(main, played)
+
+
+def unfilled(cls, params):
+    """Why the grader's call of cls's forward failed (params: its parameters besides the ids), or None: a required
+    parameter that is neither a mask, a flag nor the targets (the grader passed the next tokens to it)."""
+    known = MASKS + MAP_FLAGS + TARGETS
+    missing = [n for n, required in params or [] if required and n != "**" and n.lower() not in known]
+    if not missing:
+        return None
+    return (f"{cls}.forward requires {missing[0]!r} besides the token ids, which the grader cannot fill: it passes a "
+            f"mask to a parameter named {', '.join(MASKS[:4])}, ..., the next tokens to {', '.join(TARGETS[:3])}, "
+            f"..., and True to {', '.join(MAP_FLAGS[:3])}, ...; give {missing[0]} a default value or one of "
+            "those names")
 
 
 def planned(forward, obj, x, params, recipe, failures, hp=HP):
