@@ -158,6 +158,17 @@ class Reader(ast.NodeVisitor):
             if isinstance(target, ast.Name):
                 self.scopes[-1][target.id] = model[1] if model else node.value
 
+    def visit_If(self, node):
+        """The first branch is the run main.py makes by default (`if args.model == "part1": model = A(...) elif
+        ...: model = B(...)`): what it binds outlasts the other branches' bindings of the same names."""
+        self.visit(node.test)
+        for stmt in node.body:
+            self.visit(stmt)
+        first = dict(self.scopes[-1])
+        for stmt in node.orelse:
+            self.visit(stmt)
+        self.scopes[-1].update(first)
+
     def visit_For(self, node):
         self.visit(node.iter)
         self.loops.append(next((role for word, role in LOOP_ROLES.items() if word in words(node.iter)), None))
