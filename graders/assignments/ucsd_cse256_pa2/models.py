@@ -26,6 +26,10 @@ import torch
 # embeddings can be told apart by shape.
 HP = {"vocab_size": 97, "n_embd": 64, "n_head": 2, "n_layer": 4, "block_size": 32, "n_hidden": 100, "n_output": 3,
       "n_input": 64, "dropout": 0.0, "pad_idx": 0}
+# Batch rows of the ids that find a model's role and of every check's input: unlike every size above (n_head 2,
+# n_output 3, n_layer 4), so maps laid out (head, batch, T, T) differ from (batch, head, T, T) by shape and are
+# read right, and logits (B, n_output) are not square (graders/checks/sizes.py).
+B = 5
 ALIASES = {
     "vocab_size": ("vocab_size", "vocab", "n_vocab", "vocab_len", "vocabulary_size", "num_tokens", "ntoken",
                    "num_embeddings", "vocabsize", "v_size"),
@@ -278,26 +282,32 @@ def layer_maps(value, B, T, n_head=HP["n_head"], n_layer=HP["n_layer"]):
     map per layer, e.g. the heads' mean; B is 1 when only the first example's maps are kept), and how they were
     found; None when `value` holds no maps.
 
-    Accepted: a list (or tuple) per layer of (B, h, T, T), (B, T, T) or (T, T) tensors, of lists of per-head
-    maps, a flat list of n_layer * n_head maps, or one stacked (n_layer, B, h, T, T) tensor."""
+    Accepted: a list (or tuple) per layer of (B, h, T, T), (h, B, T, T) (per-head maps stacked; told apart by
+    B != n_head), (B, T, T) or (T, T) tensors, of lists of per-head maps, a flat list of n_layer * n_head maps, or
+    one stacked (n_layer, B, h, T, T) tensor."""
     stacked = type(value) is torch.Tensor and value.dim() == 5 and value.shape[-2:] == (T, T)
     if stacked:
         value = list(value)
     if not isinstance(value, (list, tuple)) or not value:
         return None
     tensors = [t.unsqueeze(0) if t.dim() == 2 else t for t in flatten(value)]  # one example's (T, T) map
+    first = tuple(tensors[0].shape) if tensors else ()  # as the student laid it out
+    heads_first = B != n_head and all(t.dim() == 4 and t.shape[:2] == (n_head, B) for t in tensors)
+    if heads_first:
+        tensors = [t.transpose(0, 1) for t in tensors]
     if not tensors or any(t.shape[-2:] != (T, T) or t.dim() not in (3, 4) or t.shape[0] != tensors[0].shape[0]
                           for t in tensors) or tensors[0].shape[0] not in (1, B):
         return None
-    shape = f"{'B' if tensors[0].shape[0] == B else '1'}, {'h, ' if tensors[0].dim() == 4 else ''}T, T"
+    shape = "h, B, T, T" if heads_first else (
+        f"{'B' if tensors[0].shape[0] == B else '1'}, {'h, ' if tensors[0].dim() == 4 else ''}T, T")
     if stacked:
-        return list(tensors), f"one stacked tensor of shape (n_layer, {shape}) = {(len(tensors), *tensors[0].shape)}"
+        return list(tensors), f"one stacked tensor of shape (n_layer, {shape}) = {(len(tensors), *first)}"
     if all(t.dim() == 4 for t in tensors):
-        return list(tensors), f"{len(tensors)} tensors of shape ({shape}) = {tuple(tensors[0].shape)}"
+        return list(tensors), f"{len(tensors)} tensors of shape ({shape}) = {first}"
     if len(tensors) == n_layer * n_head and len(tensors) != n_layer:
         layers = [torch.stack(tensors[i * n_head:(i + 1) * n_head], 1) for i in range(n_layer)]
-        return layers, f"{len(tensors)} maps of shape ({shape}) = {tuple(tensors[0].shape)}, one per layer and head"
-    return [t.unsqueeze(1) for t in tensors], (f"{len(tensors)} maps of shape ({shape}) = {tuple(tensors[0].shape)}, "
+        return layers, f"{len(tensors)} maps of shape ({shape}) = {first}, one per layer and head"
+    return [t.unsqueeze(1) for t in tensors], (f"{len(tensors)} maps of shape ({shape}) = {first}, "
                                                "one per layer")
 
 
@@ -359,7 +369,7 @@ def set_globals(setters, signatures, call, failures, hp=HP, main=None):
     return errors
 
 
-def find(classes, build, forward, failures, hp=HP, B=2, main=None, forwards=None, global_models=()):
+def find(classes, build, forward, failures, hp=HP, B=B, main=None, forwards=None, global_models=()):
     """({role: (class name, object, kwargs, what forward returned, forward plan)}, [(class name, exception)]) for the
     classes ([(name, constructor signature)]): each candidate built by build(name, kwargs) and run by forward(obj,
     ids, plan), the plan (forward_plans) from its forward's parameters (forwards: {class: parameters}, None where

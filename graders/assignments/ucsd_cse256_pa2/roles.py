@@ -14,6 +14,7 @@ import torch
 from graders.assignments.ucsd_cse256_pa2 import mainpy
 from graders.assignments.ucsd_cse256_pa2.models import (
     HP,
+    B,
     Contradiction,
     Unusable,
     classify,
@@ -29,12 +30,18 @@ from graders.assignments.ucsd_cse256_pa2.models import (
     set_globals,
 )
 from graders.checks.feedback import fail
+from graders.checks.sizes import Dims
 from graders.problems import InterfaceError, NotGradable, SignatureMismatch, SubmissionProblem, about
 
 __all__ = ["HP", "FILE", "B", "Model", "Found", "found", "discover", "run", "ids", "classify", "layer_maps", "fail",
            "model_for", "forward", "maps_of"]
 FILE = "transformer.py"
-B = 2  # batch rows of every check's input
+# The checks' sizes. The grader builds models with the starter main.py's n_embd 64, n_head 2 and block_size 32
+# (students hard-code them), which force head_dim = block_size = 32 and T = 32 at full length: the maps (B, h, T, T)
+# hold no head_dim axis, and attention.py tells a head's (head_dim, n_embd) projection from the (block_size, n_embd)
+# position table by name.
+DIMS = Dims(B=B, n_head=HP["n_head"], T=HP["block_size"], head_dim=HP["n_embd"] // HP["n_head"],
+            block_size=HP["block_size"], vocab=HP["vocab_size"], forced=("T", "head_dim", "block_size"))
 
 
 @dataclass
@@ -120,7 +127,7 @@ def discover(module, names, classes, main=None, forwards=None, module_facts=None
     said = (main or {}).get("roles", {})
     models = {}
     for role, (cls, obj, kwargs, result, plan) in found.items():
-        B, T = 2, HP["block_size"]
+        T = HP["block_size"]
         maps = classify(result, B, T)[2]
         shown = layer_maps(maps, B, T)
         notes = [f"main.py uses it as the {role}: {said[role][1]}"] if said.get(role, [None])[0] == cls else []
