@@ -22,6 +22,8 @@ from pathlib import Path
 import torch
 import yaml
 
+from graders.assignments.cs224n import birthplace
+
 ROOT = Path(__file__).resolve().parent.parent
 A4 = ROOT / "submissions" / "cs224n-a4-2024"
 REF_DATASET, REF_ATTENTION = ROOT / "reference" / "cs224n_dataset.py", ROOT / "reference" / "cs224n_attention.py"
@@ -50,7 +52,7 @@ def by_path(name, path):
     return module
 
 
-job = by_path("birthplace_job", ROOT / "graders" / "assignments" / "cs224n" / "jobs" / "birthplace.py")
+job = load("birthplace_job", birthplace.JOB)  # the job's source files, read as one
 encyclopedia = by_path("encyclopedia", ROOT / "graders" / "assignments" / "cs224n" / "encyclopedia.py")
 SPEC = yaml.safe_load((ROOT / "specs" / "cs224n-a4-2024.yaml").read_text())
 THRESHOLD = SPEC["jobs"]["birthplace"]["profiles"]["smoke"]["threshold"]  # the spec's, which grading uses

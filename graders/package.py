@@ -19,6 +19,7 @@ from pathlib import Path
 import yaml
 
 from graders import replay
+from graders import spec as specs
 
 ROOT = Path(__file__).resolve().parents[1]
 ENGINE = ROOT / "graders"
@@ -137,8 +138,8 @@ def gradescope(spec):
     files = engine_files() | source_files(names) | {  # and the checks package's data, such as given/
         str(p.relative_to(ROOT)): p.read_bytes() for p in sorted(folder.rglob("*"))
         if p.is_file() and "__pycache__" not in p.parts}
-    files |= {f"specs/{spec.id}.yaml": (ROOT / "specs" / f"{spec.id}.yaml").read_bytes(),
-              "pyproject.toml": (ROOT / "pyproject.toml").read_bytes(), "README.md": (ROOT / "README.md").read_bytes(),
+    files |= {f"specs/{path.name}": path.read_bytes() for path in specs.files(spec.id)}
+    files |= {"pyproject.toml": (ROOT / "pyproject.toml").read_bytes(), "README.md": (ROOT / "README.md").read_bytes(),
               "setup.sh": setup_script(spec).encode(),
               "run_autograder": RUN_AUTOGRADER.replace("ASSIGNMENT", spec.id).encode()}
     files |= {str(p.relative_to(ROOT)): p.read_bytes()  # shipped to the sandbox as text; a JobSource has several

@@ -102,6 +102,8 @@ class Assignment(Strict):
     id: str
     title: str
     course: str
+    handout: str = Field("", description="the handout this spec follows (offering, term, starter) and what it "
+                                         "assumes where the handout is silent")
     checks: str = Field(description="Python package holding the pytest checks")
     files: list[SourceSpec]
     parts: list[Part]
@@ -140,19 +142,82 @@ class Assignment(Strict):
         return self.model_copy(update={"parts": [p for p in parts if p.checks]})
 
 
-def load(path):
-    path = Path(path)
+class Variant(Strict):
+    """Another offering of an assignment: a spec that `extends` another and says only what differs, so a fix
+    to the shared checks reaches every offering and no spec is a copy of another."""
+    extends: str = Field(description="id of the spec this offering differs from (specs/<id>.yaml)")
+    id: str
+    title: str
+    handout: str = Field(description="the handout this offering follows, and what it assumes")
+    options: dict[str, bool | int | float | str] = Field({}, description="set over the base's options")
+    without_files: list[str] = Field([], description="the base's files this offering does not collect")
+    without_parts: list[str] = Field([], description="the base's parts (by id) this offering does not grade")
+    files: list[dict] = Field([], description="files added, or replacing the base's file of the same name")
+    parts: list[dict] = Field([], description="parts added, or replacing the base's part of the same id")
+    tolerances: dict[str, dict] = Field({}, description="set over the base's, per dtype")
+    limits: dict = Field({}, description="set over the base's limits")
+
+
+def _replaced(items, changes, key):
+    """`items` with each of `changes` in the place of the item of the same key, or appended."""
+    changed = {c[key]: c for c in changes}
+    kept = [changed.pop(i[key], i) for i in items]
+    return kept + [c for c in changes if c[key] in changed]
+
+
+def _apply(base, variant, path):
+    """The base spec's data with the variant's differences."""
+    for field, listed, key in (("without_files", base["files"], "name"), ("without_parts", base["parts"], "id")):
+        unknown = set(getattr(variant, field)) - {i[key] for i in listed}
+        if unknown:
+            raise SpecError(f"{path}: field {field}: {sorted(unknown)} not in {variant.extends}")
+    gone = set(variant.without_files)
+    data = {**base, "id": variant.id, "title": variant.title, "handout": variant.handout,
+            "options": {**base.get("options", {}), **variant.options},
+            "tolerances": {**base.get("tolerances", {}), **variant.tolerances},
+            "limits": {**base.get("limits", {}), **variant.limits}}
+    data["files"] = _replaced([f for f in base["files"] if f["name"] not in gone], variant.files, "name")
+    data["parts"] = _replaced([p for p in base["parts"] if p["id"] not in set(variant.without_parts)
+                               and p["file"] not in gone], variant.parts, "id")
+    return data
+
+
+def _data(path, seen=()):
+    """The spec's data, with a variant's base resolved."""
     try:
         data = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as e:
         raise SpecError(f"{path}: cannot read spec: {e}") from None
+    if not isinstance(data, dict) or "extends" not in data:
+        return data
+    variant = _validated(Variant, data, path)
+    base = path.with_name(f"{variant.extends}.yaml")
+    if not base.exists() or base in seen:
+        raise SpecError(f"{path}: field extends: {variant.extends!r} is not another spec in {path.parent}")
+    return _apply(_data(base, (*seen, path)), variant, path)
+
+
+def _validated(model, data, path):
     try:
-        return Assignment.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as e:
         first = e.errors()[0]
         field = ".".join(str(x) for x in first["loc"]) or "(top level)"
         raise SpecError(f"{path}: field {field}: {first['msg']}" + (f" ({len(e.errors()) - 1} more errors)"
                                                                       if len(e.errors()) > 1 else "")) from None
+
+
+def load(path):
+    path = Path(path)
+    return _validated(Assignment, _data(path, (path,)), path)
+
+
+def files(assignment_id):
+    """The spec files an assignment reads: its own and those it extends, so a package can ship them all."""
+    path = SPECS_DIR / f"{assignment_id}.yaml"
+    data = yaml.safe_load(path.read_text())
+    base = data.get("extends") if isinstance(data, dict) else None
+    return [path] + (files(base) if base else [])
 
 
 def available():

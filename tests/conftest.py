@@ -38,13 +38,56 @@ def slot_held(scratch):
     return False
 
 
-def pytest_collection_modifyitems(items):
-    """Under pytest-xdist (tox runs the suite on every CPU, `--dist loadgroup`), tests that share a costly fixture
-    run in one worker: a module is a group, unless it says otherwise with `fixture_group(item)` (the samples and
-    the catalogue grade one batch per assignment)."""
-    for item in items:
-        share = getattr(item.module, "fixture_group", None)
-        item.add_marker(pytest.mark.xdist_group(share(item) if share else item.module.__name__))
+def fixture_group(item):
+    """The tests that share a costly fixture run in one worker under pytest-xdist (tox runs the suite on every CPU):
+    a module is a group, unless it says otherwise with its own `fixture_group(item)` (the samples and the catalogue
+    grade one batch per assignment)."""
+    share = getattr(item.module, "fixture_group", None)
+    return share(item) if share else item.module.__name__
+
+
+# pytest-xdist's own grouping (--dist loadgroup) renames node ids, which pytest 9.2 no longer lets it do: each test
+# then became a group of its own and a module's fixture was built once per worker. So the workers write each test's
+# group to a file the controller names, and the controller's scheduler reads it.
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    node.workerinput["fixture_groups"] = str(Path(node.config.groups_dir) / f"{node.gateway.id}.json")
+
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput"):
+        import tempfile
+
+        config.groups_dir = tempfile.mkdtemp(prefix="fixture-groups-")
+
+
+def pytest_unconfigure(config):
+    if hasattr(config, "groups_dir"):
+        import shutil
+
+        shutil.rmtree(config.groups_dir, ignore_errors=True)
+
+
+def pytest_collection_modifyitems(config, items):
+    path = getattr(config, "workerinput", {}).get("fixture_groups")
+    if path:
+        Path(path).write_text(json.dumps({item.nodeid: fixture_group(item) for item in items}))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByFixture(LoadScopeScheduling):
+        """Whole groups to a worker at a time, the groups as the workers collected them."""
+
+        def _split_scope(self, nodeid):
+            if not hasattr(self, "groups"):
+                self.groups = {k: v for f in sorted(Path(config.groups_dir).glob("*.json"))
+                               for k, v in json.loads(f.read_text()).items()}
+            return self.groups.get(nodeid, nodeid)
+
+    return ByFixture(config, log)
 
 
 def read_results(out_dir):

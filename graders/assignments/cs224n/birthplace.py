@@ -13,7 +13,7 @@ from pathlib import Path
 from graders.assignments import lm
 from graders.assignments.cs224n import encyclopedia
 
-JOB = Path(__file__).with_name("jobs") / "birthplace.py"
+JOB = lm.JobSource(lm.JOB_WEIGHTS, Path(__file__).with_name("jobs") / "birthplace.py")
 PROBE_PAIRS = 4
 COURSE_FILES = ("wiki.txt", "birth_places_train.tsv", "birth_dev.tsv")
 

@@ -11,7 +11,7 @@ from graders.assignments import lm
 from graders.assignments.ucsd_cse256_pa2 import mainpy, speeches
 
 HERE = Path(__file__).parent
-JOB = lm.JobSource(HERE / "models.py", HERE / "jobs" / "common.py", HERE / "jobs" / "part1.py")
+JOB = lm.JobSource(lm.JOB_WEIGHTS, HERE / "models.py", HERE / "jobs" / "common.py", HERE / "jobs" / "part1.py")
 submission_args = mainpy.job_args  # main.py's reading: the job builds the models as the checks did
 SMOKE = {"train": 900, "test": 300}   # segments of the synthetic speakers
 

@@ -15,7 +15,7 @@ from graders.assignments import lm
 from graders.assignments.ucsd_cse256_pa2 import mainpy, models, speeches
 
 HERE = Path(__file__).parent
-JOB = lm.JobSource(HERE / "models.py", HERE / "jobs" / "common.py", HERE / "jobs" / "part2.py")
+JOB = lm.JobSource(lm.JOB_WEIGHTS, HERE / "models.py", HERE / "jobs" / "common.py", HERE / "jobs" / "part2.py")
 submission_args = mainpy.job_args  # main.py's reading: the job builds the models as the checks did
 THRESHOLD_FORMAT = "{:g}x the unigram model's perplexity"
 CONTEXTS = 512  # per test set

@@ -8,7 +8,8 @@ scores it. Each job trains in one sandbox (train_job: the weights come back as a
 fresh one (evaluate_job: the student's model rebuilt as in training, loaded with those weights), so the held-out
 data never meets the training code.
 """
-# ruff: noqa: F821 - find, classify, constructor_kwargs, parameters, ...: models.py's, above this
+# ruff: noqa: F821 - find, classify, constructor_kwargs, parameters, ...: models.py's, above this; JobError, state,
+# load: graders/assignments/job_weights.py's
 import importlib
 import inspect
 import sys
@@ -16,10 +17,6 @@ import time
 
 import torch
 from torch.nn import functional as F
-
-
-class JobError(Exception):
-    """What the job could not do with the student's code, said in the handout's terms."""
 
 
 def student_classes(name):
@@ -105,20 +102,6 @@ def train_model(model, next_batch, steps, role, hp):
             window = []
     model.eval()
     return curve, time.perf_counter() - start
-
-
-def state(model):
-    """The trained weights as plain data for the wire: the state dict on the CPU."""
-    return {k: v.detach().cpu() for k, v in model.state_dict().items()}
-
-
-def load(model, weights, device):
-    """The trained weights into the freshly built model; they must fit it exactly."""
-    try:
-        model.load_state_dict(weights, strict=True)
-    except (RuntimeError, TypeError) as e:
-        raise JobError(f"the trained weights do not fit the model: {' '.join(str(e).split())[:300]}") from None
-    return model.to(device).eval()
 
 
 def architecture(hp, vocab_size, **_):
