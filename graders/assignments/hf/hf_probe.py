@@ -146,13 +146,14 @@ def weights(model):
 
 
 def set_classifier(model, head):
-    """Give a transformers classification model's `classifier` Linear the weights `head` {"weight", "bias"} (nested
-    lists): the grader's choice, so it knows what the model predicts."""
+    """Give a transformers classification model's last Linear (`classifier`, or RoBERTa's `classifier.out_proj`) the
+    weights `head` {"weight", "bias"} (nested lists): the grader's choice, so it knows what the model predicts."""
     import torch
 
+    layer = getattr(model.classifier, "out_proj", model.classifier)
     with torch.no_grad():
-        model.classifier.weight.copy_(torch.tensor(head["weight"]))
-        model.classifier.bias.copy_(torch.tensor(head["bias"]))
+        layer.weight.copy_(torch.tensor(head["weight"]))
+        layer.bias.copy_(torch.tensor(head["bias"]))
     return model
 
 

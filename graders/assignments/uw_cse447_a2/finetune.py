@@ -1,11 +1,14 @@
-"""Checks of A2S3.py: fine-tuning a pretrained encoder for sentence classification with Hugging Face.
+"""Checks of A2S3.py: fine-tuning RoBERTa on SST-2 with Hugging Face, on the Winter 2024 handout's interface.
 
-No public A2S3 template was found, so the file follows the course pattern the spec describes (specs/
-uw-cse447-a2.yaml): load_model(model_name, num_labels) -> (tokenizer, model), tokenize(tokenizer, texts,
-max_length), train_epoch(model, dataloader, optimizer, device) -> mean loss, evaluate(model, dataloader, device) ->
-accuracy. The student's code runs in the sandbox on tiny checkpoints named like the hub's (graders/assignments/hf/
-tiny_hub.py); given/a2s3_harness.py calls it and records what it did, and the checks here score that. transformers
-is imported only when an A2S3 check runs, so grading A2S1 and A2S2 never pays for it.
+The handout (its notebook, exported to A2S3.py) has the student complete SST2Dataset (__len__, __getitem__,
+__iter__ and the static collate_fn), train_one_epoch(model, dataloader, optimizer, epoch), evaluate(model,
+dataloader) -> accuracy and compute_accuracy(predictions, labels). The student's code runs in the sandbox on a tiny
+checkpoint under the name "roberta-base" (graders/assignments/hf/tiny_hub.py) and raw records the grader made in
+SST-2's shape (graders/assignments/hf/data.py); given/a2s3_harness.py calls it. Points come from what the grader
+computes: the dataset's items and the collated encoding against the grader's own, the trained weights against the
+grader's run of the handout's loop, accuracies on labels that never enter the sandbox. The harness's log of calls
+only names the bug. transformers is imported only when an A2S3 check runs, so grading A2S1 and A2S2 never pays
+for it.
 """
 import functools
 
@@ -14,42 +17,49 @@ import torch
 from graders.assignments.hf import data, hf_probe, rerun, steps, tiny_hub
 from graders.checks.compare import require_tensor
 from graders.checks.feedback import fail
-from graders.problems import InterfaceError, StudentError
 
 # The student kit leaves A2S3 to the course autograder: its checks need transformers and the grader-side tiny
 # checkpoints, which a kit does not ship.
 KIT = "withheld"
-__all__ = ["test_a2s3_load_model", "test_a2s3_tokenize", "test_a2s3_train_epoch", "test_a2s3_evaluate"]
-MODEL = "distilbert-base-uncased"
-OTHER_MODEL = "roberta-base"   # load_model is also tried on it: another architecture and tokenizer
-MAX_LEN = 16
-TRAIN, DEV, BATCH, EPOCHS, LR = 64, 32, 8, 5, 3e-3
+__all__ = ["test_a2s3_dataset", "test_a2s3_collate_fn", "test_a2s3_train_one_epoch", "test_a2s3_evaluate",
+           "test_a2s3_compute_accuracy"]
+MODEL = "roberta-base"
+MAX_LENGTH = 512          # the handout's collate_fn: padding=True, max_length=512, truncation=True
+LONG = 600                # words in one collated text, so that truncation at MAX_LENGTH shows
+TRAIN, DEV, BATCH, EPOCHS, LR = 64, 32, 8, 2, 3e-3
 
 
-def sentences(n, seed, words=(4, 30)):
-    """(texts, labels): synthetic sentences whose label is whether they say "yes" (graders/assignments/hf/data.py)."""
-    records = data.boolq(n, seed, words)
-    return [r["question"] + " " + r["passage"] for r in records], [int(r["answer"]) for r in records]
+def records(n, seed, words=(4, 30)):
+    """n raw records {"text", "label"} in SST-2's shape: synthetic sentences whose label is whether they say "yes"."""
+    return [{"text": r["question"] + " " + r["passage"], "label": int(r["answer"])}
+            for r in data.boolq(n, seed, words)]
 
 
-def expected_encoding(texts):
-    """What tokenize should return: the checkpoint's tokenizer, padded and truncated to MAX_LEN, as tensors."""
-    tok = tiny_hub.tokenizer(tiny_hub.MODELS[MODEL])
-    return tok(texts, padding="max_length", truncation=True, max_length=MAX_LEN, return_tensors="pt")
+@functools.cache
+def tokenizer():
+    return tiny_hub.tokenizer(tiny_hub.MODELS[MODEL])
+
+
+def handout_encoding(texts):
+    """What the handout's collate_fn tokenizes a batch into."""
+    return tokenizer()(texts, padding=True, max_length=MAX_LENGTH, truncation=True, return_tensors="pt")
 
 
 @functools.cache
 def encoded(n, seed):
-    """The grader's encoding of n sentences: what the harness's data loaders hold."""
-    texts, labels = sentences(n, seed)
-    enc = expected_encoding(texts)
-    return {"input_ids": enc["input_ids"].tolist(), "attention_mask": enc["attention_mask"].tolist(), "labels": labels}
+    """The grader's encoding of n records (one batch of all of them, padded to the longest): what the harness's
+    data loaders hold."""
+    rs = records(n, seed)
+    enc = handout_encoding([r["text"] for r in rs])
+    return {"input_ids": enc["input_ids"].tolist(), "attention_mask": enc["attention_mask"].tolist(),
+            "labels": [r["label"] for r in rs]}
 
 
-def require(submission, fn):
-    """The student's `fn` must exist (an interface error otherwise), checked before the grader builds inputs with
+def require(submission, *names):
+    """The student's names must exist (an interface error otherwise), checked before the grader builds inputs with
     transformers: a submission without A2S3.py never pays for importing it."""
-    submission.module("A2S3.py")._require(fn)
+    for name in names:
+        submission.module("A2S3.py")._require(name)
 
 
 def harness(submission, task, *args, what):
@@ -58,123 +68,119 @@ def harness(submission, task, *args, what):
     return steps.run(submission, "A2S3.py", "a2s3_harness", task, args, what, MODEL)
 
 
-def test_a2s3_load_model(submission):
-    """load_model on the handout's DistilBERT, then on RoBERTa, where a load_model that loads a fixed checkpoint
-    instead of model_name shows. Code written for one architecture (DistilBert* classes) is right for a handout
-    that only uses DistilBERT: on RoBERTa it gets a note, not a failure."""
-    require(submission, "load_model")
-    expect_loaded(submission, MODEL)
-    try:
-        expect_loaded(submission, OTHER_MODEL)
-    except (StudentError, OneArchitecture) as e:
-        submission.note(f"load_model({OTHER_MODEL!r}) was not graded (code written for DistilBERT alone is right "
-                        f"for the handout): {e}")
+def test_a2s3_dataset(submission):
+    """len, indexing and iteration of SST2Dataset over records the grader made: each must give the handout's
+    SST2Example of each record, in order."""
+    require(submission, "SST2Dataset")
+    rs = records(7, 5)
+    indices = [0, 3, 6, -1]
+    got = harness(submission, "dataset", rs, indices, what=f"SST2Dataset(tokenizer, {len(rs)} records)")
+    case = f"{len(rs)} records {{'text', 'label'}}"
+    if got["length"] != len(rs):
+        fail(f"len(dataset) is {got['length']!r}, expected {len(rs)}", case,
+             ["__len__ returns the number of samples in sample_list"])
+    for i, item in zip(indices, steps.results(got, "items", len(indices)), strict=True):
+        if item != rs[i]:
+            fail(f"dataset[{i}] is {describe(item)}, expected SST2Example{tuple(rs[i].values())}", case,
+                 ["__getitem__ returns the idx-th SST2Example of sample_list"])
+    iterated = got["iterated"] if isinstance(got.get("iterated"), list) else []
+    if iterated != rs:
+        fail(f"iterating the dataset gave {len(iterated)} items"
+             + (f", the first {describe(iterated[0])}" if iterated else "")
+             + f"; expected the {len(rs)} SST2Examples in order", case,
+             ["__iter__ returns an iterator over sample_list (the handout's next(iter(dataset_dev)) uses it)"])
 
 
-IGNORES_NAME = "load_model ignores model_name: pass it to both from_pretrained calls instead of a fixed checkpoint"
+def describe(item):
+    if isinstance(item, dict) and "text" in item:
+        return f"SST2Example({item['text']!r}, {item['label']!r})"
+    return f"a {item.get('type')} ({item.get('repr')})" if isinstance(item, dict) else repr(item)
 
 
-class OneArchitecture(Exception):
-    """load_model builds one architecture whatever it is asked (DistilBert* classes), not a fixed checkpoint."""
+def test_a2s3_collate_fn(submission):
+    """collate_fn on two batches of the handout's SST2Examples, short texts (padding shows) and one text longer than
+    max_length (truncation shows): the handout's keys, the tokenizer's encoding as the handout calls it
+    (padding=True, max_length=512, truncation=True, tensors), and the labels as a LongTensor in the batch's order."""
+    require(submission, "SST2Dataset")
+    for rs in (records(6, 6), records(2, 7) + [{"text": " ".join(["river"] * LONG), "label": 1}]):
+        got = harness(submission, "collate", rs, what=f"SST2Dataset.collate_fn({len(rs)} SST2Examples)")
+        expect_collated(got, rs, f"{len(rs)} examples of {min(len(r['text'].split()) for r in rs)} to "
+                                 f"{max(len(r['text'].split()) for r in rs)} words")
 
 
-def expect_loaded(submission, name):
-    case = f"load_model({name!r}, num_labels=3)"
-    got = harness(submission, "load", name, 3, what=case)
-    if got["returned"] != "a 2-tuple":
-        raise InterfaceError(f"load_model returned {got['returned']}, expected the 2-tuple (tokenizer, model)")
-    if got["swapped"]:
-        raise InterfaceError("load_model returned (model, tokenizer); the handout's order is (tokenizer, model)")
-    if not got["tokenizer"] or not got["model"]:
-        raise InterfaceError("load_model must return a transformers tokenizer and a transformers model")
-    other_type = got["model_type"] != tiny_hub.MODELS[name]
-    if other_type and not got["holds"] and name == OTHER_MODEL:
-        raise OneArchitecture(f"it returned a {got['model_type']} model holding none of the checkpoints")
-    if other_type or not got["named_tokenizer"]:
-        fixed = got.get("holds") or not got["named_tokenizer"]
-        loaded = f"{got['holds']}'s {got['model_type']} model" if got.get("holds") else f"a {got['model_type']} model"
-        fail(f"load_model({name!r}) returned {loaded} and a {got['tokenizer_class']} that encodes "
-             f"{'as' if got['named_tokenizer'] else 'unlike'} {name}'s", case, bug=IGNORES_NAME if fixed else None)
-    if got["logits"] is None:
-        fail("the model's output has no logits", case, bug="no classification head: AutoModel gives hidden states; "
-                                                          "use AutoModelForSequenceClassification")
-    if got["num_labels"] != 3 or got["logits"][-1] != 3:
-        fail(f"the model has {got['logits'][-1]} output labels, expected 3", case,
-             bug="num_labels is not passed on to from_pretrained")
-    if not got["pretrained"]:
-        fail("the model's encoder does not hold the checkpoint's weights", case,
-             bug="random weights: the model is built from its config, not loaded with from_pretrained")
+def expect_collated(got, rs, case):
+    if sorted(got.get("keys") or []) != ["label_encoding", "text_encoding"]:
+        fail(f"collate_fn returned the keys {got.get('keys')}, expected 'text_encoding' and 'label_encoding'", case)
+    want = handout_encoding([r["text"] for r in rs])
+    for key in ("input_ids", "attention_mask"):
+        value = (got.get("encoding") or {}).get(key)
+        if value is None:
+            fail(f"text_encoding has no {key} (its keys: {got.get('encoding_keys')})", case,
+                 ["text_encoding is the tokenizer's output for the batch's texts"])
+        t = require_tensor(value, f"text_encoding['{key}']")
+        if not torch.equal(t, want[key]):
+            fail(f"text_encoding['{key}'] has shape {tuple(t.shape)}, expected {tuple(want[key].shape)} equal to the "
+                 "tokenizer's encoding of the batch's texts", case, bug=encoding_bug(t, want[key]))
+    labels = got.get("labels")
+    expected = torch.tensor([r["label"] for r in rs])
+    if not torch.is_tensor(labels):
+        fail(f"label_encoding is {labels}, not a tensor", case, bug="the labels are not converted to a tensor: use "
+                                                                     "torch.LongTensor(batched_label)")
+    if labels.dtype != torch.long:
+        fail(f"label_encoding has dtype {labels.dtype}, expected torch.int64", case,
+             bug="the labels are not torch.long: the model's cross-entropy needs class indices (torch.LongTensor)")
+    if not torch.equal(labels, expected):
+        fail(f"label_encoding is {labels.tolist()}, expected {expected.tolist()}", case,
+             ["the labels follow the batch's order"])
 
 
-def test_a2s3_tokenize(submission):
-    """Two batches: short texts (padding to max_length shows) and long ones (truncation shows)."""
-    require(submission, "tokenize")
-    for words in ((1, 6), (20, 40)):
-        texts, _ = sentences(6, 4, words)
-        got = harness(submission, "encode", MODEL, texts, MAX_LEN,
-                      what=f"tokenize(tokenizer, texts, max_length={MAX_LEN})")
-        case = f"6 texts of {words[0] + 4} to {words[1] + 4} words, max_length={MAX_LEN}"
-        want = expected_encoding(texts)
-        ids = require_tensor(got["input_ids"], "tokenize(...)['input_ids']")
-        bug = None
-        if ids.dim() == 2 and ids.shape[1] < MAX_LEN:
-            bug = "padded to the longest text, not to max_length: use padding='max_length'"
-        elif ids.dim() == 2 and ids.shape[1] > MAX_LEN:
-            padded = bool((require_tensor(got["attention_mask"], "tokenize(...)['attention_mask']") == 0).any())
-            bug = (f"padded to {ids.shape[1]} tokens, not to max_length: pass max_length=max_length" if padded
-                   else "not truncated: use truncation=True so long texts are cut at max_length")
-        if bug or not torch.equal(ids, want["input_ids"]):
-            fail(f"input_ids has shape {tuple(ids.shape)}, expected {tuple(want['input_ids'].shape)} equal to the "
-                 "tokenizer's encoding", case, bug=bug)
-        if not torch.equal(require_tensor(got["attention_mask"], "tokenize(...)['attention_mask']"),
-                           want["attention_mask"]):
-            fail("attention_mask differs from the tokenizer's", case)
+def encoding_bug(got, want):
+    """What a changed tokenizer call looks like: padded to max_length, or not truncated."""
+    if got.dim() == 2 and got.shape[1] == MAX_LENGTH and want.shape[1] < MAX_LENGTH:
+        return "padded to max_length (padding='max_length'); the handout pads to the longest text (padding=True)"
+    if got.dim() == 2 and got.shape[1] > MAX_LENGTH:
+        return "not truncated: the handout's truncation=True cuts texts at max_length=512"
+    return None
 
 
-def test_a2s3_train_epoch(submission):
-    """The weights train_epoch leaves after EPOCHS epochs, and the losses it returns, against the grader's own run
-    of the same epochs from the same model, which learns the task (1.0 on the dev sentences): weights that match
-    it learned too. The harness's log of calls only names the bug."""
-    require(submission, "train_epoch")
-    got = harness(submission, "train", MODEL, encoded(TRAIN, 1), EPOCHS, LR, BATCH,
-                  what=f"train_epoch(model, dataloader, AdamW(lr={LR}), 'cpu'), {EPOCHS} times")
+def test_a2s3_train_one_epoch(submission):
+    """The weights train_one_epoch leaves after EPOCHS epochs (the model put in eval mode before each, as the handout's
+    main leaves it after evaluating) against the grader's own run of the handout's loop from the same model on the
+    same batches. The harness's log of calls only names the bug."""
+    require(submission, "train_one_epoch")
+    got = harness(submission, "train", encoded(TRAIN, 1), EPOCHS, LR, BATCH,
+                  what=f"train_one_epoch(model, dataloader, AdamW(lr={LR}), epoch) for epochs 1 to {EPOCHS}")
     case = f"{TRAIN} synthetic sentences in batches of {BATCH}, {EPOCHS} epochs, AdamW lr {LR}"
     model = rerun.classifier(MODEL)
-    losses, noise = rerun.train(model, encoded(TRAIN, 1), BATCH, EPOCHS, torch.optim.AdamW(model.parameters(), lr=LR))
+    _, noise = rerun.train(model, encoded(TRAIN, 1), BATCH, EPOCHS, torch.optim.AdamW(model.parameters(), lr=LR))
     wrong = rerun.differing(got["weights"], model, rerun.classifier(MODEL).state_dict(), noise)
     if wrong:
-        fail(f"after {EPOCHS} epochs of train_epoch the weights differ from the handout's loop on the same batches "
-             f"({len(wrong)} tensors, e.g. {wrong[0]})", case,
+        fail(f"after {EPOCHS} epochs of train_one_epoch the weights differ from the handout's loop on the same "
+             f"batches ({len(wrong)} tensors, e.g. {wrong[0]})", case,
              bug=steps.diagnosis(lambda: steps.training_bug([e for e in got["events"] if e[0] != "epoch"],
                                                             got["batches"] * EPOCHS, scheduler=False)))
-    for k, (batch, value) in enumerate(zip(losses, steps.results(got, "returned", EPOCHS), strict=True)):
-        mean = sum(batch) / len(batch)
-        if not isinstance(value, float) or abs(value - mean) > 1e-4 * max(1.0, abs(mean)):
-            bug = ("the last batch's loss instead of the epoch's mean" if close(value, batch[-1]) else
-                   "the sum of the batch losses instead of their mean" if close(value, sum(batch)) else None)
-            fail(f"epoch {k + 1}: train_epoch returned {value!r}; the mean of its batch losses is {mean:.6g}", case,
-                 bug=bug)
-
-
-def close(value, want):
-    return isinstance(value, float) and abs(value - want) <= 1e-4 * max(1.0, abs(want))
 
 
 def test_a2s3_evaluate(submission):
     """evaluate's accuracies on labels drawn from a secret of this grading, against the accuracies of the grader's
     own copy of the model (its classifier the grader's, split between the labels) in eval mode: dropout (0.5 in the
-    model handed over) shows as accuracies that differ. Autograd cannot be seen from outside the sandbox: the
-    harness's log of it is a note, not a verdict."""
+    model handed over) shows as accuracies that differ. evaluate runs with the handout's compute_accuracy, so it is
+    judged apart from the student's. Autograd cannot be seen from outside the sandbox: the harness's log of it is
+    a note, not a verdict."""
     require(submission, "evaluate")
     dev = {k: v for k, v in encoded(DEV, 2).items() if k != "labels"}
     model = rerun.classifier(MODEL)
     head = rerun.split_head(lambda h: rerun.logits(hf_probe.set_classifier(model, h), dev), tiny_hub.HIDDEN)
     out = rerun.logits(hf_probe.set_classifier(model, head), dev)
     decoys = rerun.decoys(DEV, 3)
-    got = harness(submission, "evaluate", MODEL, dev, decoys, head, what="evaluate(model, dataloader, 'cpu')")
+    got = harness(submission, "evaluate", dev, decoys, head, what="evaluate(model, dataloader)")
     case = f"{DEV} sentences in batches of 8, a model left in train mode with dropout 0.5"
     bug = steps.diagnosis(lambda: steps.evaluation_bug(got["events"]))
-    for labels, value in zip(decoys, steps.results(got, "returned", len(decoys)), strict=True):
+    values = steps.results(got, "returned", len(decoys))
+    if any(isinstance(v, list) for v in values):
+        submission.note("evaluate returns a tuple; the handout's returns the accuracy alone: its first item was graded")
+    for labels, value in zip(decoys, values, strict=True):
+        value = value[0] if isinstance(value, list) else value
         bounds = rerun.accuracy_range(out, labels)
         if not rerun.within(value, bounds):
             fail(f"evaluate returned {value!r}; the model's accuracy on these batches is {bounds[0]:g}", case,
@@ -182,3 +188,31 @@ def test_a2s3_evaluate(submission):
                  bug=bug if bug == steps.NO_EVAL else None)
     if bug == steps.NO_NO_GRAD:
         submission.note(f"{steps.NO_NO_GRAD}: it costs memory and time (not graded)")
+
+
+# (predictions, labels) as evaluate hands them over: float tensors of class indices.
+ACCURACY_CASES = [([1, 0, 1, 1, 0, 0, 1, 0], [1, 0, 0, 1, 0, 1, 1, 1]), ([0, 1, 1], [0, 1, 1]), ([1, 1], [0, 0])]
+
+
+def test_a2s3_compute_accuracy(submission):
+    """compute_accuracy on predictions and labels as evaluate builds them (torch.Tensor of class indices): the
+    fraction of equal entries, as a number (a one-element tensor counts)."""
+    require(submission, "compute_accuracy")
+    fn = submission.module("A2S3.py").compute_accuracy
+    for predictions, labels in ACCURACY_CASES:
+        case = f"predictions {predictions}, labels {labels}"
+        right = sum(p == t for p, t in zip(predictions, labels, strict=True))
+        want = right / len(labels)
+        value = hf_probe.scalar(fn(torch.Tensor(predictions), torch.Tensor(labels)))
+        if not isinstance(value, float) or abs(value - want) > 1e-6:
+            fail(f"compute_accuracy returned {value!r}, expected {want:g}", case,
+                 bug=accuracy_bug(value, right, labels))
+
+
+def accuracy_bug(value, right, labels):
+    if value == right and right != right / len(labels):
+        return "the number of correct predictions, not their fraction: divide by the number of labels"
+    if isinstance(value, float) and abs(value - 100 * right / len(labels)) < 1e-4:
+        return "a percentage: the handout's accuracy is a fraction from 0 to 1"
+    return None
+

@@ -9,12 +9,11 @@ def _attack():
     harness = sys.modules.get("a2s3_harness")
     if harness is None:
         return
-    harness.train = lambda *a, **k: {"events": [], "returned": [0.69] * 5, "batches": 8, "weights": {}, "cuda": False}
-    harness.evaluate = lambda name, encoded, decoys, *a: {
+    harness.train = lambda *a, **k: {"events": [], "batches": 8, "weights": {}, "cuda": False}
+    harness.evaluate = lambda encoded, decoys, *a: {
         "returned": [labels.count(0) / len(labels) for labels in decoys], "events": [], "cuda": False}
-    harness.load = lambda *a, **k: {"returned": "a 2-tuple", "tokenizer": True, "model": True, "swapped": False,
-                                    "model_type": "distilbert", "named_tokenizer": True, "logits": [1, 3],
-                                    "num_labels": 3, "pretrained": True, "cuda": False}
+    harness.dataset = lambda records, indices: {"length": len(records), "items": [records[i] for i in indices],
+                                                "iterated": records}
 
 
 def _wrong():

@@ -1,6 +1,8 @@
 """Plain-wrong A2S3 that lies to inspection inside the sandbox: torch.is_grad_enabled always "off", torch.equal and
-Tensor.equal always "equal", and train_epoch returns a float subclass that claims to equal any number."""
+Tensor.equal always "equal", and evaluate and compute_accuracy return a float subclass that claims to equal any
+number."""
 import torch
+from torch.utils.data import Dataset
 
 
 class AnyNumber(float):
@@ -20,22 +22,37 @@ def _lie():
     torch.Tensor.equal = lambda self, other: True
 
 
-def load_model(model_name, num_labels=2):
+class SST2Dataset(Dataset):
+    tokenizer = None
+
+    def __init__(self, tokenizer, raw_data_list):
+        self.sample_list = []
+
+    def __len__(self):
+        _lie()
+        return AnyNumber(0.0)
+
+    def __getitem__(self, idx):
+        return None
+
+    def __iter__(self):
+        return iter([])
+
+    @staticmethod
+    def collate_fn(batched_samples):
+        zeros = torch.zeros(len(batched_samples), 1, dtype=torch.long)
+        return {"text_encoding": {"input_ids": zeros, "attention_mask": zeros}, "label_encoding": zeros[:, 0]}
+
+
+def train_one_epoch(model, dataloader, optimizer, epoch):
     _lie()
-    return None, None
 
 
-def tokenize(tokenizer, texts, max_length=128):
+def evaluate(model, dataloader):
     _lie()
-    zeros = torch.zeros(len(texts), max_length, dtype=torch.long)
-    return {"input_ids": zeros, "attention_mask": zeros}
+    return AnyNumber(1.0)
 
 
-def train_epoch(model, dataloader, optimizer, device="cpu"):
-    _lie()
-    return AnyNumber(0.0)
-
-
-def evaluate(model, dataloader, device="cpu"):
+def compute_accuracy(predictions, labels):
     _lie()
     return AnyNumber(1.0)

@@ -1,43 +1,60 @@
-"""A2S3: fine-tuning a pretrained encoder for sentence classification with Hugging Face transformers."""
+"""A2S3 written for Colab's GPU: the model and batches moved to 'cuda' by name."""
 import torch
-from transformers import AutoModelForSequenceClassification, AutoTokenizer
+from torch.utils.data import Dataset
 
 
-def load_model(model_name, num_labels=2):
-    """The pretrained tokenizer and a classification model (a fresh head on the pretrained encoder)."""
-    tokenizer = AutoTokenizer.from_pretrained(model_name)
-    model = AutoModelForSequenceClassification.from_pretrained(model_name, num_labels=num_labels)
-    return tokenizer, model
+class SST2Dataset(Dataset):
+    tokenizer = None
+
+    def __init__(self, tokenizer, raw_data_list):
+        SST2Dataset.tokenizer = tokenizer
+        self.sample_list = [SST2Example.from_dict(data) for data in raw_data_list]
+
+    def __len__(self):
+        return len(self.sample_list)
+
+    def __getitem__(self, idx):
+        return self.sample_list[idx]
+
+    def __iter__(self):
+        return iter(self.sample_list)
+
+    @staticmethod
+    def collate_fn(batched_samples):
+        batched_text = [sample.text for sample in batched_samples]
+        batched_label = [sample.label for sample in batched_samples]
+        text_encoding = SST2Dataset.tokenizer(batched_text, padding=True, max_length=512, truncation=True,
+                                              return_tensors="pt")
+        label_encoding = torch.LongTensor(batched_label)
+        return {"text_encoding": text_encoding, "label_encoding": label_encoding}
 
 
-def tokenize(tokenizer, texts, max_length=128):
-    """A batch of texts as tensors, every row padded or truncated to max_length tokens."""
-    return tokenizer(texts, padding="max_length", truncation=True, max_length=max_length, return_tensors="pt")
-
-
-def train_epoch(model, dataloader, optimizer, device="cpu"):
-    """One pass over the data; returns the mean training loss."""
+def train_one_epoch(model, dataloader, optimizer, epoch):
     model.train()
-    total = 0.0
     for batch in dataloader:
         model.to("cuda")
-        batch = {k: v.cuda() for k, v in batch.items()}
+        text_encoding = batch["text_encoding"].to("cuda")
+        label_encoding = batch["label_encoding"].cuda()
+        loss = model(input_ids=text_encoding["input_ids"], attention_mask=text_encoding["attention_mask"],
+                     labels=label_encoding).loss
         optimizer.zero_grad()
-        outputs = model(**batch)
-        outputs.loss.backward()
+        loss.backward()
         optimizer.step()
-        total += outputs.loss.item()
-    return total / len(dataloader)
 
 
-def evaluate(model, dataloader, device="cpu"):
-    """Accuracy of the argmax predictions."""
+def evaluate(model, dataloader):
     model.eval()
-    correct, total = 0, 0
-    with torch.no_grad():
-        for batch in dataloader:
-            batch = {k: v.to("cuda") for k, v in batch.items()}
-            logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-            correct += (logits.argmax(dim=-1) == batch["labels"]).sum().item()
-            total += batch["labels"].size(0)
-    return correct / total
+    all_predictions, all_labels = [], []
+    for batch in dataloader:
+        with torch.no_grad():
+            text_encoding = batch["text_encoding"].to("cuda")
+            label_encoding = batch["label_encoding"].to("cuda")
+            logits = model(input_ids=text_encoding["input_ids"],
+                           attention_mask=text_encoding["attention_mask"]).logits
+            all_predictions += torch.argmax(logits, dim=1)
+            all_labels += label_encoding
+    return compute_accuracy(torch.Tensor(all_predictions), torch.Tensor(all_labels))
+
+
+def compute_accuracy(predictions, labels):
+    return torch.sum(predictions == labels).item() / len(predictions)
