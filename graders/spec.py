@@ -2,6 +2,7 @@
 import os
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -98,6 +99,27 @@ class Part(Strict):
     checks: list[Check]
 
 
+class Deduct(Strict):
+    deduct: float = Field(gt=0, description="points taken off the submission's score, once however often it is broken")
+
+
+class Rule(Strict):
+    """A handout's "from scratch": library APIs the graded code of a file may not use (graders/rules.py finds them
+    in the source and in what the sandbox saw run)."""
+    id: str
+    file: str = Field(description="the spec file whose graded code the rule covers")
+    within: list[str] = Field([], description="the functions or classes it covers, with the graded code they read; "
+                                              "[] for all of the file's graded code")
+    forbid: list[str] = Field(min_length=1, description="qualified names of the APIs the code may not use "
+                              "(torch.nn.functional.scaled_dot_product_attention); `*` matches within a name "
+                              "(torch.nn.Transformer*Layer); a member (X.forward) or a subclass of one counts")
+    allow: list[str] = Field([], description="APIs the handout allows although a `forbid` pattern matches them")
+    cost: Literal["flag", "zero"] | Deduct = Field("flag", description="flag: staff see it, no points lost; "
+                                                   "{deduct: N}: N points off; zero: the checks that ran the "
+                                                   "code that uses it score 0")
+    source: str = Field(description="where the handout says so")
+
+
 class Assignment(Strict):
     id: str
     title: str
@@ -112,10 +134,17 @@ class Assignment(Strict):
     options: dict[str, bool | int | float | str] = Field(
         {}, description="settings the assignment's checks read, e.g. which readings of the handout earn credit")
     jobs: dict[str, Job] = Field({}, description="training jobs that threshold checks score")
+    rules: list[Rule] = Field([], description="library shortcuts the handout forbids, per file (graders/rules.py)")
 
     @model_validator(mode="after")
     def _consistent(self):
         names = {f.name for f in self.files}
+        for i, rule in enumerate(self.rules):
+            if rule.file not in names:
+                raise ValueError(f"rules.{i}.file: {rule.file!r} is not one of files: {sorted(names)}")
+        ids = [r.id for r in self.rules]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"rules: ids must be unique; repeated: {sorted({i for i in ids if ids.count(i) > 1})}")
         for i, part in enumerate(self.parts):
             if part.file not in names:
                 raise ValueError(f"parts.{i}.file: {part.file!r} is not one of files: {sorted(names)}")
@@ -156,6 +185,7 @@ class Variant(Strict):
     parts: list[dict] = Field([], description="parts added, or replacing the base's part of the same id")
     tolerances: dict[str, dict] = Field({}, description="set over the base's, per dtype")
     limits: dict = Field({}, description="set over the base's limits")
+    rules: list[dict] = Field([], description="rules added, or replacing the base's rule of the same id")
 
 
 def _replaced(items, changes, key):
@@ -179,6 +209,7 @@ def _apply(base, variant, path):
     data["files"] = _replaced([f for f in base["files"] if f["name"] not in gone], variant.files, "name")
     data["parts"] = _replaced([p for p in base["parts"] if p["id"] not in set(variant.without_parts)
                                and p["file"] not in gone], variant.parts, "id")
+    data["rules"] = _replaced([r for r in base.get("rules", []) if r.get("file") not in gone], variant.rules, "id")
     return data
 
 
