@@ -29,6 +29,8 @@ class Submission:
         self.check = None             # the check running now; the plugin sets it
         self.notes = {}               # check -> a line shown with its outcome, passed or not
         self.used = {}                # check -> {file name: {student names it called}}
+        ruled = {r.file for r in spec.rules}
+        self.watched = {c.name for p in spec.parts if p.file in ruled for c in p.checks}  # their calls are recorded
 
     def write(self, files):
         """Input files ({name: text}) in the sandbox's working directory, for the student's code to read."""
@@ -52,7 +54,7 @@ class Submission:
 
     def begin_check(self):
         for session in self.sessions.values():
-            session.begin_check(self.check)
+            session.begin_check(self.check, self.check in self.watched)
 
     def protections(self):
         """What the first child that started reported about its sandbox (the same for every child)."""

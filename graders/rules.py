@@ -121,14 +121,19 @@ def qualified(node, names):
         if isinstance(node, ast.Attribute):
             parts.append(node.attr)
             node = node.value
-        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr"
-              and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)):
+        elif _getattr_by_name(node):
             parts.append(node.args[1].value)
             node = node.args[0]
         elif isinstance(node, ast.Name) and node.id in names:
             return ".".join([names[node.id], *reversed(parts)])
         else:
             return None
+
+
+def _getattr_by_name(node):
+    """`getattr(x, "name")`: an attribute read under another spelling."""
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr"
+            and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str))
 
 
 def parsed(extraction):
@@ -224,9 +229,11 @@ def _verdict(rule, spec, submission, outcomes):
     uses = static_uses(rule, extraction)
     checks = [c for p in spec.parts if p.file == rule.file for c in p.checks if c.name in outcomes]
     exercised, suspicions = {}, []
+    scope = closure(extraction, rule.within) if rule.within else None
     for check in checks:
-        ran = forbidden.ran(session.reached.get(check.name, ()))
         called = closure(extraction, submission.used.get(check.name, {}).get(rule.file, ()))
+        # what a check's calls reached counts where they ran code the rule covers
+        ran = forbidden.ran(session.reached.get(check.name, ())) if scope is None or scope & called else []
         seen = [u for u in uses if called & set(u.names)]
         if ran or seen:
             exercised[check.name] = {"ran": ran, "uses": [u.text() for u in seen]}
@@ -235,19 +242,20 @@ def _verdict(rule, spec, submission, outcomes):
         if ran and not seen:
             suspicions.append(f"{check.name}: the run reached {', '.join(ran)}, which the graded source it ran does "
                               "not name (indirection: getattr on a built name, importlib, ...)")
-        if seen and not ran and check.name in session.reached:
-            suspicions.append(f"{check.name}: the source it ran uses {', '.join(sorted({u.api for u in seen}))} but "
-                              "the run reached none of the rule's APIs (a branch not taken, or a record tampered with)")
+    recorded = [c for c in checks if c.name in session.reached]
+    if uses and recorded and not any(e["ran"] for e in exercised.values()):
+        suspicions.append(f"the source uses {', '.join(sorted({u.api for u in uses}))} but no check's run reached any "
+                          "of the rule's APIs (a branch the checks never take, or a record tampered with)")
     broken = bool(uses) or any(e["ran"] for e in exercised.values())
     if not broken and not suspicions:
         return None
-    lost = _apply(rule, exercised, outcomes, spec, uses) if broken else 0.0
+    lost = _apply(rule, exercised, outcomes, spec) if broken else 0.0
     return {"rule": rule.id, "file": rule.file, "source": rule.source, "broken": broken,
             "cost": rule.cost if isinstance(rule.cost, str) else "deduct", "points": lost,
             "uses": [asdict(u) | {"text": u.text()} for u in uses], "checks": exercised, "suspicions": suspicions}
 
 
-def _apply(rule, exercised, outcomes, spec, uses):
+def _apply(rule, exercised, outcomes, spec):
     """Points the rule takes: `deduct`'s (taken off the total), or the points of the passed checks `zero` zeroes.
     Every check that ran the code says so in its feedback unless the rule only flags."""
     from graders.plugin import Outcome

@@ -107,17 +107,18 @@ class Watch:
         if self.reached is not None:
             self.reached.update(name for cls, name in self.classes.items() if isinstance(module, cls))
 
-    def around(self, run):
-        """`run()`'s reply with the names it reached under "reached" (None when the record was tampered with)."""
-        depth = self.stack._len_torch_function_stack()
+    def around(self, run, *args):
+        """`run(*args)`'s reply with the names it reached under "reached" (None when the record was tampered with)."""
+        base = self.stack._len_torch_function_stack()
         self.reached = set()
-        self.mode.__enter__()
+        if self.functions:
+            self.mode.__enter__()
         try:
-            reply = run()
+            reply = run(*args)
         finally:
-            intact = (self.stack._len_torch_function_stack() == depth + 1
-                      and self.stack._get_function_stack_at(depth) is self.mode)
-            while self.stack._len_torch_function_stack() > depth:
+            intact = self.stack._len_torch_function_stack() == base + bool(self.functions) and (
+                not self.functions or self.stack._get_function_stack_at(base) is self.mode)
+            while self.stack._len_torch_function_stack() > base:
                 self.stack._pop_torch_function_stack()
             reached, self.reached = self.reached, None
         reply["reached"] = sorted(reached) if intact else None
@@ -136,18 +137,15 @@ def expand(pattern):
 
 
 def resolve(name):
-    """The object a dotted name stands for, importing its module if needed; None when there is none."""
-    import importlib
-
+    """The object a dotted name stands for among the modules imported so far (torch's, and what the student's code
+    imported when it loaded), or None: watching never imports anything."""
     parts = name.split(".")
     for i in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:i]))
-        except ImportError:
-            continue
-        for attr in parts[i:]:
-            obj = getattr(obj, attr, None)
-        return obj
+        obj = sys.modules.get(".".join(parts[:i]))
+        if obj is not None:
+            for attr in parts[i:]:
+                obj = getattr(obj, attr, None)
+            return obj
     return None
 
 
@@ -249,12 +247,12 @@ def serve(proto_in, proto_out, config):
             return
         op = request["op"]
         if op == "load":
-            watch = Watch(request["watch"]) if request.get("watch") else None
             reply = load(request, files)
+            watch = Watch(request["watch"]) if request.get("watch") else None
         elif op == "write":
             reply = write(request["files"])
-        elif watch:
-            reply = watch.around(lambda: call(request, files, objects))
+        elif watch and request.get("watch"):
+            reply = watch.around(call, request, files, objects)
         else:
             reply = call(request, files, objects)
         try:

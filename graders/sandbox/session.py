@@ -25,8 +25,9 @@ class Session:
         self.modules = modules        # [{"name", "file", "statements": [...]}]
         self.texts = texts            # file label -> text, for the child's tracebacks
         self.limits = limits
-        self.watch = list(watch)      # API patterns spec rules forbid: the child records which of them each call reached
+        self.watch = list(watch)      # API patterns rules forbid: the child records which of them each call reached
         self.check = None             # the check running now: what it reached is recorded under its name
+        self.watching = False         # whether its calls are watched (it checks a file a rule covers)
         self.reached = {}             # check -> the watched names its calls reached (graders/rules.py)
         self.unrecorded = set()       # checks a reply came back for without a well-formed record
         self.worker = None
@@ -81,9 +82,9 @@ class Session:
             missing.append("no seccomp filter: student code can open sockets and start processes")
         return [f"sandbox warning: {m}" for m in missing]
 
-    def begin_check(self, check=None):
+    def begin_check(self, check=None, watching=False):
         self.tripped = None
-        self.check = check
+        self.check, self.watching = check, watching and bool(self.watch)
 
     def names(self, module):
         return self._load()["names"].get(module, {})
@@ -104,7 +105,8 @@ class Session:
                 f"the submission used up its time budget of {self.limits.submission_seconds:g} s; {fn} was not run"))
         self._load()
         request = {"op": "call", "target": target, "fn": fn, "args": list(args), "kwargs": kwargs or {}, "seed": seed,
-                   "keep": keep, "calls": [[list(a), s] for a, s in calls] if calls is not None else None}
+                   "keep": keep, "calls": [[list(a), s] for a, s in calls] if calls is not None else None,
+                   "watch": self.watching}
         reply = self._request(request, label or fn)
         self._record(reply.get("reached", False))
         if "error" in reply:
@@ -121,7 +123,7 @@ class Session:
 
     def _record(self, reached):
         """Keep what a call reached: only names this session watches; anything else is a missing record."""
-        if not self.watch:
+        if not self.watching:
             return
         if type(reached) is list and len(reached) <= MAX_REACHED and all(
                 type(n) is str and any(fnmatch.fnmatchcase(n, p) for p in self.watch) for n in reached):
