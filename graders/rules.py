@@ -92,9 +92,9 @@ class Forbidden:
 
 
 def aliases(trees):
-    """Local name -> qualified name, from the imports and plain assignments of the graded statements (each
-    resolved through those before it, twice over so an alias of an alias resolves too); `*` imports -> modules."""
-    names, stars = {}, []
+    """Local name -> qualified name, from the imports and plain assignments of the graded statements (twice over, so
+    an alias of an alias resolves too). A `*` import binds no name extraction can see, so it is never graded code."""
+    names = {}
     nodes = [n for tree in trees for n in ast.walk(tree)]
     for _ in range(2):
         for node in nodes:
@@ -103,15 +103,12 @@ def aliases(trees):
                     names[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 for a in node.names:
-                    if a.name == "*":
-                        stars.append(node.module)
-                    else:
-                        names[a.asname or a.name] = f"{node.module}.{a.name}"
+                    names[a.asname or a.name] = f"{node.module}.{a.name}"
             elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 resolved = qualified(node.value, names)
                 if resolved:
                     names[node.targets[0].id] = resolved
-    return names, list(dict.fromkeys(stars))
+    return names
 
 
 def qualified(node, names):
@@ -152,17 +149,17 @@ def parsed(extraction):
 def static_uses(rule, extraction):
     """Where the graded code of the rule's scope uses one of its forbidden APIs."""
     forbidden, statements = Forbidden(rule), parsed(extraction)
-    names, stars = aliases([tree for _, tree in statements])
+    names = aliases([tree for _, tree in statements])
     scope = closure(extraction, rule.within) if rule.within else None
     uses = []
     for st, tree in statements:
         if scope is not None and not scope & set(st.names):
             continue
-        uses += _uses_in(tree, st, forbidden, names, stars)
+        uses += _uses_in(tree, st, forbidden, names)
     return uses
 
 
-def _uses_in(tree, st, forbidden, names, stars):
+def _uses_in(tree, st, forbidden, names):
     bases = {id(b) for node in ast.walk(tree) if isinstance(node, ast.ClassDef) for b in node.bases}
     aliasing = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Assign) and len(n.targets) == 1
                 and isinstance(n.targets[0], ast.Name)}
@@ -173,10 +170,7 @@ def _uses_in(tree, st, forbidden, names, stars):
         if isinstance(node, (ast.Attribute, ast.Name, ast.Call)) and id(node) not in aliasing \
                 and not isinstance(getattr(node, "ctx", None), (ast.Store, ast.Del)):
             resolved = qualified(node, names)
-            if resolved is None and isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-                api = next((a for m in stars if (a := forbidden.match(f"{m}.{node.id}"))), None)
-            elif resolved is not None:
-                api = forbidden.match(resolved)
+            api = forbidden.match(resolved) if resolved else None
         if api:
             found.append(Use(api, ast.unparse(node), st.file, node.lineno, tuple(st.names),
                              "subclass" if id(node) in bases else "use"))
@@ -267,12 +261,12 @@ def _apply(rule, exercised, outcomes, spec):
     for name, seen in exercised.items():
         what = "; ".join(seen["uses"]) or f"the run reached {', '.join(seen['ran'])}"
         line = f"Handout rule {rule.id} ({rule.source}): {what}; {cost_words(rule)}."
-        old = outcomes[name]
+        old, said = outcomes[name], "\n".join(filter(None, [line, outcomes[name].output]))
         if rule.cost == "zero" and old.passed:
             lost += points[name]
-            outcomes[name] = Outcome(False, line, "rule")
+            outcomes[name] = Outcome(False, said, "rule")
         else:
-            old.output = "\n".join(filter(None, [line, old.output]))
+            old.output = said
     return lost
 
 

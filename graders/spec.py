@@ -185,6 +185,7 @@ class Variant(Strict):
     parts: list[dict] = Field([], description="parts added, or replacing the base's part of the same id")
     tolerances: dict[str, dict] = Field({}, description="set over the base's, per dtype")
     limits: dict = Field({}, description="set over the base's limits")
+    without_rules: list[str] = Field([], description="the base's rules (by id) this offering does not have")
     rules: list[dict] = Field([], description="rules added, or replacing the base's rule of the same id")
 
 
@@ -197,7 +198,8 @@ def _replaced(items, changes, key):
 
 def _apply(base, variant, path):
     """The base spec's data with the variant's differences."""
-    for field, listed, key in (("without_files", base["files"], "name"), ("without_parts", base["parts"], "id")):
+    for field, listed, key in (("without_files", base["files"], "name"), ("without_parts", base["parts"], "id"),
+                               ("without_rules", base.get("rules", []), "id")):
         unknown = set(getattr(variant, field)) - {i[key] for i in listed}
         if unknown:
             raise SpecError(f"{path}: field {field}: {sorted(unknown)} not in {variant.extends}")
@@ -209,7 +211,8 @@ def _apply(base, variant, path):
     data["files"] = _replaced([f for f in base["files"] if f["name"] not in gone], variant.files, "name")
     data["parts"] = _replaced([p for p in base["parts"] if p["id"] not in set(variant.without_parts)
                                and p["file"] not in gone], variant.parts, "id")
-    data["rules"] = _replaced([r for r in base.get("rules", []) if r.get("file") not in gone], variant.rules, "id")
+    data["rules"] = _replaced([r for r in base.get("rules", []) if r.get("file") not in gone
+                               and r.get("id") not in set(variant.without_rules)], variant.rules, "id")
     return data
 
 
