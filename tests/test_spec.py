@@ -16,7 +16,10 @@ def test_every_spec_loads_and_names_only_existing_checks():
             module = importlib.import_module(f"{assignment.checks}.{path.stem}")  # what pytest collects from it
             tests |= {name for name, value in vars(module).items() if name.startswith("test_") and callable(value)}
         named = {c.name for p in assignment.parts for c in p.checks if not c.job}
-        assert named == tests, f"{assignment.id}: spec and checks disagree"
+        if "extends" in yaml.safe_load((spec.SPECS_DIR / f"{assignment.id}.yaml").read_text()):
+            assert named <= tests, f"{assignment.id}: spec names checks its module lacks"  # may grade fewer
+        else:
+            assert named == tests, f"{assignment.id}: spec and checks disagree"
         for job in assignment.jobs.values():  # a threshold check's driver: its job's inputs, score and code
             driver = importlib.import_module(job.driver)
             assert callable(driver.inputs) and callable(driver.score) and driver.JOB.is_file()
