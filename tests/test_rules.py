@@ -137,7 +137,7 @@ def test_each_sample_costs_what_each_rule_says(three_costs, sample):
     if VERDICTS[sample] is None:
         assert got == {} and results["score"] == 20
         return
-    assert got == dict(zip(COSTS, VERDICTS[sample]))
+    assert got == dict(zip(COSTS, VERDICTS[sample], strict=True))
     assert results["score"] == 20 - 5 - 3  # zero took self_attention's 5 points, deduct 3 more
     outcome = expected.outcomes(spec, results)
     for check in ("test_self_attention_single_head", "test_self_attention_multi_head"):
