@@ -3,6 +3,9 @@ records what each watched check's calls reach; the source is scanned) and with a
 none, alternating, so a busy machine slows both alike.
 
 Usage: python benchmarks/rules_overhead.py [--runs N] [--assignment ID] [SUBMISSION]
+       python benchmarks/rules_overhead.py --calls N
+The second form times the record alone, in one process: N calls of the A2S2 reference's self_attention through
+the child's `call`, plain and inside `Watch.around` with A2's rule, alternating blocks; CPU time per call.
 Prints medians, with and without rules, of: the wall time of a fresh `graders grade` process; the grading time
 results.json records (execution_time: intake to result, without Python's start); and the CPU time (user + system)
 of the grader and its sandbox children, which a busy machine inflates least.
@@ -51,12 +54,48 @@ def grade(submission, assignment, specs):
         return wall, json.loads((Path(out) / "results.json").read_text())["execution_time"], cpu
 
 
+def per_call(calls, blocks=10):
+    """(plain, watched) CPU seconds per call of self_attention as the sandbox child makes it."""
+    import importlib.util
+
+    import torch
+
+    from graders import spec
+    from graders.sandbox import child
+
+    source = ROOT / "submissions/uw-cse447-a2/reference/A2S2.py"
+    module = importlib.util.module_from_spec(importlib.util.spec_from_file_location("A2S2", source))
+    module.__spec__.loader.exec_module(module)
+    sys.modules["A2S2"] = module
+    torch.set_num_threads(1)
+    watch = child.Watch(spec.get("uw-cse447-a2").rules[0].forbid)
+    q = torch.randn(2, 16, 8, dtype=torch.float64)
+    request = {"target": "A2S2", "fn": "self_attention", "args": [q, q, q], "kwargs": {"n_heads": 2}, "seed": 0}
+    times = {False: 0.0, True: 0.0}
+    for _ in range(blocks):
+        for watched in (False, True):
+            start = time.process_time()
+            for _ in range(calls // blocks):
+                if watched:
+                    watch.around(child.call, request, set(), {})
+                else:
+                    child.call(request, set(), {})
+            times[watched] += time.process_time() - start
+    return times[False] / calls, times[True] / calls
+
+
 def main():
     parser = argparse.ArgumentParser()
+    parser.add_argument("--calls", type=int, help="time the record alone over this many calls (see above)")
     parser.add_argument("submission", nargs="?", help="default: the assignment's reference (A2S2.py alone for A2)")
     parser.add_argument("--assignment", default="uw-cse447-a2")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
+    if args.calls:
+        plain, watched = per_call(args.calls)
+        print(f"self_attention in the child: {1e6 * plain:.0f} us a call plain, {1e6 * watched:.0f} us watched "
+              f"(+{1e6 * (watched - plain):.0f} us, {100 * (watched / plain - 1):+.1f}%; {args.calls} calls each)")
+        return
     submission = args.submission or ROOT / DEFAULT.get(args.assignment, f"submissions/{args.assignment}/reference")
     with tempfile.TemporaryDirectory() as specs:
         without_rules(specs, args.assignment)
