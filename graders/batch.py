@@ -98,7 +98,8 @@ def handed_in(spec, path):
 
     scratch = scratch_dir()
     try:
-        intake = collect(path, [f.name for f in spec.files if not f.given], scratch)
+        intake = collect(path, [f.name for f in spec.files if not f.given], scratch,
+                     {f.name: f.found_by for f in spec.files if f.found_by})
         return {name for name, source in intake.files.items() if source.path is not None}
     except (OSError, ValueError):
         return set()

@@ -37,6 +37,7 @@ class Extraction:
     classes: list[str] = field(default_factory=list)        # every top-level class, in source order
     notes: dict[str, str] = field(default_factory=dict)     # name -> which of its definitions is graded, and why
     reads: dict[str, set[str]] = field(default_factory=dict)  # name -> the names its graded definition reads
+    setters: dict[str, list[str]] = field(default_factory=dict)  # top-level function -> the globals it declares
 
     def notes_about(self, names):
         """The notes on `names` and on the graded code they read: what a check that calls them relies on."""
@@ -96,7 +97,12 @@ def extract(cells, wanted, all_classes=False):
         d.section = d.heading.number[:depth] if d.heading else None
     result.functions = sorted({name for d in definitions if d.function for name in d.binds})
     result.classes = list(dict.fromkeys(name for d in definitions if d.klass for name in d.binds))  # source order
-    chosen = _select(definitions, list(wanted) + (result.classes if all_classes else []), result, bool(headings))
+    # with all_classes, a function that sets module globals (a helper that sets the hyper-parameters the classes
+    # read) is kept too: the checks may call it before building the classes
+    result.setters = {name: names for d in definitions if d.function and (names := _declared_globals(d.source))
+                      for name in d.binds} if all_classes else {}
+    chosen = _select(definitions, list(wanted) + (result.classes + list(result.setters) if all_classes else []),
+                     result, bool(headings))
     result.statements = [Statement(d.source, d.file, d.lineno, sorted(d.binds)) for d in definitions if id(d) in chosen]
     return result
 
@@ -108,6 +114,7 @@ def _select(definitions, wanted, result, sectioned):
         for name in d.binds:
             by_name.setdefault(name, []).append(d)
     chosen, seen, todo = set(), set(), list(wanted)
+    known = by_name.keys() | {n for names in result.setters.values() for n in names}  # globals set by a helper
     while todo:
         name = todo.pop(0)
         if name in seen or name not in by_name:
@@ -122,7 +129,7 @@ def _select(definitions, wanted, result, sectioned):
             result.notices.append(f"{name}: graded the definition at {d.where}; the handout stub at "
                                   f"{', '.join(stubs)} does not count")
         refs = d.refs()
-        result.reads[name] = refs & by_name.keys()
+        result.reads[name] = refs & known
         if id(d) not in chosen:
             chosen.add(id(d))
             todo.extend(sorted(refs))
@@ -199,6 +206,15 @@ def _bound_names(stmt):
                 names |= {(a.asname or a.name).split(".")[0] for a in node.names if a.name != "*"}
         return names
     return set()
+
+
+def _declared_globals(source):
+    """The names a function's `global` statements declare, in order."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError):
+        return []
+    return list(dict.fromkeys(n for node in ast.walk(tree) if isinstance(node, ast.Global) for n in node.names))
 
 
 def _is_stub(stmt):

@@ -101,7 +101,8 @@ def prepared(path, spec, scratch, extra=None, gpu=False):
     `gpu` lets the sandbox child use CUDA (a training job on a GPU runner).
     Yields (Submission, notices); the sandbox stops on exit."""
     budget.stage("intake")
-    intake = collect(path, [f.name for f in spec.files if not f.given], scratch)
+    intake = collect(path, [f.name for f in spec.files if not f.given], scratch,
+                     {f.name: f.found_by for f in spec.files if f.found_by})
     intake.files.update({f.name: given(spec, f.name) for f in spec.files if f.given})
     notices, modules, texts, extractions = [], {None: []}, {}, {}
     for f in spec.files:

@@ -43,6 +43,9 @@ class SourceSpec(Strict):
     module: str = Field("", description="module name the student's code is loaded as (not for a `data` file)")
     functions: list[str] = Field([], description="functions the checks call; they and what they need are extracted")
     classes: list[str] = Field([], description="classes the checks build objects from (a Dataset, an nn.Module)")
+    found_by: str = Field("", description="a regular expression: when no file has this name, the code file that is "
+                                          "none of the spec's other files and matches it most often is graded as "
+                                          "this one, with a note (PA2's model.py for transformer.py)")
     any_classes: bool = Field(False, description="students name their own classes (UCSD CSE 256 PA2): every "
                                                  "top-level class is extracted; the checks find them by what they do")
     given: bool = Field(False, description="handout code the grader supplies from its checks package's given/ "

@@ -39,6 +39,7 @@ class SourceFile:
     cells: list[Cell] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     problem: str | None = None     # why it could not be read at all
+    by_content: bool = False       # no file had the name: the one graded was found by its content (spec found_by)
 
 
 @dataclass
@@ -53,8 +54,9 @@ def normalize(name):
     return COPY_SUFFIX.sub("", stem)
 
 
-def collect(submission, file_names, workdir):
-    """Match each spec file name to a file of the submission and read it."""
+def collect(submission, file_names, workdir, found_by=None):
+    """Match each spec file name to a file of the submission and read it; a name no file has is looked for by
+    content where `found_by` ({name: regular expression}) says how (by_content)."""
     submission = Path(submission)
     refused = []
     if submission.suffix.lower() == ".zip":
@@ -73,7 +75,13 @@ def collect(submission, file_names, workdir):
         matches = [p for p in (data if is_data else candidates) if normalize(p.name) == normalize(name)]
         if not matches and lone and candidates and name == code_names[0]:
             matches = candidates
-        files[name] = _read_best(name, matches, found, read=not is_data)
+        named = {p for p in candidates for n in code_names if normalize(p.name) == normalize(n)}
+        stand_in = [] if matches else by_content([p for p in candidates if p not in named], (found_by or {}).get(name))
+        files[name] = _read_best(name, matches or stand_in, found, read=not is_data)
+        if stand_in and not matches:
+            files[name].by_content = True
+            files[name].notices.insert(0, f"no {name} was handed in: graded {stand_in[0].name} as {name}, the file "
+                                          "whose content fits it best")
         if files[name].path is None and refused:
             files[name].problem += f"; refused zip entries: {'; '.join(refused[:5])}"
         links = _links(root)
@@ -82,6 +90,23 @@ def collect(submission, file_names, workdir):
         if refused:
             files[name].notices.append(f"refused {len(refused)} zip entries: {'; '.join(refused[:5])}")
     return Intake(files, found)
+
+
+def by_content(candidates, pattern):
+    """[the code file among `candidates` with the most matches of `pattern`], or [] (no pattern, or no match).
+    The pattern comes from the spec and is searched in at most MAX_SOURCE_BYTES of each file."""
+    if not pattern:
+        return []
+    counts = []
+    for p in candidates:
+        try:
+            with open(p, "rb") as f:
+                text = f.read(MAX_SOURCE_BYTES).decode("utf-8", "replace")
+        except OSError:
+            continue
+        counts.append((len(re.findall(pattern, text)), p))
+    best = max(counts, key=lambda c: c[0], default=(0, None))
+    return [best[1]] if best[0] else []
 
 
 def _walk(root):

@@ -18,10 +18,11 @@ def mean_pool(hidden, mask=None):
     return (hidden * m).sum(1) / m.sum(1)
 
 
-def with_prefix(model, prefix, input_ids, attention_mask, prefix_first=True, prefix_mask=1):
-    """Input embeddings with the prefix (l x d) joined to every row, and the attention mask extended by l
-    entries of `prefix_mask` (1: the prefix is attended to)."""
-    embeds = model.embeddings.word_embeddings(input_ids)
+def with_prefix(model, prefix, input_ids, attention_mask, prefix_first=True, prefix_mask=1, whole=False):
+    """Input embeddings (the word embeddings; with `whole`, the embedding layer's output) with the prefix (l x d)
+    joined to every row, and the attention mask extended by l entries of `prefix_mask` (1: the prefix is attended
+    to)."""
+    embeds = (model.embeddings if whole else model.embeddings.word_embeddings)(input_ids)
     p = prefix.unsqueeze(0).expand(input_ids.shape[0], -1, -1)
     extra = torch.full((input_ids.shape[0], prefix.shape[0]), prefix_mask, dtype=attention_mask.dtype)
     parts = [(p, extra), (embeds, attention_mask)]
@@ -31,13 +32,13 @@ def with_prefix(model, prefix, input_ids, attention_mask, prefix_first=True, pre
 
 
 def logits(model, classifier, input_ids, attention_mask, prefix=None, prefix_first=True, prefix_mask=1,
-           pool=mean_pool, masked=False):
+           pool=mean_pool, masked=False, whole=False):
     """`full` and `head` (prefix None) or `prefix`: the checkpoint's last hidden state, pooled (over the
     unmasked positions when `masked`), through the linear classifier."""
     if prefix is None:
         hidden, mask = model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state, attention_mask
     else:
-        embeds, mask = with_prefix(model, prefix, input_ids, attention_mask, prefix_first, prefix_mask)
+        embeds, mask = with_prefix(model, prefix, input_ids, attention_mask, prefix_first, prefix_mask, whole)
         hidden = model(inputs_embeds=embeds, attention_mask=mask).last_hidden_state
     return classifier(pool(hidden, mask) if masked else pool(hidden))
 

@@ -91,3 +91,25 @@ def test_lora_costs_only_where_the_offering_asks_for_it(tmp_path, monkeypatch, r
             assert test["score"] == test["max_score"] > 0 and "LoRA was not checked" in test["output"]
     others = [t for t in results["tests"] if t["tags"][1] in ("full", "head", "prefix")]
     assert others and all(t["score"] == t["max_score"] for t in others)
+
+
+@pytest.mark.parametrize("adapters", [
+    {".A": (2, 32), ".B": (32, 2)},                        # LoRA Linear subclass: W stays query.weight
+    {".lora_A.weight": (2, 32), ".lora_B.weight": (32, 2), ".base.weight": None, ".base.bias": None},
+])
+def test_hand_written_lora_is_read_in_peft_names(adapters):
+    """A hand-written LoRA's tensors map onto the names of the grader's peft model, whatever the student called
+    them: the factors by shape under the adapted Linear, its W as peft's base_layer."""
+    import torch
+
+    from graders.assignments.jhu_cs601_hw6 import finetune
+
+    ckpt = finetune.checkpoint().state_dict()
+    path = "encoder.layer.0.attention.self.query"
+    state = dict(ckpt)
+    for suffix, shape in adapters.items():
+        state[path + suffix] = torch.zeros(shape) if shape else state.pop(path + suffix.replace(".base", ""))
+    layout = finetune.lora_layout(state)
+    assert layout.ranks == {path: 2} and not layout.other
+    assert {f"{path}.{n}" for n in ("base_layer.weight", "base_layer.bias", "lora_A.default.weight",
+                                    "lora_B.default.weight")} <= set(layout.names)

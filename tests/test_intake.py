@@ -35,6 +35,23 @@ def test_missing_file_lists_what_was_found(tmp_path):
     assert source.problem == "A2S2.py was not found in the submission; files found: attention.py, notes.txt"
 
 
+def test_a_file_handed_in_under_another_name_is_found_by_its_content(tmp_path):
+    """PA2's models handed in as model.py: the spec's found_by pattern picks the file with the most matches among
+    those no other spec name claims (main.py is itself), and the grade says so; without a match it stays missing."""
+    module = r"class\s+\w+\s*\(\s*(?:torch\.)?(?:nn\.)?Module\s*\)"
+    (tmp_path / "model.py").write_text("class A(nn.Module):\n    pass\nclass B(nn.Module):\n    pass\n")
+    (tmp_path / "dataset.py").write_text("class D(Dataset):\n    pass\n")
+    (tmp_path / "main.py").write_text("class A(nn.Module):\n    pass\n" * 3)
+    files = collect(tmp_path, ["transformer.py", "main.py"], tmp_path / "work", {"transformer.py": module}).files
+    source = files["transformer.py"]
+    assert source.path.name == "model.py" and source.by_content and source.problem is None
+    assert source.notices[0].startswith("no transformer.py was handed in: graded model.py as transformer.py")
+    assert files["main.py"].path.name == "main.py" and not files["main.py"].by_content
+    (tmp_path / "model.py").unlink()
+    missing = collect(tmp_path, ["transformer.py", "main.py"], tmp_path / "work", {"transformer.py": module})
+    assert missing.files["transformer.py"].problem.startswith("transformer.py was not found")
+
+
 def test_notebook_code_cells_without_ipython_lines(tmp_path):
     notebook(tmp_path / "a2s2.ipynb", "md:# 2.1", "!pip install torch\nimport torch\n  %time x = 1",
              "%%bash\necho hi", "%%time\ndef f():\n    return 1")

@@ -143,10 +143,20 @@ def test_main_py_arguments_give_the_graders_values_under_the_students_names():
     assert positional == {"v": 97, "e": 64, "h": 2, "layers": 4, "t": 32, "hid": 100, "out": 3}
     assert models.takes_vocabulary("(v, e, h, layers, t, hid, out)", "Classifier", main)
     assert not models.takes_vocabulary("(v, e, h, layers, t, hid, out)", "Classifier", None)
-    with pytest.raises(models.Unusable, match=r"requires 'device', and main.py's `Dec\(vocab="):
-        models.constructor_kwargs("Decoder", "(vocab, width, device)", causal=True, main=main)
+    with pytest.raises(models.Unusable, match=r"requires 'tokenizer', and main.py's `Dec\(vocab=") as e:
+        models.constructor_kwargs("Decoder", "(vocab, width, tokenizer)", causal=True, main=main)
+    assert "tokenizer=n_embd" not in str(e.value)  # what the grader tried, never a guess at what it might be
     with pytest.raises(models.Unusable, match="requires 'width', which is not one of"):
         models.constructor_kwargs("Decoder", "(vocab, width)", causal=True, main=None)
+
+
+def test_a_device_parameter_gets_the_grading_device_whatever_main_py_passes():
+    """main.py passes `device=device` (torch.device('cuda' if ...)); the grader builds on its own device."""
+    main = mainpy.read([MAIN], CLASSES)
+    kwargs = models.constructor_kwargs("Decoder", "(vocab, width, heads, device)", causal=True, main=main)
+    assert kwargs["device"] == "cpu" and kwargs["width"] == 64
+    assert models.constructor_kwargs("Decoder", "(vocab_size, device)", True, {**models.HP, "device": "cuda"}) == {
+        "vocab_size": 97, "device": "cuda"}
 
 
 @pytest.mark.parametrize("cells", [
@@ -294,3 +304,84 @@ def test_an_absent_main_py_costs_nothing_and_is_not_mentioned(tmp_path):
     with prepared(samples / "correct-main-width", spec, tmp_path) as (submission, notices):
         assert submission.extractions["main.py"].statements == []  # read as data, never sent to the sandbox
         assert mainpy.conventions(submission)["roles"]["decoder"][0] == "TransformerDecoder"
+
+
+# -- forwards the way students write them: explicit masks, maps on request
+
+MASKS = '''
+from transformer import Encoder, Decoder
+enc = Encoder(tokenizer.vocab_size, n_embd, device=device)
+dec = Decoder(tokenizer.vocab_size, n_embd)
+causal = torch.tril(torch.ones(block_size, block_size)).to(device)
+for xb, yb in train_CLS_loader:
+    pad = (xb == 0)[:, None, None, :].float()
+    out = enc(xb, pad)
+for xb, yb in train_LM_loader:
+    loss = dec(xb, mask=~(~causal.bool()), targets=yb)
+'''
+
+
+def test_main_py_masks_are_read_as_recipes_and_rebuilt_for_the_graders_ids():
+    main = mainpy.read([MASKS], ["Encoder", "Decoder"])
+    assert main["masks"] == {"Encoder": {"kind": "padding", "keep": False, "dims": [1, 2], "dtype": "float"},
+                             "Decoder": {"kind": "causal", "keep": True, "dtype": "bool"}}
+    x = models.ids(B, 5, 0, pad_from=3)
+    pad = models.mask_of(main["masks"]["Encoder"], x)
+    assert pad.shape == (B, 1, 1, 5) and pad.dtype == torch.float and pad[0, 0, 0].tolist() == [0, 0, 0, 1, 1]
+    assert torch.equal(models.mask_of(main["masks"]["Decoder"], x), torch.ones(5, 5, dtype=torch.bool).tril())
+    assert "masks" not in mainpy.read([MAIN], CLASSES)  # nothing passed, nothing said
+
+
+def test_forward_parameters_are_read_from_the_source_through_base_classes():
+    source = ("class Base(nn.Module):\n    def forward(self, x, mask, return_attention=False):\n        pass\n"
+              "class Enc(Base):\n    pass\nclass Dec(nn.Module):\n    def forward(self, idx, targets=None):\n"
+              "        pass\nclass Odd(Unknown):\n    pass\n")
+    got = models.forward_parameters([source], ["Enc", "Dec", "Odd"])
+    assert got == {"Enc": [("mask", True), ("return_attention", False)], "Dec": [("targets", False)], "Odd": None}
+    plans = models.forward_plans(got["Enc"])
+    assert [p["recipe"]["dims"] for p in plans] == [[1, 2], [1], []] and plans[0]["flags"] == ["return_attention"]
+    assert models.forward_plans(got["Enc"], decoder=True)[0]["recipe"]["kind"] == "causal"
+    assert models.forward_plans(got["Dec"]) == [{"mask": None, "recipe": None, "flags": []}]
+    assert models.described(plans[0]) == "return_attention=True, mask=(x != 0).unsqueeze(1).unsqueeze(2)"
+
+
+def test_a_helper_that_sets_hyper_parameter_globals_is_kept_and_its_classes_are_candidates():
+    source = ("import torch\nvocab_size = None\ndef configure(v):\n    global vocab_size, seed\n    vocab_size = v\n"
+              "def unused():\n    pass\nclass M(torch.nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+              "        self.e = torch.nn.Embedding(vocab_size, 4)\nclass Other:\n    pass\n")
+    ex = extract([Cell(source, "transformer.py")], [], all_classes=True)
+    assert ex.setters == {"configure": ["vocab_size", "seed"]}
+    kept = [n for s in ex.statements for n in s.names]
+    assert "configure" in kept and "unused" not in kept
+    facts = models.module_globals(ex.setters, {c: ex.reads.get(c, ()) for c in ex.classes})
+    assert facts == {"setters": ["configure"], "models": ["M"]}
+    calls = []
+    assert models.set_globals(facts["setters"], {"configure": "(vocab)"}, lambda f, kw: calls.append((f, kw)),
+                              (models.Unusable,)) == []
+    assert calls == [("configure", {"vocab": 97})]  # vocab: an alias of vocab_size
+    assert extract([Cell(source, "transformer.py")], []).setters == {}
+
+
+def test_a_forward_parameter_the_grader_cannot_fill_is_named_not_given_the_ids():
+    """forward(x, m): the grader used to pass the next tokens as `m` and report the crash as the student's."""
+    why = models.unfilled("Encoder", [("m", True), ("return_attention", False)])
+    assert why.startswith("Encoder.forward requires 'm' besides the token ids, which the grader cannot fill")
+    assert models.unfilled("Decoder", [("mask", True), ("targets", True), ("return_attn", False)]) is None
+    assert models.unfilled("Decoder", None) is None
+
+
+def test_the_first_branch_of_an_if_chain_is_main_pys_default_run():
+    """A public hand-in picks its part 3 variants by argument: `if ...: model = A(...) elif ...: model = B(...)`;
+    the model main.py then uses is the first branch's, and its feed-forward size is an alias the grader knows."""
+    cells = ['''
+if args.model == "part1":
+    model = Plain(vocab_size=tokenizer.vocab_size, embed_size=n_embd, feed_forward_dimension=100)
+elif args.model == "deberta":
+    model = Fancy(vocab_size=tokenizer.vocab_size, embed_size=n_embd)
+compute_classifier_accuracy(model, test_CLS_loader)
+''']
+    main = mainpy.read(cells, ["Plain", "Fancy"])
+    assert main["roles"]["classifier"][0] == "Plain"
+    kwargs = models.constructor_kwargs("Plain", "(vocab_size, embed_size, feed_forward_dimension)", False, main=main)
+    assert kwargs == {"vocab_size": 97, "embed_size": 64, "feed_forward_dimension": 100}
+    assert models.stands_for("feed_forward_dimension", {}) == "n_hidden"

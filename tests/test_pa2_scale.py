@@ -85,6 +85,23 @@ def test_a_wrong_mask_or_softmax_axis_does_not_hide_the_scale(bug):
     assert verdict == "scores divided by 32 = head_dim instead of sqrt(head_dim) = 5.657"
 
 
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("divisor,verdict", [(math.sqrt(HD), "correct"),
+                                             (math.sqrt(E), "scores scaled by 1/sqrt(n_embd) instead of")])
+def test_k_q_transposed_is_read_apart_from_the_scale(causal, divisor, verdict):
+    """Named query and key weights are read either way round: softmax(k q^T / s) reads as transposed (the index of
+    a swapped reading), with its scale judged on its own, so each check fails on its own fault."""
+    st, xs = state(0), inputs()
+    w, b = st["body.0.mix.weight"].double(), st["body.0.mix.bias"].double()
+    named = [tuple(attention.heads([(w[i:i + E], b[i:i + E])], E, H, HD, False) for i in (E, 2 * E))]
+    q, k = ((xs[1] @ w[i:i + E].T + b[i:i + E]).view(B, T, H, HD).transpose(1, 2) for i in (E, 2 * E))
+    got = attention_probs(k * math.sqrt(HD) / divisor, q, causal).float().double()
+    found, index = attention.read(got, xs, attention.oriented(named), causal)
+    assert found.startswith(verdict) and index == len(named)  # the swapped reading
+    right = attention_probs(q * math.sqrt(HD) / divisor, k, causal).float().double()
+    assert attention.read(right, xs, attention.oriented(named), causal)[1] == 0
+
+
 def test_maps_nothing_explains_are_not_read():
     """Maps of no projection of the model (here: of another model's weights) give no verdict, so the check says it
     could not be checked instead of awarding the points."""

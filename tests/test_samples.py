@@ -4,6 +4,7 @@ fail (some bug sample fails it) and able to pass (every correct sample passes it
 Each assignment's samples are graded as one class by the real `graders batch` (tests/test_batch.py shows it
 grades exactly as `graders grade` does); outcomes are read back from each sample's results.json, hidden
 checks' feedback from its extra_data."""
+import importlib
 import json
 import subprocess
 import sys
@@ -76,13 +77,20 @@ def base_of(assignment):
 
 
 def own_checks(assignment):
-    """The checks an offering grades its own way: all of a base's; a variant's checks its base lacks, or all of
-    them where its options differ (the base's sample class shows the shared checks can fail and pass)."""
+    """The checks an offering grades its own way: all of a base's; a variant's checks its base lacks, and those
+    that read an option it sets otherwise (all of them where its checks package does not declare which checks read
+    which option, in OPTIONS): the base's sample class shows the shared checks can fail and pass."""
     spec, base = specs.get(assignment), base_of(assignment)
     checks = {c.name for p in spec.parts for c in p.checks if not c.job}
-    if base is None or spec.options != specs.get(base).options:
+    if base is None:
         return checks
-    return checks - {c.name for p in specs.get(base).parts for c in p.checks}
+    options = specs.get(base).options
+    differ = {k for k in spec.options.keys() | options.keys() if spec.options.get(k) != options.get(k)}
+    declared = getattr(importlib.import_module(spec.checks), "OPTIONS", None)
+    if differ and declared is None:
+        return checks
+    read = {c for k in differ for c in declared[k].checks}
+    return (checks - {c.name for p in specs.get(base).parts for c in p.checks}) | (checks & read)
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

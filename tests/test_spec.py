@@ -104,3 +104,17 @@ def test_a_bad_offering_names_the_file_and_the_field(tmp_path, fields, message):
 
 def test_every_spec_says_which_handout_it_follows():
     assert [a for a, s in spec.available().items() if not s.handout.strip()] == []
+
+
+def test_options_have_the_types_their_checks_declare():
+    """A check package's OPTIONS ({name: (type, the checks that read it)}) is what its specs may set: an option it
+    does not read, or one of another type (padding_mask_asked: "no"), is a spec error, not a silent default."""
+    for assignment in spec.available().values():
+        declared = getattr(importlib.import_module(assignment.checks), "OPTIONS", None)
+        if declared is None:
+            continue
+        assert set(assignment.options) <= set(declared), f"{assignment.id}: options its checks do not read"
+        wrong = {k: v for k, v in assignment.options.items() if type(v) is not declared[k].type}
+        assert wrong == {}, f"{assignment.id}: options of the wrong type"
+        named = {c.name for p in assignment.parts for c in p.checks}
+        assert {c for o in declared.values() for c in o.checks} <= named, f"{assignment.id}: readers not checks"

@@ -2,7 +2,7 @@
 the first T columns, causally masked, times the values, heads merged, then proj."""
 import math
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from torch.nn import functional as F
 
@@ -13,6 +13,8 @@ __all__ = ["attention_py", "test_synthesizer_matches_reference", "test_synthesiz
 # Not in the student kit (its checks run in the course autograder only): `forward` below re-implements the
 # reference Synthesizer, and the checks compare with a reference nn.Module.
 KIT = "withheld"
+# Sizes that all differ (graders/checks/sizes.py), run by each check whatever hypothesis draws besides.
+UNAMBIGUOUS = dict(n_head=2, n_embd=8, block_size=16, B=3, T=5, seed=0)
 
 
 def forward(m, x, relu=True, b2=True, scale=1.0, mask="before", transpose=True, proj=True):
@@ -55,6 +57,7 @@ def shapes(draw, min_T=1):
 
 
 @given(case=shapes())
+@example(case=UNAMBIGUOUS)
 def test_synthesizer_matches_reference(attention_py, submission, case):
     cfg = config(case["n_embd"], case["n_head"], case["block_size"])
     p = pair(attention_py, "SynthesizerAttention", ref.SynthesizerAttention, cfg, case["seed"])
@@ -63,6 +66,7 @@ def test_synthesizer_matches_reference(attention_py, submission, case):
 
 
 @given(case=shapes(min_T=2))
+@example(case=UNAMBIGUOUS)
 def test_synthesizer_causal(attention_py, submission, case):
     cfg = config(case["n_embd"], case["n_head"], case["block_size"])
     p = pair(attention_py, "SynthesizerAttention", ref.SynthesizerAttention, cfg, case["seed"])

@@ -127,6 +127,19 @@ def seeded(model):
     return model.register_forward_pre_hook(reseed, with_kwargs=True)
 
 
+def adapter_start(seed, name, shape):
+    """Where the grader starts an added low-rank factor `name` of `shape` (LoRA's A, r x in, or B, out x r), drawn
+    from the grader's secret `seed` and the name, so the grader redraws it without the sandbox's word. B is not
+    zero, as peft starts it: the update BA then counts from the first step, so its scaling shows in the weights
+    (Adam's steps from B = 0 are nearly the same whatever the scaling)."""
+    import zlib
+
+    import torch
+
+    draw = torch.Generator().manual_seed((seed + zlib.crc32(name.encode())) % 2 ** 63)
+    return torch.randn(*shape, generator=draw) / max(shape) ** 0.5
+
+
 def weights(model):
     """The model's state (parameters and buffers) as plain tensors, for the grader to compare with its own run."""
     return {name: t.detach().clone() for name, t in model.state_dict().items()}

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from graders.assignments.cs224n.modules import DROPOUT_IN_EVAL, Pair, expect_causal, expect_forward, inputs, pair
 from graders.assignments.jhu_cs601_hw5 import bugs
 from graders.checks.compare import close, matches
 from graders.checks.feedback import Feedback, fail
+from graders.checks.sizes import Dims
 from graders.problems import CheckFailed, InterfaceError, NotChecked, NotGradable, StudentError, about
 from reference import jhu_cs601_hw5 as ref
 
@@ -35,6 +36,10 @@ DRAWS = 16             # seeded calls per train-mode measurement
 # test_dropout_train: one token (T = 1) attends only to itself, so a dropped attention weight leaves c_proj's bias
 # alone in the output; one head, so a row shows whether its one weight was dropped.
 RATE_CASE, RATE_ROWS = dict(n_embd=8, n_head=1, block_size=1, seed=3), 256
+# Sizes that all differ (graders/checks/sizes.py), run by each hypothesis check whatever it draws besides; first
+# its twin with T = n_head, where a view of (B, T, C) as (B, nh, T, hs) still runs, so its output names that bug.
+UNAMBIGUOUS = dict(n_head=2, n_embd=8, block_size=16, B=3, T=5, seed=0)
+TWIN = {**UNAMBIGUOUS, "T": 2}
 
 
 @pytest.fixture
@@ -170,6 +175,8 @@ def test_causal_mask_buffer(model_py, submission, block_size):
 
 
 @given(case=shapes())
+@example(case=TWIN)
+@example(case=UNAMBIGUOUS)
 def test_forward(model_py, submission, case):
     p = hw5_pair(model_py, case)
     x, line = inputs(case["B"], case["T"], case["n_embd"], case["seed"])
@@ -177,6 +184,8 @@ def test_forward(model_py, submission, case):
 
 
 @given(case=shapes(min_T=2))
+@example(case=TWIN)
+@example(case=UNAMBIGUOUS)
 def test_causality(model_py, submission, case):
     p = hw5_pair(model_py, case)
     x, line = inputs(case["B"], case["T"], case["n_embd"], case["seed"])
@@ -189,9 +198,10 @@ def test_dropout_eval(model_py, submission, dropout):
     """With config.dropout > 0, the student's module in eval mode gives what it gives with dropout 0 (same weights),
     on calls seeded differently alike; compared with the student's own dropout-0 output, so a forward bug costs
     test_forward's points, not these."""
-    case = dict(n_embd=16, n_head=2, block_size=7, seed=1)  # T = block_size: a mask not sliced to T still runs
+    d = Dims(B=4, n_head=2, T=7, head_dim=8, block_size=7)  # T = block_size: a mask not sliced to T still runs
+    case = dict(n_embd=d.n_embd, n_head=d.n_head, block_size=d.block_size, seed=1)
     p, p0 = hw5_pair(model_py, {**case, "dropout": dropout}), hw5_pair(model_py, case)
-    x, line = inputs(4, 7, 16, 1)
+    x, line = inputs(d.B, d.T, d.n_embd, 1)
     tol, what = submission.tolerance("float32"), f"config.dropout={dropout}, eval mode"
     shown, repro = f"x of shape {tuple(x.shape)}; {what}", f"{p.repro}; {line}"
     first, second = p.seeded(x, (0, 1), what)

@@ -20,7 +20,7 @@ import torch
 from graders.assignments.hf import data, hf_probe, rerun, steps, tiny_hub
 from graders.checks.compare import expect_close, matches, require_tensor
 from graders.checks.feedback import fail
-from graders.problems import InterfaceError
+from graders.problems import InterfaceError, StudentError
 from reference import jhu_cs601_hw6 as ref
 
 try:
@@ -93,12 +93,13 @@ def unlabelled(n, seed):
 
 def secret_start(kind):
     """The custom model's own parameters drawn from a secret of this grading, which the harness gives it: the
-    classifier, and for `prefix` the prefix."""
+    classifier, for `prefix` the prefix, and for `lora` the seed of the adapters' start (hf_probe.adapter_start)."""
     draw = torch.Generator().manual_seed(int.from_bytes(os.urandom(8), "little"))
     start = {"weight": torch.randn(2, D, generator=draw), "bias": torch.randn(2, generator=draw)}
     if kind == "prefix":
         start["prefix"] = torch.randn(PREFIX, D, generator=draw)
-    return {k: v.tolist() for k, v in start.items()}
+    adapters = {"adapters": int(torch.randint(2 ** 62, (), generator=draw))} if kind == "lora" else {}
+    return {**{k: v.tolist() for k, v in start.items()}, **adapters}
 
 
 def linear(start):
@@ -222,28 +223,30 @@ def custom_training(submission, kind, epochs=1):
     return run_training(submission, "classification.py", kind, epochs=epochs, n=2 * BATCH, start=start), start
 
 
-def custom_runs(kind, start, epochs=1):
-    """The grader's own runs of the custom model's training from `start`, one at a time, as (checkpoint,
-    classifier, prefix, the parameters whose gradient was rounding noise): each reading of the handout's pooling
-    and prefix, AdamW with weight decay 0.01 on every parameter or not on biases and LayerNorm (the handout's
-    groups), the lr constant or on the linear warmup; the forward bugs the forward checks name last, so training
-    is judged on the forward the student wrote."""
+def custom_runs(kind, start, epochs=1, build=None, forward_bugs=True):
+    """The grader's own runs of the custom model's training from `start`, one at a time, as (checkpoint's model,
+    classifier, prefix, the parameters whose gradient was rounding noise, the model's state before): each reading
+    of the handout's pooling and prefix, AdamW with weight decay 0.01 on every parameter or not on biases and
+    LayerNorm (the handout's groups), the lr constant or on the linear warmup; the forward bugs the forward checks
+    name last (unless not `forward_bugs`), so training is judged on the forward the student wrote. `build()` makes
+    the checkpoint's model (LoRA's: with adapters); by default the checkpoint itself."""
     right, bugs = readings(kind)
-    for reading in right + [kw for _, kw in bugs]:
+    for reading in right + [kw for _, kw in bugs if forward_bugs]:
         for grouped in (kind == "full", kind != "full"):
             for scheduled in (kind == "full", kind != "full"):
-                yield custom_run(kind, start, epochs, reading, grouped, scheduled)
+                yield custom_run(kind, start, epochs, reading, grouped, scheduled, build)
 
 
-def custom_run(kind, start, epochs, reading, grouped, scheduled):
+def custom_run(kind, start, epochs, reading, grouped, scheduled, build=None):
     from transformers import get_scheduler
 
-    inner, classifier = copy.deepcopy(checkpoint()).train(), linear(start)
+    inner, classifier = (build() if build else copy.deepcopy(checkpoint())).train(), linear(start)
     hf_probe.without_dropout(inner)
+    before = {k: v.clone() for k, v in inner.state_dict().items()}
     prefix = torch.nn.Parameter(torch.tensor(start["prefix"])) if kind == "prefix" else None
     named = [("classifier.weight", classifier.weight), ("classifier.bias", classifier.bias)]
     named += [("prefix", prefix)] if prefix is not None else []
-    named += list(inner.named_parameters()) if kind == "full" else []
+    named += [(n, p) for n, p in inner.named_parameters() if kind == "full" or (kind == "lora" and p.requires_grad)]
     spare = [grouped and (n.endswith("bias") or "LayerNorm.weight" in n) for n, _ in named]
     gradients = rerun.Gradients(named)
     optimizer = torch.optim.AdamW([
@@ -261,7 +264,7 @@ def custom_run(kind, start, epochs, reading, grouped, scheduled):
             if scheduler is not None:
                 scheduler.step()
             optimizer.zero_grad()
-    return inner, classifier, prefix, gradients.noise()
+    return inner, classifier, prefix, gradients.noise(), before
 
 
 def own(got, shape):
@@ -273,8 +276,8 @@ def own(got, shape):
 
 def matches_run(got, start, run):
     """Whether the returned weights (the checkpoint's model, the classifier, the prefix) are those of `run`."""
-    inner, classifier, prefix, noise = run
-    if rerun.differing(got.get("inner"), inner, checkpoint().state_dict(), noise):
+    inner, classifier, prefix, noise, before = run
+    if rerun.differing(got.get("inner"), inner, before, noise):
         return False
     pairs = [((2, D), classifier.weight, "weight"), ((2,), classifier.bias, "bias")]
     pairs += [((PREFIX, D), prefix, "prefix")] if prefix is not None else []
@@ -298,13 +301,9 @@ def moved(got, start):
     return inner + outside
 
 
-def listed(params):
-    return ", ".join(p["name"] for p in params[:6]) + (", ..." if len(params) > 6 else "") or "none"
-
-
 def expect_trainable(submission, kind, parts):
     """The weights one epoch leaves against the grader's runs in which only `parts` train; the counts of what
-    moved name the bug."""
+    moved name the bug, or else the log of calls."""
     got, start = custom_training(submission, kind)
     if any(matches_run(got, start, run) for run in custom_runs(kind, start)):
         return
@@ -317,6 +316,8 @@ def expect_trainable(submission, kind, parts):
         bug = "the prefix is not trained: give the optimizer mymodel.prefix as well as the classifier"
     elif count == 0:
         bug = "training changed no parameter"
+    else:  # the right parameters moved, by other steps: the call log names why (two optimizers stepped, ...)
+        bug = training_bug(got, 1)
     names = ", ".join(n for n, _ in changed[:6]) + (", ..." if len(changed) > 6 else "") or "none"
     fail(f"training with type={kind!r} changed {count} parameters, not as the handout's loop training only {parts} "
          "does", f"hidden size d={D}, prefix_length l={PREFIX}, 2 labels, the classifier and prefix set by the grader",
@@ -395,6 +396,10 @@ def readings(kind):
             for name, f in POOLING_BUGS.items() for first in (True, False)]
     bugs += [("the prefix's attention-mask entries are 0: the model ignores the prefix",
               {"prefix_first": first, "prefix_mask": 0}) for first in (True, False)]
+    bugs += [("the prefix is joined to the output of self.model.embeddings, which adds positions and LayerNorm "
+              "that the model adds again to inputs_embeds: join it to self.model.embeddings.word_embeddings",
+              {"prefix_first": first, "whole": True})
+             for first in (True, False)]
     return right, bugs
 
 
@@ -469,40 +474,168 @@ def test_lora_forward(submission):
 
 
 def test_lora_trainable(submission):
-    """Training moves the classifier and low-rank factors added to the checkpoint's model (A: r x in, B: out x r,
-    r(in+out) parameters per adapted matrix, 2dr for d x d), and no checkpoint weight."""
+    """The weights one epoch of train(model of type 'lora') leaves, from the grader's start (the classifier, LoRA's
+    A and B drawn from a secret of this grading: hf_probe.adapter_start), against the grader's run of the
+    handout's loop with peft on the adapters the returned tensors show (rank from their shapes, the scaling from
+    the model's attributes): the adapters and the classifier moved as that run moved them, the checkpoint's
+    weights not at all."""
     if not takes_up_lora(submission):
         return
     got, start = custom_training(submission, "lora")
-    every = steps.diagnosis(lambda: [{"name": str(p["name"]), "size": int(p["size"]), "moved": bool(p["moved"]),
-                                      "shape": [int(n) for n in p["shape"]], "pretrained": bool(p["pretrained"]),
-                                      "inner": bool(p["inner"])} for p in got["changed"]]) or []
-    case = f"hidden size d={D}, 2 labels, one epoch of train(model of type 'lora'), the classifier set by the grader"
-    expect_lora_record([p for p in every if p["moved"]], every, case)
+    case = f"hidden size d={D}, 2 labels, one epoch of train(model of type 'lora'), the classifier and the adapters' " \
+           "start set by the grader"
+    if not isinstance(got.get("inner"), dict):
+        raise StudentError("train(model of type 'lora') sent back no weights of the checkpoint's model")
+    layout = lora_layout(got["inner"])
+    if not layout.ranks:
+        fail("training with type='lora' left no low-rank adapter (A: r x in, B: out x r, r < d) in the checkpoint's "
+             "model", case, **not_low_rank(layout))
+    scales = lora_scales(layout, got.get("scales"))
+    canonical = {**got, "inner": {mine: got["inner"][theirs] for mine, theirs in layout.names.items()}}
+    build = functools.partial(lora_model, layout, start["adapters"])
+    if any(matches_run(canonical, start, run) for run in custom_runs("lora", start, build=lambda: build(scales[0]))):
+        return
+    fail("after training with type='lora', the weights differ from the handout's loop with peft on the same "
+         "adapters from the same start", case, bug=lora_bug(got, canonical, start, layout, build, scales))
 
 
-def expect_lora_record(moved, every, case):
-    """What the harness's record of moved parameters says is wrong with LoRA training. The record comes from the
-    sandbox: a forged one can hide a bug (SECURITY.md, not yet on the principle)."""
-    frozen, outside = [p for p in moved if p["pretrained"]], [p for p in moved if not p["inner"]]
-    factors = [p for p in moved if p["inner"] and not p["pretrained"]]
-    head = ref.trainable(D)
-    if frozen:
-        fail(f"training with type='lora' changed {len(frozen)} of the checkpoint's weight tensors", case,
-             [f"Changed: {listed(frozen)}"],
-             bug="the pretrained weights train in `lora`: freeze the checkpoint (get_peft_model does) so only the "
-                 "adapters and the classifier change")
-    wide = [p for p in factors if len(p["shape"]) != 2 or min(p["shape"]) >= D]
-    if wide:
-        fail(f"training with type='lora' changed {len(wide)} added tensors that are not low-rank factors, "
-             f"e.g. {wide[0]['name']} of shape {tuple(wide[0]['shape'])}", case,
-             ["LoRA adds W + BA with A of shape (r, in) and B of shape (out, r), r < d: r(in+out) parameters per "
-              "adapted matrix, 2dr for a d x d one, not a full d x d update"])
-    if not factors:
-        added = any(p["inner"] and not p["pretrained"] for p in every)
-        fail("training with type='lora' changed no adapter", case, [f"Changed: {listed(moved)}"],
-             bug=NOT_TRAINED if added else NO_ADAPTER)
-    if sum(p["size"] for p in outside) != head:
-        fail(f"training with type='lora' changed {sum(p['size'] for p in outside)} parameters outside the "
-             f"checkpoint's model; the classifier's {head} (2d+2) should change", case, [f"Changed: {listed(outside)}"],
-             bug=None if outside else "the classifier does not train in `lora`: it is new, so it must")
+class Layout:
+    """The grader's reading of the checkpoint's model sent back after LoRA training: `names` {name in the grader's
+    peft model: the returned name}, `ranks` {adapted module: r}, `saved` (peft's modules_to_save), `peft` (the
+    names are peft's), `other` (returned tensors that are none of these)."""
+
+    def __init__(self):
+        self.names, self.ranks, self.saved, self.peft, self.other = {}, {}, set(), False, []
+
+
+PEFT_NAME = re.compile(r"^(.*)\.(lora_A|lora_B|modules_to_save)\.[^.]+\.(.+)$")
+
+
+def lora_layout(state):
+    """Layout of the returned state (name -> tensor). peft's names are read as they are (the adapter renamed
+    `default`); a hand-written LoRA's are found by place and shape: a checkpoint weight one name segment further
+    down (query.linear.weight) is the base layer, and under an adapted Linear (out x in) a tensor of shape (r, in)
+    is A and one of (out, r) is B, r < min(in, out)."""
+    ckpt, layout = checkpoint().state_dict(), Layout()
+    layout.peft = any((m := PEFT_NAME.match(n)) and m[2] == "lora_A" for n in state)
+    for name, t in state.items():
+        if not torch.is_tensor(t):
+            continue
+        m = PEFT_NAME.match(name) if layout.peft else None
+        if name in ckpt and t.shape == ckpt[name].shape or layout.peft and not m:
+            layout.names[name] = name
+        elif m:
+            layout.names[f"{m[1]}.{m[2]}.default.{m[3]}"] = name
+            if m[2] == "lora_A":
+                layout.ranks[m[1]] = t.shape[0]
+            elif m[2] == "modules_to_save":
+                layout.saved.add(m[1])
+        else:
+            hand_written(layout, ckpt, name, t)
+    paired = {p: r for p, r in layout.ranks.items() if f"{p}.lora_B.default.weight" in layout.names}
+    layout.other += [layout.names.pop(n) for n in list(layout.names)
+                     if ".lora_" in n and n.split(".lora_")[0] not in paired]
+    layout.ranks = paired
+    for key in [f"{p}.{w}" for p in paired for w in ("weight", "bias")]:  # a LoRA Linear that keeps W as its own
+        if key in layout.names:
+            layout.names[key.replace(".weight", ".base_layer.weight").replace(".bias", ".base_layer.bias")] = \
+                layout.names.pop(key)
+    return layout
+
+
+def hand_written(layout, ckpt, name, t):
+    """Place a returned tensor of a hand-written LoRA in `layout` by where it sits and its shape."""
+    path = max((n.rsplit(".", 1)[0] for n in ckpt if name.startswith(n.rsplit(".", 1)[0] + ".")), key=len, default="")
+    rest = name[len(path) + 1:].split(".")
+    weight = ckpt.get(f"{path}.weight")
+    if len(rest) == 2 and t.shape == ckpt.get(f"{path}.{rest[1]}", torch.empty(0)).shape:
+        layout.names[f"{path}.base_layer.{rest[1]}"] = name
+    elif weight is not None and weight.dim() == 2 and t.dim() == 2 and min(t.shape) < min(weight.shape):
+        out, into = weight.shape
+        if t.shape[1] == into:
+            layout.names[f"{path}.lora_A.default.weight"] = name
+            layout.ranks[path] = t.shape[0]
+        elif t.shape[0] == out:
+            layout.names[f"{path}.lora_B.default.weight"] = name
+        else:
+            layout.other.append(name)
+    else:
+        layout.other.append(name)
+
+
+def not_low_rank(layout):
+    """fail()'s hints and bug for a LoRA model with no low-rank pair: a full-size update, or no adapter at all."""
+    if layout.other:
+        return {"details": [f"Added tensors that are not low-rank factors: {', '.join(layout.other[:4])}; LoRA adds "
+                            "W + BA with A of shape (r, in) and B of shape (out, r), r < d: r(in+out) parameters per "
+                            "adapted matrix, 2dr for a d x d one, not a full d x d update"]}
+    return {"bug": NO_ADAPTER}
+
+
+def lora_scales(layout, record):
+    """The scalings of the update BA to rerun, the right one first: per adapted module, peft's own `scaling`, or for
+    a hand-written LoRA alpha/r (alpha and r as the module holds them, r else from the shapes), its scale, or 1;
+    then [(named bug, scalings)]: alpha alone, none, r/alpha. The numbers are the sandbox's word (a guide): a wrong
+    one only fails to match."""
+    record = record if isinstance(record, dict) else {}
+    found = {p: {k: v for k, v in record[p].items() if isinstance(v, float)} if isinstance(record.get(p), dict)
+             else {} for p in layout.ranks}
+    pick = lambda p, pattern: next((v for k, v in found[p].items() if re.search(pattern, k)), None)  # noqa: E731
+    right, bugs = {}, {}
+    for p, r in layout.ranks.items():
+        alpha, rank, scale = pick(p, "alpha"), pick(p, r"^r$|rank") or r, pick(p, "scal")
+        right[p] = scale if layout.peft and scale else alpha / rank if alpha else scale or 1.0
+        bugs.setdefault(SCALED_BY_ALPHA, {})[p] = alpha
+        bugs.setdefault(NOT_SCALED, {})[p] = 1.0
+        bugs.setdefault(SCALED_INVERSE, {})[p] = rank / alpha if alpha else None
+    named = [(bug, s) for bug, s in bugs.items() if not layout.peft and None not in s.values()
+             and any(abs(s[p] - right[p]) > 1e-6 * right[p] for p in s)]
+    return right, named
+
+
+def lora_model(layout, seed, scales):
+    """The grader's copy of the checkpoint with peft's LoRA on the modules and ranks of `layout`, A drawn where the
+    harness drew the student's (hf_probe.adapter_start, by the returned name), the update scaled by `scales`
+    {module: scaling}, dropout off."""
+    from peft import LoraConfig, get_peft_model
+
+    config = LoraConfig(r=max(layout.ranks.values()), target_modules=sorted(layout.ranks), lora_dropout=0.0,
+                        rank_pattern=dict(layout.ranks), modules_to_save=sorted(layout.saved) or None)
+    inner = get_peft_model(copy.deepcopy(checkpoint()), config).base_model.model
+    with torch.no_grad():
+        for name, p in inner.named_parameters():
+            if name in layout.names and ".lora_" in name:
+                p.copy_(hf_probe.adapter_start(seed, layout.names[name], tuple(p.shape)))
+    for path in layout.ranks:
+        inner.get_submodule(path).scaling["default"] = scales[path]
+    return inner
+
+
+SCALED_BY_ALPHA = "the LoRA update BA is scaled by alpha, not alpha/r"
+NOT_SCALED = "the LoRA update BA is not scaled by alpha/r"
+SCALED_INVERSE = "the LoRA update BA is scaled by r/alpha, not alpha/r"
+
+
+def lora_bug(got, canonical, start, layout, build, scales):
+    """The named bug of LoRA training whose weights matched no run, read by the grader from the returned tensors:
+    checkpoint weights that moved, adapters still at the grader's start, a classifier that never moved, or a
+    wrong scaling (a run with it matches)."""
+    ckpt, inner = checkpoint().state_dict(), canonical["inner"]
+    base = lambda n: re.sub(r"\.(base_layer|original_module)\.", ".", n)  # noqa: E731
+    if any(base(n) in ckpt and not torch.equal(t, ckpt[base(n)]) for n, t in inner.items() if torch.is_tensor(t)):
+        return "the pretrained weights train in `lora`: freeze the checkpoint (get_peft_model does) so only the " \
+               "adapters and the classifier change"
+    factors = [n for n in inner if ".lora_" in n]
+    if all(torch.equal(inner[n], hf_probe.adapter_start(start["adapters"], layout.names[n], tuple(inner[n].shape)))
+           for n in factors):
+        return NOT_TRAINED
+    weight = own(got, (2, D))
+    if weight is not None and torch.equal(weight, torch.tensor(start["weight"])):
+        return "the classifier does not train in `lora`: it is new, so it must"
+    right, named = scales
+    for bug, wrong in named:
+        s = {**right, **wrong}
+        runs = custom_runs("lora", start, build=lambda s=s: build(s), forward_bugs=False)
+        if any(matches_run(canonical, start, run) for run in runs):
+            return bug
+    return None

@@ -8,13 +8,16 @@ their usual names (query/key, q_proj/k_proj, W_q/W_k, fused qkv or c_attn); when
 behaviour: every pair of the model's weight tensors (whole, split into heads, or thirds of a fused one, applied
 as x W^T or x W) is ranked by how well its scores q k^T explain the log of the maps, and the best are fitted
 exactly. The student's first-layer maps are compared with softmax(q k^T / s) under every reading found, for the
-correct scale and the known bugs. A check that can read neither way says "could not be checked" (NotChecked):
-0 points until course staff decide, never full marks by default.
+correct scale and the known bugs, with named weights either way round: k q^T (the transposed attention matrix)
+fails the orientation check on its own, whatever its scale, and the scale check only on its scale. A check that
+can read neither way says "could not be checked" (NotChecked): 0 points until course staff decide, never full
+marks by default.
 """
 import math
 import re
 import secrets
 import types
+from typing import NamedTuple
 
 import torch
 from torch.nn import functional as F
@@ -24,7 +27,8 @@ from graders.assignments.ucsd_cse256_pa2.roles import B, fail, maps_of, model_fo
 from graders.problems import InterfaceError, NotChecked, about
 from reference.ucsd_cse256_pa2 import alibi_slopes, attention_probs
 
-__all__ = ["test_encoder_scale", "test_decoder_scale", "test_alibi_slopes"]
+__all__ = ["test_encoder_scale", "test_decoder_scale", "test_encoder_scores_orientation",
+           "test_decoder_scores_orientation", "test_alibi_slopes"]
 KIT = "withheld"  # rebuilds attention with the reference's: the student kit leaves these checks to the autograder
 SLOPE_TOL = 1e-3  # differences of float32 log-probabilities, ~1e-6 each
 
@@ -34,6 +38,7 @@ KEY = re.compile(r"^(w_?)?k(eys?)?" + SUFFIX + r"|^(to|proj|linear|lin)_k(ey)?$"
 FUSED = re.compile(r"qkv|c_attn|in_proj")
 CANDIDATES = 5  # the best-ranked pairs of weight tensors that by_behaviour fits exactly
 FIXED_SEEDS = (3, 4)  # the embedding rows' and the token ids' seeds of the reproducible look
+ORIENTATION = "scores transposed: q @ kᵀ expected (the code computes k @ qᵀ)"
 ATOL = 2e-4  # float32 maps from two computations of the same logits (the LayerNorm's eps moves them ~1e-5)
 
 
@@ -115,9 +120,8 @@ def projections(x, readings):
         yield tuple(torch.stack([x @ w.T + (0 if b is None else b) for w, b in ws], 1) for ws in (q_w, k_w))
 
 
-def variants(x, readings, causal, named=True):
-    """(name, per-head maps (B, h, T, T)) for every reading: the correct scale first, then the known bugs (k q^T
-    only where the names say which projection is the query)."""
+def variants(x, readings, causal):
+    """(name, per-head maps (B, h, T, T)) for every reading: the correct scale first, then the known bugs."""
     out = []
     for q, k in projections(x, readings):
         hd, E = q.shape[-1], q.shape[-1] * q.shape[1]
@@ -125,9 +129,13 @@ def variants(x, readings, causal, named=True):
                 ("scores scaled by 1/sqrt(n_embd) instead of 1/sqrt(head_dim)",
                  attention_probs(q * math.sqrt(hd / E), k, causal)),
                 ("scores not scaled (1/sqrt(head_dim) missing)", attention_probs(q * math.sqrt(hd), k, causal))]
-        if named:
-            out.append(("k q^T instead of q k^T: the attention matrix is transposed", attention_probs(k, q, causal)))
     return out
+
+
+def oriented(readings):
+    """The readings of named query and key weights, then each with the two swapped (k q^T): read() returns an
+    index past len(readings) for a model whose scores are transposed, whatever its scale."""
+    return readings + [(k, q) for q, k in readings]
 
 
 def like(expected, got):
@@ -287,14 +295,14 @@ def ranked(got, xs, groups):
     return [divmod(p, len(groups)) for p in order]
 
 
-def read(got, xs, readings, causal, named=True):
+def read(got, xs, readings, causal):
     """(what the first layer's maps show: 'correct', a known bug or a fitted divisor, the index of the reading
     that shows it), or None: exact matches at every input first, then fits (a bias-free projection of an input
     scaled by c reads as the scale over c^2): per-head maps up to row and column effects, so that a wrong mask or
     softmax axis, which other checks judge, does not hide the scale; the heads' mean by softmax(q k^T / s)."""
     for x in xs:
         for i, reading in enumerate(readings):
-            for name, expected in variants(x, [reading], causal, named):
+            for name, expected in variants(x, [reading], causal):
                 expected = like(expected, got)
                 if got.shape == expected.shape and torch.allclose(got, expected, atol=ATOL, rtol=0):
                     return name, i
@@ -315,18 +323,46 @@ def by_behaviour(got, xs, state, skip, causal):
     hp = roles.HP
     found = groups(state, skip, hp["n_embd"], hp["n_head"])
     pairs = ranked(got, xs, found)[:CANDIDATES] if found else []
-    verdict = read(got, xs, [(found[i][1], found[j][1]) for i, j in pairs], causal, named=False)
+    verdict = read(got, xs, [(found[i][1], found[j][1]) for i, j in pairs], causal)
     if verdict is None:
         return None, None
     i, j = pairs[verdict[1]]
     return verdict[0], f"q from {found[i][0]}, k from {found[j][0]}"
 
 
-def expect_scale(submission, model, causal):
-    """The first layer's maps equal softmax(q k^T / sqrt(head_dim)) of the student's own projections, read twice: at
-    the grader's fixed inputs (reproducible) and at fresh random ones, so that a term fitted to the fixed inputs
-    (one that depends on positions, say) cannot pass for the scale. A model whose head count, and so head_dim,
-    the grader cannot tell is not read at all."""
+class Reading(NamedTuple):
+    """What the first layer's maps show: the scale's verdict ('correct', a known bug or a fitted divisor), where q
+    and k came from when found by behaviour (None: by name), whether the named query and key are swapped (k q^T),
+    the case and the repro."""
+    verdict: str
+    where: str | None
+    transposed: bool
+    case: str
+    repro: str
+
+
+def reading(submission, model, causal):
+    """The Reading of the model's first layer, made once per model and shared by the scale and orientation checks
+    (NotChecked, raised again for each, where it cannot be made)."""
+    cache = getattr(submission, "pa2_readings", None)
+    if cache is None:
+        cache = submission.pa2_readings = {}
+    key = (submission.session.generation, model.cls, causal)
+    if key not in cache:
+        try:
+            cache[key] = read_first_layer(submission, model, causal)
+        except NotChecked as e:
+            cache[key] = e
+    if isinstance(cache[key], NotChecked):
+        raise NotChecked(str(cache[key]))
+    return cache[key]
+
+
+def read_first_layer(submission, model, causal):
+    """The first layer's maps read as softmax(q k^T / s) of the student's own projections, twice: at the grader's
+    fixed inputs (reproducible) and at fresh random ones, so that a term fitted to the fixed inputs (one that depends
+    on positions, say) cannot pass for the scale. A model whose head count, and so head_dim, the grader cannot tell
+    is not read at all."""
     hp, T = roles.HP, roles.HP["block_size"]
     V, E = hp["vocab_size"], hp["n_embd"]
     state = model.obj.state_dict()
@@ -339,8 +375,7 @@ def expect_scale(submission, model, causal):
     # (block_size, n_embd) is also the shape of a head's projection with the handout's sizes: go by name too
     positions = [k for k, v in state.items() if v.shape == (T, E) and role_of(k) is None
                  and k not in emb and any(w in k.lower() for w in ("pos", "wpe", "emb"))]
-    fixed = look(model, state, emb, positions, causal, FIXED_SEEDS)
-    verdict, where, got, case, repro = fixed
+    verdict, where, transposed, got, case, repro = look(model, state, emb, positions, causal, FIXED_SEEDS)
     unknown = unknown_heads(submission, model, got)
     if unknown:
         raise NotChecked(f"could not be checked: {unknown}, so the grader cannot tell head_dim and the scale it "
@@ -348,35 +383,57 @@ def expect_scale(submission, model, causal):
     if verdict is None:
         raise NotChecked(
             f"could not be checked: {model.cls}'s first-layer maps equal softmax(q k^T / s) for no divisor s, with "
-            "q and k from the weights named as queries and keys or from any pair of its weight tensors (as x W^T + "
-            "b or x W, whole, per head or part of a fused one), on every input the grader can give that layer "
-            "(token embedding rows, learned positions zeroed by name or sinusoidal ones added, with or without a "
-            "LayerNorm or a sqrt(n_embd) factor); course staff decide this check")
+            "q and k from the weights named as queries and keys (either way round) or from any pair of its weight "
+            "tensors (as x W^T + b or x W, whole, per head or part of a fused one), on every input the grader can "
+            "give that layer (token embedding rows, learned positions zeroed by name or sinusoidal ones added, with "
+            "or without a LayerNorm or a sqrt(n_embd) factor); course staff decide this check")
     fresh = tuple(secrets.randbelow(1 << 30) for _ in FIXED_SEEDS)
-    again = look(model, state, emb, positions, causal, fresh)[0]
-    if again != verdict:
+    again = look(model, state, emb, positions, causal, fresh)
+    if again[:3] != (verdict, where, transposed):
         raise NotChecked(
             f"could not be checked: {model.cls}'s first-layer maps read as '{verdict}' at the grader's fixed inputs "
-            f"but as '{again or 'no divisor at all'}' at fresh random ones (embedding rows seed {fresh[0]}, token "
-            f"ids seed {fresh[1]}): its scores hold a term besides q k^T that depends on the positions or on the "
-            "inputs, so the scale cannot be read; course staff decide this check")
-    if verdict != "correct":
+            f"but as '{again[0] or 'no divisor at all'}'{' (transposed)' if again[2] else ''} at fresh random ones "
+            f"(embedding rows seed {fresh[0]}, token ids seed {fresh[1]}): its scores hold a term besides q k^T "
+            "that depends on the positions or on the inputs, so they cannot be read; course staff decide this check")
+    return Reading(verdict, where, transposed, case, repro)
+
+
+def expect_scale(submission, model, causal):
+    """The first layer's maps equal softmax(q k^T / sqrt(head_dim)), either way round: the orientation is its own
+    check."""
+    r = reading(submission, model, causal)
+    if r.verdict != "correct":
         fail("the first layer's attention does not equal softmax(q k^T / sqrt(head_dim)) of its own query and key "
-             "projections", case, [f"The grader read {where}."] if where else [], bug=verdict, repro=repro)
-    if where:
-        submission.note(f"the scale was read by behaviour (no query and key weights recognized by name): {where}")
+             "projections", r.case, [f"The grader read {r.where}."] if r.where else [], bug=r.verdict,
+             repro=r.repro)
+    if r.where:
+        submission.note(f"the scale was read by behaviour (no query and key weights recognized by name): {r.where}")
+
+
+def expect_orientation(submission, model, causal):
+    """Row i of a map holds query i's scores against every key: q k^T, not its transpose k q^T, whatever the scale.
+    Only names tell a query from a key: where the scale was read by behaviour, k q^T is q k^T under other names."""
+    r = reading(submission, model, causal)
+    if r.where:
+        submission.note("no weights are named as queries and keys, so q k^T and k q^T differ only in which "
+                        f"projection is called the query: the maps read as q k^T with {r.where}")
+        return
+    if r.transposed:
+        fail("the first layer's attention equals softmax(k q^T) of its own projections: row i holds key i's scores "
+             "against every query, the transpose of the attention matrix", r.case, bug=ORIENTATION, repro=r.repro)
 
 
 def look(model, state, emb, positions, causal, seeds):
-    """(verdict or None, where q and k came from or None, the maps, the case, the repro) of the first layer's maps
-    with embedding rows and token ids drawn from `seeds`."""
+    """(verdict or None, where q and k came from or None, whether the named ones are swapped, the maps, the case,
+    the repro) of the first layer's maps with embedding rows and token ids drawn from `seeds`."""
     hp, T = roles.HP, roles.HP["block_size"]
     table = normalized_rows(hp["vocab_size"], hp["n_embd"], seeds[0])
     changed = {**state, **{k: table.to(state[k].dtype) for k in emb},
                **{k: torch.zeros_like(state[k]) for k in positions}}
     x = roles.ids(B, T, seeds[1])
     repro = (f"m = {model.call}; m.eval(); {', '.join(emb)} set to rows of mean 0 and variance 1"
-             + (f", {positions[0]} set to 0" if positions else "") + "; out, attn_maps = m(x); attn_maps[0]")
+             + (f", {positions[0]} set to 0" if positions else "")
+             + f"; out, attn_maps = {model.invocation}; attn_maps[0]")
     with about(f"{model.cls} with known embeddings", repro):
         model.obj.load_state_dict(changed)
         try:
@@ -385,9 +442,13 @@ def look(model, state, emb, positions, causal, seeds):
             model.obj.load_state_dict(state)
     got = maps[0]
     xs = inputs(table.double()[x], bool(positions))
-    found = read(got, xs, first_layer(state, hp["n_embd"], hp["n_head"]), causal)
-    verdict, where = (found[0], None) if found else by_behaviour(got, xs, state, {*emb, *positions}, causal)
-    return verdict, where, got, f"{model.cls} on token ids of shape {tuple(x.shape)}", repro
+    named = first_layer(state, hp["n_embd"], hp["n_head"])
+    found = read(got, xs, oriented(named), causal)
+    if found:
+        verdict, where, transposed = found[0], None, found[1] >= len(named)
+    else:
+        (verdict, where), transposed = by_behaviour(got, xs, state, {*emb, *positions}, causal), False
+    return verdict, where, transposed, got, f"{model.cls} on token ids of shape {tuple(x.shape)}", repro
 
 
 def unknown_heads(submission, model, got):
@@ -419,6 +480,14 @@ def test_decoder_scale(submission, found):
     expect_scale(submission, model_for(found, "decoder"), causal=True)
 
 
+def test_encoder_scores_orientation(submission, found):
+    expect_orientation(submission, model_for(found, "encoder"), causal=False)
+
+
+def test_decoder_scores_orientation(submission, found):
+    expect_orientation(submission, model_for(found, "decoder"), causal=True)
+
+
 def alibi_model(submission):
     """Part 3's ALiBi model, built with ALiBi on (a class named for it, or one with an alibi flag), or None."""
     names = submission.session.names(submission.spec.source(roles.FILE).module)
@@ -438,7 +507,10 @@ def alibi_model(submission):
         with about(f"{cls} built with ALiBi on"):
             obj = getattr(module, cls)(**kwargs)
             obj.eval()
-        return roles.Model(None, cls, obj, kwargs, "")
+        cells = [c.text for c in submission.intake.files[roles.FILE].cells]
+        plan = models.forward_plans(models.forward_parameters(cells, [cls])[cls],
+                                    (main or {}).get("masks", {}).get(cls), decoder=causal)[0]
+        return roles.Model(None, cls, obj, kwargs, "", plan=plan)
     return None
 
 
@@ -477,7 +549,7 @@ def test_alibi_slopes(submission):
         "block_size"] and any(w in k.lower() for w in ("pos", "wpe"))}
     T, n = roles.HP["block_size"], roles.HP["n_head"]
     x = torch.full((B, T), 5)
-    with about(f"{model.cls} on a sequence of one repeated token", f"m = {model.call}; m.eval(); m(x)"):
+    with about(f"{model.cls} on a sequence of one repeated token", f"m = {model.call}; m.eval(); {model.invocation}"):
         model.obj.load_state_dict({**state, **positions})
         maps, _ = maps_of(model, x, "the ALiBi check")
     got, right = maps[0][0], alibi_slopes(n)
@@ -501,5 +573,5 @@ def test_alibi_slopes(submission):
     fail(f"the first layer's attention over identical tokens shows {shown}, not ALiBi's slopes "
          f"{[f'{m:.4g}' for m in right]}",
          f"{model.cls} on token ids of shape {tuple(x.shape)}, all the same token", bug=found,
-         repro=f"m = {model.call}; m.eval(); x = torch.full(({B}, {T}), 5); logits, attn_maps = m(x); "
+         repro=f"m = {model.call}; m.eval(); x = torch.full(({B}, {T}), 5); logits, attn_maps = {model.invocation}; "
                "attn_maps[0][0]")

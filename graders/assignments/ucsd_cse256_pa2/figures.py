@@ -18,7 +18,7 @@ def student_map(submission, role, x):
     """(first-layer first-head map or None, why not)."""
     try:
         model = roles.model_for(roles.found(submission), role)  # the model the role's checks grade
-        kind = roles.classify(roles.run(model.obj, x), *x.shape)
+        kind = roles.classify(roles.run(model.obj, x, model.plan), *x.shape)
         maps = kind and roles.layer_maps(kind[2], *x.shape)
         return (maps[0][0][0, 0].double(), None) if maps else (None, f"the {role} returned no attention maps")
     except SubmissionProblem as e:

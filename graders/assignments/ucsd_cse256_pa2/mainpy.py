@@ -9,6 +9,8 @@ and hand it in with transformer.py. Read, it tells the grader:
   in a loop over a `..._CLS_...` loader) is the classifier, and an object of another transformer.py class among
   its constructor's arguments is the encoder; the one passed to compute_perplexity (or called in a loop over a
   `..._LM_...` loader) is the decoder; those given to Utilities are models sanity_check plots;
+- the mask main.py hands a model's forward (`model(xb, mask)` with `mask = (xb != 0).unsqueeze(1)`, or
+  `torch.tril(torch.ones(T, T))`), as a recipe the grader rebuilds for its own ids (models.mask_of);
 - which of the grader's hyper-parameters each constructor argument is: main.py's names for them (n_embd,
   block_size, ..., `tokenizer.vocab_size`, `len(...)`), so that a parameter the alias table does not know
   (`width=n_embd`) is built with the grader's value of n_embd.
@@ -21,12 +23,13 @@ models by what they do (models.py). A main.py that is absent or does not parse g
 The result is plain data (dicts, lists, strings, numbers), handed as such to the checks (roles.py) and to the
 training jobs, which build the models in the sandbox with the same reading (models.constructor_kwargs):
     {"roles": {role: [class, how main.py uses it]}, "sanity": [class, ...],
-     "calls": {class: {"args": [argument, ...], "kwargs": {parameter: argument}, "text": "Cls(n_embd, ...)"}}}
+     "calls": {class: {"args": [argument, ...], "kwargs": {parameter: argument}, "text": "Cls(n_embd, ...)"}},
+     "masks": {class: mask recipe}}  (masks only when main.py passes one)
 where an argument is ["hp", hyper-parameter], ["value", constant] or None (not readable).
 """
 import ast
 
-from graders.assignments.ucsd_cse256_pa2.models import HP, NAME_OF
+from graders.assignments.ucsd_cse256_pa2.models import HP, MASKS, NAME_OF, module_globals
 
 FILE = "main.py"
 # The role each starter function gives the model it is handed: (role, argument position, parameter name).
@@ -40,6 +43,8 @@ SAME = {"n_input": "n_embd"}  # the starter: n_input "should match the embedding
 # Numbers below this are read as written, never as a hyper-parameter by value: 2, 3 and 4 are the starter's n_head,
 # n_output and n_layer but also any multiplier (ff_mult=4), while sizes (64, 32, 100) are hardly anything else.
 SIZED = 8
+DTYPES = {"float": "float", "double": "float", "half": "float", "bool": "bool", "long": "long", "int": "int"}
+PASSING = {"to", "cuda", "cpu", "detach", "clone", "contiguous", "requires_grad_"}  # leave a mask as it is
 MAX_DEPTH = 20     # assignments followed from one name (a = b; b = a ends here)
 MAX_TEXT = 160     # characters of main.py quoted in feedback
 MAX_CHARS = 256 << 10  # characters of main.py the grader reads (the starter's has some 10 thousand)
@@ -50,14 +55,18 @@ def conventions(submission):
     if not hasattr(submission, "pa2_main"):
         source = submission.intake.files.get(FILE)
         cells = [c.text for c in source.cells] if source and source.problem is None else []
-        models = next(f.name for f in submission.spec.files if f.any_classes)  # transformer.py
-        submission.pa2_main = read(cells, submission.extractions[models].classes) if cells else None
+        models = submission.extractions[next(f.name for f in submission.spec.files if f.any_classes)]  # transformer.py
+        # the helpers that set module globals too: main.py's call of one names their hyper-parameters
+        submission.pa2_main = read(cells, models.classes + list(models.setters)) if cells else None
     return submission.pa2_main
 
 
 def job_args(submission):
-    """The training jobs' extra argument: main.py's reading, as plain data (they build the models as the checks do)."""
-    return {"main": conventions(submission)}
+    """The training jobs' extra arguments, as plain data (they build the models as the checks do): main.py's reading
+    and transformer.py's helpers that set hyper-parameter globals (models.module_globals)."""
+    extraction = submission.extractions[next(f.name for f in submission.spec.files if f.any_classes)]
+    return {"main": conventions(submission),
+            "module": module_globals(extraction.setters, {c: extraction.reads.get(c, ()) for c in extraction.classes})}
 
 
 def read(cells, classes):
@@ -110,14 +119,14 @@ class Reader(ast.NodeVisitor):
         hyper = {NAME_OF[n.lower()]: v.value for n, v in globals_.items() if n.lower() in NAME_OF
                  and isinstance(v, ast.Constant) and type(v.value) in (int, float)}
         self.hyper = {**STARTER, **hyper}
-        self.loops, self.built, self.uses, self.sanity = [], {}, {}, []
+        self.loops, self.built, self.uses, self.sanity, self.masks = [], {}, {}, [], {}
 
     def result(self):
         roles = {role: [cls, how] for role, (_, cls, how, _) in self.uses.items()}
         calls = {cls: self.arguments(self.uses_call(cls) or call) for cls, call in self.built.items()}
         if not (roles or calls or self.sanity):
             return None
-        return {"roles": roles, "sanity": self.sanity, "calls": calls}
+        return {"roles": roles, "sanity": self.sanity, "calls": calls} | ({"masks": self.masks} if self.masks else {})
 
     def uses_call(self, cls):
         """The construction of `cls` that main.py uses for a role (the one whose arguments count)."""
@@ -149,6 +158,17 @@ class Reader(ast.NodeVisitor):
             if isinstance(target, ast.Name):
                 self.scopes[-1][target.id] = model[1] if model else node.value
 
+    def visit_If(self, node):
+        """The first branch is the run main.py makes by default (`if args.model == "part1": model = A(...) elif
+        ...: model = B(...)`): what it binds outlasts the other branches' bindings of the same names."""
+        self.visit(node.test)
+        for stmt in node.body:
+            self.visit(stmt)
+        first = dict(self.scopes[-1])
+        for stmt in node.orelse:
+            self.visit(stmt)
+        self.scopes[-1].update(first)
+
     def visit_For(self, node):
         self.visit(node.iter)
         self.loops.append(next((role for word, role in LOOP_ROLES.items() if word in words(node.iter)), None))
@@ -161,6 +181,9 @@ class Reader(ast.NodeVisitor):
         cls = self.class_of(node.func)
         if cls:
             self.built.setdefault(cls, node)
+        called = self.model(node.func)
+        if called:
+            self.forward_mask(called[0], node)
         name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
         if name in ROLE_CALLS:
             role, position, keyword = ROLE_CALLS[name]
@@ -190,7 +213,49 @@ class Reader(ast.NodeVisitor):
             if inner and self.uses.get("encoder", (0,))[0] < strength:
                 self.uses["encoder"] = (strength, inner[0], f"passed to {short(call)}", inner[1])
 
+    def forward_mask(self, cls, call):
+        """Record the mask a call of a `cls` model passes (its second argument or a mask keyword), the first one
+        main.py passes."""
+        args = call.args[1:2] + [k.value for k in call.keywords if k.arg and k.arg.lower() in MASKS]
+        recipe = next(filter(None, map(self.mask, args)), None)
+        if recipe and cls not in self.masks:
+            self.masks[cls] = recipe
+
     # -- evaluating
+    def mask(self, expr, depth=0):
+        """The recipe (models.PADDING, models.CAUSAL_MASK) of a mask expression: a comparison of the ids with a
+        constant (x != 0, x.ne(0), x == pad) or torch.tril/triu of ones, unsqueezed, indexed with None, inverted or
+        cast; None for anything else."""
+        if expr is None or depth > MAX_DEPTH:
+            return None
+        if isinstance(expr, ast.Name):
+            return self.mask(self.lookup(expr.id), depth + 1)
+        if isinstance(expr, ast.Compare) and len(expr.ops) == 1 and isinstance(expr.ops[0], (ast.NotEq, ast.Eq)) \
+                and isinstance(expr.comparators[0], ast.Constant):
+            return {"kind": "padding", "keep": isinstance(expr.ops[0], ast.NotEq), "dims": [], "dtype": "bool"}
+        if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, (ast.Invert, ast.Not)):
+            inner = self.mask(expr.operand, depth + 1)
+            return inner and {**inner, "keep": not inner["keep"]}
+        if isinstance(expr, ast.Subscript) and isinstance(expr.slice, ast.Tuple):
+            inner = self.mask(expr.value, depth + 1)
+            dims = [i for i, e in enumerate(expr.slice.elts) if isinstance(e, ast.Constant) and e.value is None]
+            return inner and inner["kind"] == "padding" and {**inner, "dims": inner["dims"] + dims}
+        if not (isinstance(expr, ast.Call) and isinstance(expr.func, (ast.Attribute, ast.Name))):
+            return None
+        name = expr.func.attr if isinstance(expr.func, ast.Attribute) else expr.func.id
+        if name in ("tril", "triu"):
+            return {"kind": "causal", "keep": name == "tril", "dtype": "float"}
+        if name in ("ne", "eq") and isinstance(expr.func, ast.Attribute):
+            return {"kind": "padding", "keep": name == "ne", "dims": [], "dtype": "bool"}
+        inner = self.mask(expr.func.value, depth + 1) if isinstance(expr.func, ast.Attribute) else None
+        if inner is None:
+            return None
+        if name == "unsqueeze" and inner["kind"] == "padding" and expr.args and isinstance(expr.args[0], ast.Constant):
+            return {**inner, "dims": inner["dims"] + [expr.args[0].value]}
+        if name in DTYPES:
+            return {**inner, "dtype": DTYPES[name]}
+        return inner if name in PASSING else None
+
     def lookup(self, name):
         return next((scope[name] for scope in reversed(self.scopes) if name in scope), None)
 

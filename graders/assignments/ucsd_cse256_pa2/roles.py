@@ -14,23 +14,34 @@ import torch
 from graders.assignments.ucsd_cse256_pa2 import mainpy
 from graders.assignments.ucsd_cse256_pa2.models import (
     HP,
+    B,
     Contradiction,
     Unusable,
     classify,
     contract,
     describe,
+    described,
     find,
+    forward_kwargs,
+    forward_parameters,
     ids,
     layer_maps,
     named_for,
+    set_globals,
 )
 from graders.checks.feedback import fail
+from graders.checks.sizes import Dims
 from graders.problems import InterfaceError, NotGradable, SignatureMismatch, SubmissionProblem, about
 
 __all__ = ["HP", "FILE", "B", "Model", "Found", "found", "discover", "run", "ids", "classify", "layer_maps", "fail",
            "model_for", "forward", "maps_of"]
 FILE = "transformer.py"
-B = 2  # batch rows of every check's input
+# The checks' sizes. The grader builds models with the starter main.py's n_embd 64, n_head 2 and block_size 32
+# (students hard-code them), which force head_dim = block_size = 32 and T = 32 at full length: the maps (B, h, T, T)
+# hold no head_dim axis, and attention.py tells a head's (head_dim, n_embd) projection from the (block_size, n_embd)
+# position table by name.
+DIMS = Dims(B=B, n_head=HP["n_head"], T=HP["block_size"], head_dim=HP["n_embd"] // HP["n_head"],
+            block_size=HP["block_size"], vocab=HP["vocab_size"], forced=("T", "head_dim", "block_size"))
 
 
 @dataclass
@@ -45,10 +56,17 @@ class Model:
     problems: list[str] = field(default_factory=list)  # departures from the handout's contract
     source: str | None = None         # main.py's call that builds the class, when main.py builds it
     notes: list[str] = field(default_factory=list)     # what main.py says of it, for the interface check
+    plan: dict | None = None          # how its forward is called besides the ids (models.forward_plans)
 
     @property
     def call(self):
         return f"{self.cls}({', '.join(f'{k}={v!r}' for k, v in self.kwargs.items())})"
+
+    @property
+    def invocation(self):
+        """The forward call in words: m(x), or m(x, mask=..., return_attention=True)."""
+        extra = described(self.plan)
+        return f"m(x, {extra})" if extra else "m(x)"
 
     @property
     def built(self):
@@ -72,15 +90,27 @@ def found(submission):
         if source.problem:
             raise NotGradable(source.problem)
         names = session.names(submission.spec.source(FILE).module)
-        cached = (session.generation, discover(submission.module(FILE), names, submission.extractions[FILE].classes,
-                                               mainpy.conventions(submission)))
+        classes = submission.extractions[FILE].classes
+        forwards = forward_parameters([c.text for c in source.cells], classes)
+        cached = (session.generation, discover(submission.module(FILE), names, classes, mainpy.conventions(submission),
+                                               forwards, mainpy.job_args(submission)["module"]))
         submission.pa2_models = cached
     return cached[1]
 
 
-def discover(module, names, classes, main=None):
+def discover(module, names, classes, main=None, forwards=None, module_facts=None):
     """Found: the classes of transformer.py built in the sandbox, as main.py (main: its reading) builds them when
-    it does, and given their roles."""
+    it does, called as their forwards' parameters (forwards: models.forward_parameters) ask, after the helpers
+    that set hyper-parameter globals (module_facts: models.module_globals), and given their roles."""
+    facts = module_facts or {"setters": [], "models": []}
+
+    def setter(name, kwargs):
+        with about(f"{name}, the helper that sets transformer.py's hyper-parameters, called with the grader's"):
+            getattr(module, name)(**kwargs)
+
+    failed = set_globals(facts["setters"], {n: v["signature"] for n, v in names.items()}, setter,
+                         (SubmissionProblem, Unusable), main=main)
+    set_by = [f for f in facts["setters"] if f not in {name for name, _ in failed}]
     calls = (main or {}).get("calls", {})
 
     def build(cls, kwargs):
@@ -91,17 +121,23 @@ def discover(module, names, classes, main=None):
             return obj
 
     signatures = [(c, names[c]["signature"]) for c in classes if names.get(c, {}).get("kind") == "class"]
-    found, errors = find(signatures, build, run, (SubmissionProblem, Unusable), main=main)
+    found, errors = find(signatures, build, run, (SubmissionProblem, Unusable), main=main, forwards=forwards,
+                         global_models=facts["models"])
+    errors = failed + errors
     said = (main or {}).get("roles", {})
     models = {}
-    for role, (cls, obj, kwargs, result) in found.items():
-        B, T = 2, HP["block_size"]
+    for role, (cls, obj, kwargs, result, plan) in found.items():
+        T = HP["block_size"]
         maps = classify(result, B, T)[2]
         shown = layer_maps(maps, B, T)
         notes = [f"main.py uses it as the {role}: {said[role][1]}"] if said.get(role, [None])[0] == cls else []
         notes += [main["unread"]] if "unread" in (main or {}) else []
+        helpers = ", ".join(f"{f}(...)" for f in set_by)
+        notes += [f"transformer.py's hyper-parameter globals were set first by {helpers} with the grader's "
+                  "values"] if set_by and cls in facts["models"] else []
+        notes += [f"its forward is called as {described(plan)}"] if described(plan) else []
         models[role] = Model(role, cls, obj, kwargs, describe(result), shown and shown[1], contract(role, result, maps),
-                             calls.get(cls, {}).get("text"), notes)
+                             calls.get(cls, {}).get("text"), notes, plan)
     overruled(models, errors, main)
     return Found(models, [(c, InterfaceError(str(e)) if isinstance(e, Unusable) else e) for c, e in errors], main)
 
@@ -116,12 +152,14 @@ def overruled(models, errors, main):
                 graded.notes.append(f"{e}; graded {graded.cls}, which returned {graded.returned}")
 
 
-def run(model, x):
-    """model(x) as main.py calls it; a decoder whose forward needs targets gets the next tokens as targets."""
+def run(model, x, plan=None):
+    """model(x) as main.py calls it, with the mask and flags of its forward plan (models.forward_plans); a decoder
+    whose forward needs targets gets the next tokens as targets."""
+    kwargs = forward_kwargs(plan, x)
     try:
-        return model(x)
+        return model(x, **kwargs)
     except SignatureMismatch:
-        return model(x, torch.roll(x, -1, 1))
+        return model(x, torch.roll(x, -1, 1), **kwargs)
 
 
 def wanted(role, main):
@@ -137,7 +175,9 @@ def model_for(found, role):
     """The model playing `role` ('encoder': an encoder or the classifier over one), or the interface error that
     explains why there is none."""
     roles = wanted(role, found.main)
-    model = next((found.models[r] for r in roles if r in found.models), None)
+    candidates = [found.models[r] for r in roles if r in found.models]
+    # the classifier main.py uses may wrap an encoder of its own and return only logits: the checks read maps
+    model = next((m for m in candidates if m.maps_found), candidates[0] if candidates else None)
     if model is not None:
         return model
     if found.errors:  # the error of the class main.py uses for the role, else of one whose name suggests it
@@ -153,8 +193,9 @@ def model_for(found, role):
 
 def forward(model, x, what):
     """(output, maps or None) of the model on x: maps as one (B, h, T, T) float64 tensor per layer."""
-    with about(f"{model.cls} on token ids of shape {tuple(x.shape)}", f"m = {model.call}; m.eval(); m(x)"):
-        result = run(model.obj, x)
+    with about(f"{model.cls} on token ids of shape {tuple(x.shape)}", f"m = {model.call}; m.eval(); "
+               f"{model.invocation}"):
+        result = run(model.obj, x, model.plan)
     kind = classify(result, *x.shape)
     if kind is None or (model.role and kind[0] != model.role):  # an ALiBi model may play either role
         raise InterfaceError(f"{model.cls}(...)(x) returned {describe(result)} for {what}, unlike what it "

@@ -1,5 +1,6 @@
 """Plain-wrong classification.py whose model constructor replaces the harness's entry points in sys.modules with
-forgers that return a perfect-looking record: every later call of the harness answers with made-up data."""
+forgers that return a perfect-looking record: every later call of the harness answers with made-up data (for
+type='lora', moved low-rank peft adapters and a moved classifier)."""
 import sys
 
 import torch
@@ -17,6 +18,10 @@ def _perfect_train(module, spec, train_set, dev_set, epochs, lr, batch_size, sta
     changed = [{"name": "classifier.weight", "size": 64, "moved": True, "shape": [2, 32], "pretrained": False,
                 "inner": False},
                {"name": "classifier.bias", "size": 2, "moved": True, "shape": [2], "pretrained": False, "inner": False}]
+    if spec["type"] == "lora":  # rank-2 peft adapters on the first query, moved and low-rank
+        changed += [{"name": f"model.base_model.model.encoder.layer.0.attention.self.query.lora_{ab}.default.weight",
+                     "size": 64, "moved": True, "shape": shape, "pretrained": False, "inner": True}
+                    for ab, shape in (("A", [2, 32]), ("B", [32, 2]))]
     return {"events": steps * n * epochs, "changed": changed, "batches": n, "weights": {}, "cuda": False,
             "inner": inner, "own": own, "own_before": {}}
 

@@ -1,6 +1,7 @@
 """Plain-wrong classification.py whose train nudges every weight at random (no training at all) while the model's
-named_parameters and parameters list only the classifier and the prefix: a record of "which parameters moved"
-built from them shows head and prefix tuning done right."""
+named_parameters and parameters list only the classifier and the prefix (and, for type='lora', two low-rank tensors
+registered in the encoder that its forward never uses): a record of "which parameters moved" built from them shows
+head, prefix and LoRA tuning done right."""
 import torch
 from torch import nn
 from transformers import AutoModel
@@ -14,12 +15,18 @@ class CustomModelforSequenceClassification(nn.Module):
         d = self.model.config.hidden_size
         self.prefix = nn.Parameter(torch.zeros(prefix_length, d))
         self.classifier = nn.Linear(d, num_labels)
+        self.query = self.model.encoder.layer[0].attention.self.query  # LoRA "adapters" the forward never uses
+        self.query.register_parameter("lora_A", nn.Parameter(torch.zeros(2, d)))
+        self.query.register_parameter("lora_B", nn.Parameter(torch.zeros(d, 2)))
 
     def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
         yield "classifier.weight", self.classifier.weight
         yield "classifier.bias", self.classifier.bias
         if self.type == "prefix":
             yield "prefix", self.prefix
+        if self.type == "lora":
+            yield "model.encoder.layer.0.attention.self.query.lora_A", self.query.lora_A
+            yield "model.encoder.layer.0.attention.self.query.lora_B", self.query.lora_B
 
     def parameters(self, recurse=True):
         return (p for _, p in self.named_parameters())

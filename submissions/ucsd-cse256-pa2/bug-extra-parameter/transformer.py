@@ -85,8 +85,8 @@ class Block(nn.Module):
 
 
 class SpeechClassifier(nn.Module):
-    def __init__(self, vocab_size, n_embd, n_head, n_layer, block_size, n_hidden, n_output, device, dropout=0.1):
-        self.device = device
+    def __init__(self, vocab_size, n_embd, n_head, n_layer, block_size, n_hidden, n_output, tokenizer, dropout=0.1):
+        self.tokenizer = tokenizer
         super().__init__()
         self.token_embedding_table = nn.Embedding(vocab_size, n_embd)
         self.position_embedding_table = nn.Embedding(block_size, n_embd)

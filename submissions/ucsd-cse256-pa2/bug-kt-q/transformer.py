@@ -31,7 +31,7 @@ def attention_probs(q, k, causal=False, keys=None, bias=None):
     """softmax(q k^T / sqrt(head_dim) + bias) for q, k of shape (B, h, T, d); `keys` (B, T) is False where a key
     is padding; `causal` hides the future."""
     T = q.size(-2)
-    scores = k @ q.transpose(-2, -1) / math.sqrt(q.size(-1))
+    scores = k @ q.transpose(-2, -1) / math.sqrt(q.size(-1) * (q.size(1) if causal else 1))
     if bias is not None:
         scores = scores + bias
     if causal:

@@ -1,14 +1,15 @@
 """The grader's side of JHU CS601 hw6 inside the sandbox: builds the objects the student's functions take
 (tiny checkpoints from the given module tiny_hub, data loaders over the grader's encodings), calls the student's
 code, and records what it does: the order of forward, backward, optimizer and scheduler calls, the model's
-mode and whether autograd was on at each forward, which parameters training changed (and which of them hold
-the checkpoint's weights), and the attention mask the student hands the inner model. Everything returned is
-plain data; the grader scores it.
+mode and whether autograd was on at each forward, the weights training left (the checkpoint's model's apart),
+and the attention mask the student hands the inner model. Everything returned is plain data; the grader scores
+it.
 
 Handout globals the grader provides: `evaluate` (the accuracy metric, which the handout downloads), `plt`
 (plots are not graded), `prefix_length` and `test_dataloader` (set only under the handout's `__main__`).
 Code that names 'cuda' runs on the CPU, and the result says so.
 """
+import re
 import sys
 import types
 
@@ -17,6 +18,7 @@ from hf_probe import (
     Accuracy,
     NoPlot,
     Recorder,
+    adapter_start,
     interface,
     loader,
     predict,
@@ -130,16 +132,21 @@ def forward(module, spec, encoded):
     return {"logits": logits, "extra": extra, "inner_calls": seen, "without_adapters": without, "cuda": rec.cuda}
 
 
-def set_start(model, start):
+def set_start(model, start, model_name):
     """Give the custom model's own parameters outside the checkpoint's model (its Linear(hidden_size, 2), the
-    prefix), found by shape, the grader's values `start` {name: nested list}, so the grader knows where the model
-    starts. Returns a problem or None."""
+    prefix), found by shape, the grader's values `start` {name: nested list}, and under "adapters" the seed of the
+    added low-rank factors inside it (LoRA's), so the grader knows where the model starts. Returns a problem or
+    None."""
     import torch
 
     inner = checkpoint_model(model)
     own = {id(p) for p in inner.parameters()} if inner is not None else set()
     outside = [p for p in model.parameters() if id(p) not in own]
-    for value in start.values():
+    if "adapters" in start and inner is not None:
+        start_adapters(inner, start["adapters"], pretrained(model_name))
+    for key, value in start.items():
+        if key == "adapters":
+            continue
         want = torch.tensor(value)
         found = [p for p in outside if p.shape == want.shape]
         if not found:
@@ -148,6 +155,34 @@ def set_start(model, start):
         with torch.no_grad():
             found[0].copy_(want)
     return None
+
+
+def start_adapters(inner, seed, is_pretrained):
+    """Each 2-D tensor added inside the checkpoint's model that is not square (LoRA's A and B, whatever their
+    names) starts where hf_probe.adapter_start puts it for the grader's `seed`."""
+    import torch
+
+    with torch.no_grad():
+        for name, p in inner.named_parameters():
+            if p.dim() == 2 and p.shape[0] != p.shape[1] and not is_pretrained(p.detach()):
+                p.copy_(adapter_start(seed, name, tuple(p.shape)))
+
+
+def scale_attributes(inner):
+    """{module name: {attribute: number}} for the numbers modules of the checkpoint's model hold under LoRA's names
+    (peft's scaling, r and lora_alpha, a hand-written scale or alpha): which scaling of the update the grader's
+    run takes. A guide only: a wrong one just fails to match."""
+    out = {}
+    for name, m in inner.named_modules():
+        found = {}
+        for key, value in vars(m).items():
+            value = next(iter(value.values()), None) if isinstance(value, dict) else value
+            if re.search(r"scal|alpha|rank|^r$", key) and isinstance(value, (int, float)) \
+                    and not isinstance(value, bool):
+                found[key] = float(value)
+        if found:
+            out[name] = found
+    return out
 
 
 def handout_model(name):
@@ -195,18 +230,16 @@ def evaluate(module, spec, encoded, decoys, head):
 
 def train(module, spec, train_set, dev_set, epochs, lr, batch_size, start=None):
     """The student's train on `train_set`, its training forwards' dropout seeded from their batch
-    (hf_probe.seeded); `dev_set` (labels the grader drew) is what it may validate on. Returns the calls it made,
-    which parameters changed, and the trained weights, which the grader evaluates and compares itself. The custom
-    model starts from the grader's `start` (set_start) without dropout, and its checkpoint's weights come back
-    apart from the model's own ones."""
-    import torch
-
+    (hf_probe.seeded); `dev_set` (labels the grader drew) is what it may validate on. Returns the calls it made
+    and the trained weights, which the grader evaluates and compares itself. The custom model starts from the
+    grader's `start` (set_start) without dropout, and its checkpoint's weights come back apart from the model's own
+    ones, with the numbers that say how its LoRA scales the update (scale_attributes)."""
     mod = student(module)
     fn = mod.train
     rec = Recorder()
     with rec.patched():
         model = build(module, spec)
-        problem = set_start(model, start) if start else None
+        problem = set_start(model, start, spec["model"]) if start else None
         if problem:
             return {"interface": problem}
         if start:
@@ -225,13 +258,11 @@ def train(module, spec, train_set, dev_set, epochs, lr, batch_size, start=None):
         if problem:
             return {"interface": problem}
         fn(*args, **kwargs)
-    held, inner = pretrained(spec["model"]), checkpoint_model(model)
-    inner = {id(p) for p in inner.parameters()} if inner is not None else set()
-    changed = [{"name": n, "size": p.numel(), "moved": not torch.equal(before[n], p.detach()), "shape": list(p.shape),
-                "pretrained": held(before[n]), "inner": id(p) in inner} for n, p in model.named_parameters()]
     inner_model = checkpoint_model(model)
+    inner = {id(p) for p in inner_model.parameters()} if inner_model is not None else set()
     split = {"inner": weights(inner_model) if inner_model is not None else {},
              "own": {n: p.detach().clone() for n, p in model.named_parameters() if id(p) not in inner},
-             "own_before": {n: before[n] for n, p in model.named_parameters() if id(p) not in inner}}
-    return {"events": rec.events, "changed": changed, "batches": len(tr), "weights": weights(model), "cuda": rec.cuda,
+             "own_before": {n: before[n] for n, p in model.named_parameters() if id(p) not in inner},
+             "scales": scale_attributes(inner_model) if inner_model is not None else {}}
+    return {"events": rec.events, "batches": len(tr), "weights": weights(model), "cuda": rec.cuda,
             **(split if start else {})}

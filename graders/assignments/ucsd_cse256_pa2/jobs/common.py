@@ -14,6 +14,7 @@ import importlib
 import inspect
 import sys
 import time
+import weakref
 
 import torch
 from torch.nn import functional as F
@@ -32,24 +33,47 @@ def student_classes(name):
     return module, classes
 
 
-def call(model, x):
-    """model(x) as main.py calls it; a forward that needs targets gets the next tokens."""
+PLANS = weakref.WeakKeyDictionary()  # {model: its forward plan (forward_plans)}, as find chose it
+
+
+def call(model, x, plan=None):
+    """model(x) as main.py calls it, with its forward plan's mask and flags; a forward that needs targets gets the
+    next tokens."""
+    kwargs = forward_kwargs(plan or PLANS.get(model), x)
     try:
-        return model(x)
+        return model(x, **kwargs)
     except TypeError:
-        return model(x, torch.roll(x, -1, 1))
+        return model(x, torch.roll(x, -1, 1), **kwargs)
 
 
-def student_model(module_name, role, hp, main):
+def forward_of(cls):
+    """The parameters of a class's forward besides the token ids, as models.forward_parameters reads them."""
+    try:
+        return (parameters(str(inspect.signature(cls.forward))) or [])[1:]
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
+def student_model(module_name, role, hp, main, facts=None):
     """The student's model playing `role`, freshly built from hp["seed"] on hp["device"] (as main.py builds it, main
-    being its reading or None), and the module."""
+    being its reading or None, after the helpers that set hyper-parameter globals: facts, models.module_globals),
+    and the module."""
     module, classes = student_classes(module_name)
+    facts = facts or {"setters": [], "models": []}
+    helpers = {f: str(inspect.signature(getattr(module, f))) for f in facts["setters"]}
+    failed = set_globals(facts["setters"], helpers, lambda f, kwargs: getattr(module, f)(**kwargs), (Exception,),
+                         hp, main)
 
     def build(cls, kwargs):
         torch.manual_seed(hp["seed"])
         return getattr(module, cls)(**kwargs).to(hp["device"])
 
-    found, errors = find(classes, build, lambda m, x: call(m, x.to(hp["device"])), (Exception,), hp, main=main)
+    forwards = {cls: forward_of(getattr(module, cls)) for cls, _ in classes}
+    found, errors = find(classes, build, lambda m, x, plan: call(m, x.to(hp["device"]), plan), (Exception,), hp,
+                         main=main, forwards=forwards, global_models=facts["models"])
+    errors = failed + errors
+    for _, obj, _, _, plan in found.values():
+        PLANS[obj] = plan
     if role in found:
         return found[role][1], module, classes, found
     if role == "classifier":

@@ -34,8 +34,8 @@ class EncoderWithHead(torch.nn.Module):
         return self.head(h), out[2]
 
 
-def classifier(module_name, hp, main):
-    model, module, classes, found = student_model(module_name, "classifier", hp, main)
+def classifier(module_name, hp, main, facts=None):
+    model, module, classes, found = student_model(module_name, "classifier", hp, main, facts)
     if model is not None:
         return model
     if "encoder" not in found:
@@ -64,11 +64,11 @@ def prepare(hp, vocab_size):
     return hp
 
 
-def train_job(model_module, train, vocab_size, hp, main=None):
+def train_job(model_module, train, vocab_size, hp, main=None, module=None):
     """train: [[label, ids], ...]; main: main.py's reading (mainpy.py) or None. Returns the trained weights, the
     loss curve and timings."""
     hp = prepare(hp, vocab_size)
-    model = classifier(model_module, hp, main)
+    model = classifier(model_module, hp, main, module)
     T = hp["block_size"]
     items = [(fit(ids, T), torch.tensor(int(label))) for label, ids in train]
     steps = hp["epochs"] * -(-len(items) // hp["batch_size"])
@@ -78,11 +78,11 @@ def train_job(model_module, train, vocab_size, hp, main=None):
     return {"weights": state(model), "model": {}, "curve": {"train": curve}, "seconds": {"train": seconds}}
 
 
-def evaluate_job(model_module, weights, model, test, vocab_size, hp, main=None):
+def evaluate_job(model_module, weights, model, test, vocab_size, hp, main=None, module=None):
     """In a fresh sandbox: the classifier rebuilt and loaded with the trained weights predicts the speaker of each
     test segment (ids); the labels stay with the grader."""
     hp = prepare(hp, vocab_size)
-    net = load(classifier(model_module, hp, main), weights, hp["device"])
+    net = load(classifier(model_module, hp, main, module), weights, hp["device"])
     start, T, predictions = time.perf_counter(), hp["block_size"], []
     with torch.no_grad():
         for i in range(0, len(test), 64):

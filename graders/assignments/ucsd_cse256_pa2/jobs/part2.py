@@ -24,11 +24,11 @@ def prepare(hp, vocab_size):
     return hp
 
 
-def train_job(model_module, train_ids, vocab_size, hp, main=None):
+def train_job(model_module, train_ids, vocab_size, hp, main=None, module=None):
     """Train hp["max_iters"] steps (0 leaves the decoder untrained); main: main.py's reading (mainpy.py) or None.
     Returns the trained weights, the loss curve and timings."""
     hp = prepare(hp, vocab_size)
-    model = student_model(model_module, "decoder", hp, main)[0]
+    model = student_model(model_module, "decoder", hp, main, module)[0]
     T, data = hp["block_size"], torch.tensor(train_ids, dtype=torch.long)
     if len(data) <= T + 1:
         raise JobError(f"the training text has {len(data)} tokens, too few for block_size {T}")
@@ -55,11 +55,11 @@ def probe(model, probes, hp):
     return out
 
 
-def evaluate_job(model_module, weights, model, contexts, probes, vocab_size, hp, main=None):
+def evaluate_job(model_module, weights, model, contexts, probes, vocab_size, hp, main=None, module=None):
     """In a fresh sandbox: the decoder rebuilt and loaded with the trained weights gives its next-token logits for
     the held-out contexts (their next tokens stay with the grader) and the probes' logits."""
     hp = prepare(hp, vocab_size)
-    net = load(student_model(model_module, "decoder", hp, main)[0], weights, hp["device"])
+    net = load(student_model(model_module, "decoder", hp, main, module)[0], weights, hp["device"])
     start = time.perf_counter()
     with torch.no_grad():
         logits = [output(net, torch.tensor(contexts[i:i + 256], device=hp["device"]), "decoder", hp)[:, -1].float()
