@@ -73,7 +73,8 @@ def record(out, journal, student, result, seconds):
     html.replace(folder / "report.html")
     journal.append({"student": student.id, "score": data["score"], "max_score": result.spec.max_score,
                     "seconds": round(seconds, 3), "grader_failed": bool(result.error),
-                    "regrade": len(result.to_regrade)})
+                    "regrade": len(result.to_regrade),
+                    "rules": {v["rule"]: v["points"] for v in result.rules if v["broken"]}})
 
 
 def student_page(data, student_id):

@@ -1,5 +1,6 @@
 """A sample submission's expected outcome (the `expected.yaml` beside it) and whether a grade agrees with it.
 
+`rules` names the spec rules (graders/rules.py) the sample breaks, with the points each costs under the spec.
 `graders demo` and `graders batch` check every entry that carries one, so a sample class checks itself wherever
 it is graded; tests/test_samples.py asserts the same agreement for every sample.
 """
@@ -7,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+
+from graders.rules import deducted
 
 FILE = "expected.yaml"
 KINDS = ("reference", "correct", "bug", "unchecked")  # a sample class's; the adversarial catalogue has its own
@@ -19,6 +22,8 @@ class Expected:
     fail: dict[str, str] = field(default_factory=dict)   # check -> words its feedback must hold
     notes: dict[str, str] = field(default_factory=dict)  # passing check -> words its note must hold
     implements: tuple[str, ...] = ()                     # the spec files the sample hands in; () for all
+    rules: dict[str, float] = field(default_factory=dict)  # rule id -> points it costs (0: flagged only); the
+    #                                                        spec rules the sample breaks, and no other (rules.py)
 
     @classmethod
     def read(cls, folder):
@@ -29,7 +34,8 @@ class Expected:
         data = yaml.safe_load(path.read_text())
         if not isinstance(data, dict) or data.get("kind") not in KINDS:
             return None
-        return cls(data["kind"], data.get("fail") or {}, data.get("notes") or {}, tuple(data.get("implements") or ()))
+        return cls(data["kind"], data.get("fail") or {}, data.get("notes") or {}, tuple(data.get("implements") or ()),
+                   {rule: float(points) for rule, points in (data.get("rules") or {}).items()})
 
     def graded(self, spec):
         """The checks of the files this sample implements (threshold checks train models and are left out)."""
@@ -74,12 +80,16 @@ def disagreements(spec, expected, results):
     score, full = sum(c.points for c in graded if got.get(c.name, (False,))[0]), sum(c.points for c in graded)
     # a threshold check that ran and passed (smoke or full profile) counts too; pending ones score 0
     trained = sum(c.points for p in spec.parts for c in p.checks if c.job and got.get(c.name, (False,))[0])
-    if results["score"] != score + trained:
+    verdicts = results["extra_data"].get("rules") or []
+    if results["score"] != max(0.0, score + trained - deducted(verdicts)):
         lines.append(f"the score {results['score']:g} is not the sum of the passed checks' points, "
-                     f"{score + trained:g}")
+                     f"{score + trained:g}, less the rules' deductions, {deducted(verdicts):g}")
+    broken = {v["rule"]: v["points"] for v in verdicts if v["broken"]}
+    if broken != expected.rules:
+        lines.append(f"rules broken (id: points lost) {broken}, expected {expected.rules}")
     if expected.kind in ("reference", "correct") and (expected.fail or score != full):
         lines.append(f"a {expected.kind} sample must get full marks ({full:g}), got {score:g}")
-    if expected.kind == "bug" and not (expected.fail and score < full):
+    if expected.kind == "bug" and not (expected.fail and score < full or any(expected.rules.values())):
         lines.append("a bug sample must name the checks it fails and lose points")
     if expected.kind == "unchecked":  # code the grader cannot read: what it fails is "could not be checked", no verdict
         checks = numbered(spec)

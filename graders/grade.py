@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from graders import budget
+from graders import budget, rules
 from graders import spec as specs
 from graders.extract import Extraction, extract
 from graders.sandbox.session import Session, StudentModule
@@ -29,6 +29,8 @@ class Submission:
         self.check = None             # the check running now; the plugin sets it
         self.notes = {}               # check -> a line shown with its outcome, passed or not
         self.used = {}                # check -> {file name: {student names it called}}
+        ruled = {r.file for r in spec.rules}
+        self.watched = {c.name for p in spec.parts if p.file in ruled for c in p.checks}  # their calls are recorded
 
     def write(self, files):
         """Input files ({name: text}) in the sandbox's working directory, for the student's code to read."""
@@ -52,7 +54,7 @@ class Submission:
 
     def begin_check(self):
         for session in self.sessions.values():
-            session.begin_check()
+            session.begin_check(self.check, self.check in self.watched)
 
     def protections(self):
         """What the first child that started reported about its sandbox (the same for every child)."""
@@ -125,7 +127,8 @@ def prepared(path, spec, scratch, extra=None, gpu=False):
         modules[None].append({"name": extra["name"], "file": extra["file"], "statements": [
             {"source": extra["source"], "file": extra["file"], "lineno": 1, "names": []}]})
         texts[extra["file"]] = extra["source"]
-    sessions = {key: Session(loaded, texts, limits(spec, intake, gpu, key)) for key, loaded in modules.items()}
+    sessions = {key: Session(loaded, texts, limits(spec, intake, gpu, key),
+                             rules.watched(spec, {m["file"] for m in loaded})) for key, loaded in modules.items()}
     grader_code = {f.module for f in spec.files if f.given}
     try:
         for key, session in sessions.items():  # one that runs student code starts now: torch imports meanwhile
@@ -196,6 +199,7 @@ def grade(path, assignment, visibility="all", thresholds=None):
 
             budget.stage("checks")
             outcomes = plugin.run(spec, submission, selected_checks(spec, visibility), scratch)
+            verdicts = rules.judge(spec, submission, outcomes)
             pictures = figures(spec, submission) if visibility == "all" else []
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -211,5 +215,5 @@ def grade(path, assignment, visibility="all", thresholds=None):
             outcomes.update(graded)
             pictures += drawn
     warnings = {w: None for s in submission.sessions.values() for w in s.warnings()}
-    return Result(spec, outcomes, notices + list(warnings) + replay.notes(), time.monotonic() - started,
-                  sandbox=submission.protections(), figures=pictures)
+    return Result(spec, outcomes, notices + list(warnings) + replay.notes() + rules.notices(verdicts),
+                  time.monotonic() - started, sandbox=submission.protections(), figures=pictures, rules=verdicts)

@@ -10,7 +10,8 @@ from contextlib import contextmanager
 # apart (a machine too busy to finish a call twice; a check that could not find what it checks).
 KIND_LABELS = {"wrong": "wrong output", "interface": "interface error", "error": "error while checking",
                "limit": "limit hit", "regrade": "machine problem: regrade", "unchecked": "could not be checked",
-               "pending": "pending", "kit": "not in the self-check kit", "grader": "grader failure"}
+               "pending": "pending", "kit": "not in the self-check kit", "grader": "grader failure",
+               "rule": "handout rule broken"}
 KINDS = tuple(KIND_LABELS)
 
 

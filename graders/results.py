@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from graders.checks.feedback import Feedback
+from graders.rules import deducted
 
 HIDDEN_MESSAGE = {True: "Hidden check: passed.",
                   False: "Hidden check: failed. Details appear after grades are published."}
@@ -21,10 +22,12 @@ class Result:
     error: str | None = None           # set when the grader itself failed
     sandbox: dict | None = None        # the protections the sandbox child ran with
     figures: list = field(default_factory=list)  # plain-data figures for the HTML report (see report/)
+    rules: list = field(default_factory=list)    # handout rules' verdicts, plain data (graders/rules.py)
 
     @property
     def score(self):
-        return sum(c.points for _, c in self.checks() if self.outcomes.get(c.name) and self.outcomes[c.name].passed)
+        passed = sum(c.points for _, c in self.checks() if self.outcomes.get(c.name) and self.outcomes[c.name].passed)
+        return max(0.0, passed - deducted(self.rules))
 
     @property
     def to_regrade(self):
@@ -81,7 +84,7 @@ def gradescope(result):
             "extra_data": {"assignment": result.spec.id, "title": result.spec.title, "max_score": result.spec.max_score,
                            "environment": environment(), "sandbox": result.sandbox, "hidden_feedback": hidden,
                            "hidden_fields": hidden_fields, "diagnoses": diagnoses, "feedback": feedback,
-                           "figures": result.figures},
+                           "figures": result.figures, "rules": result.rules},
             "tests": tests}
 
 
@@ -97,7 +100,7 @@ def merge(data, spec, outcomes, figures=()):
         kept = {k: v for k, v in extra.get(key, {}).items() if k not in merged}
         extra[key] = kept | fresh["extra_data"][key]
     extra["figures"] = [*extra.get("figures", []), *figures]
-    data["score"] = sum(t["score"] for t in data["tests"])
+    data["score"] = max(0.0, sum(t["score"] for t in data["tests"]) - deducted(extra.get("rules") or []))
     return data
 
 

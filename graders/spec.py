@@ -2,6 +2,7 @@
 import os
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -101,6 +102,27 @@ class Part(Strict):
     checks: list[Check]
 
 
+class Deduct(Strict):
+    deduct: float = Field(gt=0, description="points taken off the submission's score, once however often it is broken")
+
+
+class Rule(Strict):
+    """A handout's "from scratch": library APIs the graded code of a file may not use (graders/rules.py finds them
+    in the source and in what the sandbox saw run)."""
+    id: str
+    file: str = Field(description="the spec file whose graded code the rule covers")
+    within: list[str] = Field([], description="the functions or classes it covers, with the graded code they read; "
+                                              "[] for all of the file's graded code")
+    forbid: list[str] = Field(min_length=1, description="qualified names of the APIs the code may not use "
+                              "(torch.nn.functional.scaled_dot_product_attention); `*` matches within a name "
+                              "(torch.nn.Transformer*Layer); a member (X.forward) or a subclass of one counts")
+    allow: list[str] = Field([], description="APIs the handout allows although a `forbid` pattern matches them")
+    cost: Literal["flag", "zero"] | Deduct = Field("flag", description="flag: staff see it, no points lost; "
+                                                   "{deduct: N}: N points off; zero: the checks that ran the "
+                                                   "code that uses it score 0")
+    source: str = Field(description="where the handout says so")
+
+
 class Assignment(Strict):
     id: str
     title: str
@@ -115,10 +137,17 @@ class Assignment(Strict):
     options: dict[str, bool | int | float | str] = Field(
         {}, description="settings the assignment's checks read, e.g. which readings of the handout earn credit")
     jobs: dict[str, Job] = Field({}, description="training jobs that threshold checks score")
+    rules: list[Rule] = Field([], description="library shortcuts the handout forbids, per file (graders/rules.py)")
 
     @model_validator(mode="after")
     def _consistent(self):
         names = {f.name for f in self.files}
+        for i, rule in enumerate(self.rules):
+            if rule.file not in names:
+                raise ValueError(f"rules.{i}.file: {rule.file!r} is not one of files: {sorted(names)}")
+        ids = [r.id for r in self.rules]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"rules: ids must be unique; repeated: {sorted({i for i in ids if ids.count(i) > 1})}")
         for i, part in enumerate(self.parts):
             if part.file not in names:
                 raise ValueError(f"parts.{i}.file: {part.file!r} is not one of files: {sorted(names)}")
@@ -159,6 +188,8 @@ class Variant(Strict):
     parts: list[dict] = Field([], description="parts added, or replacing the base's part of the same id")
     tolerances: dict[str, dict] = Field({}, description="set over the base's, per dtype")
     limits: dict = Field({}, description="set over the base's limits")
+    without_rules: list[str] = Field([], description="the base's rules (by id) this offering does not have")
+    rules: list[dict] = Field([], description="rules added, or replacing the base's rule of the same id")
 
 
 def _replaced(items, changes, key):
@@ -170,7 +201,8 @@ def _replaced(items, changes, key):
 
 def _apply(base, variant, path):
     """The base spec's data with the variant's differences."""
-    for field, listed, key in (("without_files", base["files"], "name"), ("without_parts", base["parts"], "id")):
+    for field, listed, key in (("without_files", base["files"], "name"), ("without_parts", base["parts"], "id"),
+                               ("without_rules", base.get("rules", []), "id")):
         unknown = set(getattr(variant, field)) - {i[key] for i in listed}
         if unknown:
             raise SpecError(f"{path}: field {field}: {sorted(unknown)} not in {variant.extends}")
@@ -182,6 +214,8 @@ def _apply(base, variant, path):
     data["files"] = _replaced([f for f in base["files"] if f["name"] not in gone], variant.files, "name")
     data["parts"] = _replaced([p for p in base["parts"] if p["id"] not in set(variant.without_parts)
                                and p["file"] not in gone], variant.parts, "id")
+    data["rules"] = _replaced([r for r in base.get("rules", []) if r.get("file") not in gone
+                               and r.get("id") not in set(variant.without_rules)], variant.rules, "id")
     return data
 
 

@@ -79,8 +79,17 @@ def test_an_offering_says_only_what_differs_from_its_base(tmp_path, a2_spec):
     assert got.limits.memory_mib == a2_spec.limits.memory_mib and got.tolerances == a2_spec.tolerances
 
 
+def test_an_offering_replaces_adds_and_drops_rules_by_id(tmp_path, a2_spec):
+    base = a2_spec.rules[0].model_dump()
+    got = spec.load(variant(tmp_path, rules=[base | {"cost": {"deduct": 2}}, base | {"id": "more", "cost": "flag"}]))
+    assert [(r.id, r.cost) for r in got.rules] == [(base["id"], spec.Deduct(deduct=2)), ("more", "flag")]
+    assert spec.load(variant(tmp_path, without_rules=[base["id"]])).rules == []
+    assert spec.load(variant(tmp_path, without_files=["A2S2.py"])).rules == []  # a rule goes with its file
+
+
 @pytest.mark.parametrize("fields,message", [
     ({"without_parts": ["a2s9"]}, "field without_parts: ['a2s9'] not in uw-cse447-a2"),
+    ({"without_rules": ["a2s9"]}, "field without_rules: ['a2s9'] not in uw-cse447-a2"),
     ({"extends": "uw-cse447-a9"}, "field extends: 'uw-cse447-a9' is not another spec"),
     ({"extends": "uw-other"}, "field extends: 'uw-other' is not another spec"),
     ({"colour": "blue"}, "field colour: Extra inputs are not permitted"),

@@ -4,6 +4,7 @@ import math
 import statistics
 
 from graders.problems import KINDS
+from graders.rules import cost_words, evidence
 
 HISTOGRAM = {"width": 640, "height": 200, "left": 12, "right": 12, "top": 18, "bottom": 34}
 SLOWEST = 5
@@ -70,6 +71,25 @@ def bugs(students):
                  "percent": round(100 * len(e["students"]) / len(students))} for e in rows]
 
 
+def rules(spec, students):
+    """Each spec rule with the students who broke it (what it cost each, and where) and those staff should look
+    at (the source and the run disagree, or the run's record is missing)."""
+    table = []
+    for rule in spec.rules:
+        broken, suspect = [], []
+        for sid in sorted(students):
+            for v in students[sid].get("extra_data", {}).get("rules") or []:
+                if v["rule"] != rule.id:
+                    continue
+                if v["broken"]:
+                    broken.append({"id": sid, "points": v["points"], "evidence": "; ".join(evidence(v, most=2))})
+                if v["suspicions"]:
+                    suspect.append({"id": sid, "why": v["suspicions"][0], "more": len(v["suspicions"]) - 1})
+        table.append({"id": rule.id, "file": rule.file, "source": rule.source, "cost": cost_words(rule),
+                      "forbid": rule.forbid, "allow": rule.allow, "broken": broken, "suspect": suspect})
+    return table
+
+
 def kinds(students):
     """Failed checks by kind (wrong output, interface, error, limit, grader), counting students and checks."""
     failed = [(sid, t) for sid, r in students.items() for t in r.get("tests", []) if t["status"] != "passed"]
@@ -106,7 +126,7 @@ def summarize(spec, students):
             "mean": statistics.fmean(completed) if completed else None,
             "median": statistics.median(completed) if completed else None,
             "histogram": histogram(completed, spec.max_score), "checks": check_rates(spec, students),
-            "bugs": bugs(students), "kinds": kinds(students),
+            "bugs": bugs(students), "kinds": kinds(students), "rules": rules(spec, students),
             "slowest": [{"id": sid, "time": students[sid].get("execution_time", 0),
                          "score": students[sid].get("score", 0)} for sid in slowest],
             "grader_failures": [r for r in table if r["grader_error"] is not None],

@@ -72,6 +72,83 @@ def load(request, files):
     return {"errors": errors, "names": names}
 
 
+class Watch:
+    """Which of the watched torch functions and modules (a spec rule's forbidden APIs, by name) the student's code
+    reaches during one call, sent back as names with the reply: a torch function mode sees every torch function
+    the student's code calls, however it found it (getattr on a built name, importlib); a global forward pre-hook
+    sees every module of a watched class (or a subclass) run. A record the student's code tampered with (the mode
+    gone from the stack) comes back as None: the grader flags it for staff."""
+
+    def __init__(self, patterns):
+        import torch
+        from torch.overrides import TorchFunctionMode
+
+        self.functions, self.classes, self.reached = {}, {}, None
+        for name in (n for p in patterns for n in expand(p)):
+            obj = resolve(name)
+            if isinstance(obj, type):
+                self.classes[obj] = name
+            elif obj is not None:
+                self.functions[obj] = name
+        watch = self
+
+        class Mode(TorchFunctionMode):
+            def __torch_function__(self, func, types, args=(), kwargs=None):
+                name = watch.functions.get(func)
+                if name is not None and watch.reached is not None:
+                    watch.reached.add(name)
+                return func(*args, **(kwargs or {}))
+
+        self.mode, self.stack = Mode(), torch._C
+        if self.classes:
+            torch.nn.modules.module.register_module_forward_pre_hook(self._module_runs)
+
+    def _module_runs(self, module, args):
+        if self.reached is not None:
+            self.reached.update(name for cls, name in self.classes.items() if isinstance(module, cls))
+
+    def around(self, run, *args):
+        """`run(*args)`'s reply with the names it reached under "reached" (None when the record was tampered with)."""
+        base = self.stack._len_torch_function_stack()
+        self.reached = set()
+        if self.functions:
+            self.mode.__enter__()
+        try:
+            reply = run(*args)
+        finally:
+            intact = self.stack._len_torch_function_stack() == base + bool(self.functions) and (
+                not self.functions or self.stack._get_function_stack_at(base) is self.mode)
+            while self.stack._len_torch_function_stack() > base:
+                self.stack._pop_torch_function_stack()
+            reached, self.reached = self.reached, None
+        reply["reached"] = sorted(reached) if intact else None
+        return reply
+
+
+def expand(pattern):
+    """The names a pattern stands for: itself, or with a `*` in its last part, the matching members of its owner."""
+    import fnmatch
+
+    owner, _, last = pattern.rpartition(".")
+    if "*" not in last:
+        return [pattern]
+    found = resolve(owner)
+    return [f"{owner}.{n}" for n in sorted(dir(found)) if fnmatch.fnmatchcase(n, last)] if found is not None else []
+
+
+def resolve(name):
+    """The object a dotted name stands for among the modules imported so far (torch's, and what the student's code
+    imported when it loaded), or None: watching never imports anything."""
+    parts = name.split(".")
+    for i in range(len(parts), 0, -1):
+        obj = sys.modules.get(".".join(parts[:i]))
+        if obj is not None:
+            for attr in parts[i:]:
+                obj = getattr(obj, attr, None)
+            return obj
+    return None
+
+
 def signature(obj):
     if inspect.isfunction(obj) or inspect.isclass(obj):
         try:
@@ -161,7 +238,7 @@ def call(request, files, objects):
 
 
 def serve(proto_in, proto_out, config):
-    files, objects = set(), {}
+    files, objects, watch = set(), {}, None
     read_exact = exact_reader(proto_in)
     while True:
         try:
@@ -171,8 +248,11 @@ def serve(proto_in, proto_out, config):
         op = request["op"]
         if op == "load":
             reply = load(request, files)
+            watch = Watch(request["watch"]) if request.get("watch") else None
         elif op == "write":
             reply = write(request["files"])
+        elif watch and request.get("watch"):
+            reply = watch.around(call, request, files, objects)
         else:
             reply = call(request, files, objects)
         try:

@@ -4,6 +4,7 @@ The session keeps the extracted code, starts a child, loads the code there and r
 crash or a timeout. A call that hits a limit trips the current check, so later calls of that check (for
 instance hypothesis shrinking) fail at once instead of waiting again.
 """
+import fnmatch
 import re
 
 from graders.problems import (
@@ -16,12 +17,19 @@ from graders.problems import (
 )
 from graders.sandbox.worker import Died, Timeout, Worker, Zygote
 
+MAX_REACHED = 100  # names one call's record may hold
+
 
 class Session:
-    def __init__(self, modules, texts, limits):
+    def __init__(self, modules, texts, limits, watch=()):
         self.modules = modules        # [{"name", "file", "statements": [...]}]
         self.texts = texts            # file label -> text, for the child's tracebacks
         self.limits = limits
+        self.watch = list(watch)      # API patterns rules forbid: the child records which of them each call reached
+        self.check = None             # the check running now: what it reached is recorded under its name
+        self.watching = False         # whether its calls are watched (it checks a file a rule covers)
+        self.reached = {}             # check -> the watched names its calls reached (graders/rules.py)
+        self.unrecorded = set()       # checks a reply came back for without a well-formed record
         self.worker = None
         self.protections = None       # what the first child reported: the same for every restart
         self.loaded = None            # the child's load report: {"errors": [...], "names": {...}}
@@ -74,8 +82,9 @@ class Session:
             missing.append("no seccomp filter: student code can open sockets and start processes")
         return [f"sandbox warning: {m}" for m in missing]
 
-    def begin_check(self):
+    def begin_check(self, check=None, watching=False):
         self.tripped = None
+        self.check, self.watching = check, watching and bool(self.watch)
 
     def names(self, module):
         return self._load()["names"].get(module, {})
@@ -96,8 +105,10 @@ class Session:
                 f"the submission used up its time budget of {self.limits.submission_seconds:g} s; {fn} was not run"))
         self._load()
         request = {"op": "call", "target": target, "fn": fn, "args": list(args), "kwargs": kwargs or {}, "seed": seed,
-                   "keep": keep, "calls": [[list(a), s] for a, s in calls] if calls is not None else None}
+                   "keep": keep, "calls": [[list(a), s] for a, s in calls] if calls is not None else None,
+                   "watch": self.watching}
         reply = self._request(request, label or fn)
+        self._record(reply.get("reached", False))
         if "error" in reply:
             problem = self._problem(label or fn, reply["error"])
             if calls is not None:
@@ -109,6 +120,16 @@ class Session:
             raise StudentError(f"the sandbox answered {len(calls)} calls of {fn} with something else than "
                                f"{len(calls)} results")
         return got
+
+    def _record(self, reached):
+        """Keep what a call reached: only names this session watches; anything else is a missing record."""
+        if not self.watching:
+            return
+        if type(reached) is list and len(reached) <= MAX_REACHED and all(
+                type(n) is str and any(fnmatch.fnmatchcase(n, p) for p in self.watch) for n in reached):
+            self.reached.setdefault(self.check, set()).update(reached)
+        else:
+            self.unrecorded.add(self.check)
 
     def write(self, files):
         """Put input files ({name: text}) in the child's working directory for the calls that follow."""
@@ -125,7 +146,7 @@ class Session:
             self.start()
         if self.loaded_in is not self.worker:
             self.loaded_in = self.worker
-            request = {"op": "load", "modules": self.modules, "texts": self.texts}
+            request = {"op": "load", "modules": self.modules, "texts": self.texts, "watch": self.watch}
             try:
                 reply = self._request(request, "loading the submission")
                 self.protections = self.protections or self.worker.protections

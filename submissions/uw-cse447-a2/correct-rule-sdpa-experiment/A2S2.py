@@ -1,0 +1,81 @@
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def init_qkv_proj(n_embd: int):
+    return nn.Linear(n_embd, n_embd), nn.Linear(n_embd, n_embd), nn.Linear(n_embd, n_embd)
+
+
+def self_attention(Q, K, V, n_heads=1, causal=True):
+    assert Q.shape == K.shape == V.shape
+    B, n_tok, n_embd = Q.size()
+    if n_heads > 1:
+        Q, K, V = split_heads_qkv(Q, K, V, n_heads)
+    A = pairwise_similarities(Q, K)
+    A = attn_scaled(A, n_embd, n_heads)
+    if causal:
+        mask = make_causal_mask(n_tok)
+        A = apply_causal_mask(mask, A)
+    A = attn_softmax(A)
+    y = compute_outputs(A, V)
+    if n_heads > 1:
+        y = merge_heads(y)
+    return y
+
+
+def pairwise_similarities(Q, K):
+    return Q @ K.transpose(-2, -1)
+
+
+def attn_scaled(A, n_embd: float, n_heads: float):
+    assert n_embd % n_heads == 0, "d must be divisible by number of heads"
+    return A / math.sqrt(n_embd / n_heads)
+
+
+def attn_softmax(A):
+    return torch.softmax(A, dim=-1)
+
+
+def compute_outputs(A, V):
+    return A @ V
+
+
+def make_causal_mask(n_tok: int):
+    return torch.tril(torch.ones(n_tok, n_tok, dtype=torch.bool))
+
+
+def apply_causal_mask(mask, A):
+    return A.masked_fill(~mask, float("-inf"))
+
+
+def split_heads_qkv(Q, K, V, n_heads: int):
+    return (split_heads(Q, n_heads), split_heads(K, n_heads), split_heads(V, n_heads))
+
+
+def split_heads(x, n_heads: int):
+    B, n_tok, n_embd = x.size()
+    assert n_embd % n_heads == 0, "d must be divisible by number of heads"
+    return x.view(B, n_tok, n_heads, n_embd // n_heads).transpose(1, 2)
+
+
+def merge_heads(y):
+    B, nh, n_tok, nc = y.size()
+    return y.transpose(1, 2).reshape(B, n_tok, nh * nc)
+
+
+def compare_with_torch(n_heads=2):
+    """My check against torch's fused attention (not part of the graded functions)."""
+    Q = torch.randn(2, 5, 8)
+    fused = F.scaled_dot_product_attention(split_heads(Q, n_heads), split_heads(Q, n_heads), split_heads(Q, n_heads),
+                                           is_causal=True)
+    return (merge_heads(fused) - self_attention(Q, Q, Q, n_heads)).abs().max()
+
+
+class TorchBlock(nn.TransformerEncoderLayer):
+    """Where I would go next: torch's own block, for comparison."""
+
+
+print("max difference from torch:", compare_with_torch())

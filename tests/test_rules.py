@@ -1,0 +1,189 @@
+"""Handout rules (graders/rules.py): library shortcuts found in the graded source through imports, aliases and
+subclasses, and in what the sandbox saw run; named in feedback; costing what the spec says (flag, deduct, zero)."""
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch  # noqa: F401 - names resolve by identity among the modules imported, as in a grade
+import yaml
+
+from graders import expected, rules
+from graders import spec as specs
+from graders.extract import extract
+from graders.submission import Cell
+
+SAMPLES = Path(__file__).resolve().parents[1] / "submissions"
+SDPA = "torch.nn.functional.scaled_dot_product_attention"
+RULE = specs.Rule(id="own", file="A2S2.py", forbid=[SDPA, "torch.nn.MultiheadAttention", "torch.nn.Transformer*"],
+                  source="a test's")
+FUNCTIONS = ["self_attention"]
+
+
+def uses(source, rule=RULE, wanted=FUNCTIONS):
+    extraction = extract([Cell(source, "A2S2.py")], wanted)
+    return [(u.api, u.line, u.names, u.how) for u in rules.static_uses(rule, extraction)]
+
+
+@pytest.mark.parametrize("source,found", [
+    ("import torch.nn.functional as F\ndef self_attention(q):\n    return F.scaled_dot_product_attention(q, q, q)\n",
+     [(SDPA, 3, ("self_attention",), "use")]),
+    ("import torch\ndef self_attention(q):\n    return torch.nn.functional.scaled_dot_product_attention(q, q, q)\n",
+     [(SDPA, 3, ("self_attention",), "use")]),
+    ("from torch.nn import functional\nsdpa = functional.scaled_dot_product_attention\n"
+     "def self_attention(q):\n    return sdpa(q, q, q)\n", [(SDPA, 4, ("self_attention",), "use")]),
+    ("import torch.nn.functional as F\ndef self_attention(q):\n    f = getattr(F, 'scaled_dot_product_attention')\n"
+     "    return f(q, q, q)\n", [(SDPA, 4, ("self_attention",), "use")]),
+    ("from torch._C._nn import scaled_dot_product_attention as s\ndef self_attention(q):\n    return s(q, q, q)\n",
+     [(SDPA, 3, ("self_attention",), "use")]),  # the same object under another module: matched by identity
+    ("from torch import nn\nclass A(nn.MultiheadAttention):\n    pass\ndef self_attention(q):\n    return A(4, 1)\n",
+     [("torch.nn.MultiheadAttention", 2, ("A",), "subclass")]),
+    ("from torch.nn.modules.transformer import TransformerEncoderLayer as L\ndef self_attention(q):\n    return L\n",
+     [("torch.nn.TransformerEncoderLayer", 3, ("self_attention",), "use")]),
+    ("import torch.nn.functional as F\ndef attend(q):\n    return F.scaled_dot_product_attention(q, q, q)\n"
+     "def self_attention(q):\n    return attend(q)\n", [(SDPA, 3, ("attend",), "use")]),
+])
+def test_a_forbidden_api_is_found_however_it_is_named(source, found):
+    assert uses(source) == found
+
+
+@pytest.mark.parametrize("source", [
+    # the module imported for an allowed function; the API in a comment, a docstring and a string
+    "import torch.nn.functional as F\nNOTE = 'F.scaled_dot_product_attention'\ndef self_attention(q):\n"
+    "    '''not F.scaled_dot_product_attention'''\n    # F.scaled_dot_product_attention(q, q, q)\n"
+    "    return F.softmax(q @ q.mT, -1) @ q\n",
+    # a function no graded function reads, and a top-level experiment: not graded code
+    "import torch.nn.functional as F\ndef self_attention(q):\n    return q\ndef compare(q):\n"
+    "    return F.scaled_dot_product_attention(q, q, q)\nprint(F.scaled_dot_product_attention)\n",
+])
+def test_honest_code_breaks_no_rule(source):
+    assert uses(source) == []
+
+
+def test_an_allowed_api_and_code_outside_the_rules_scope_are_not_uses():
+    hw5 = specs.get("jhu-cs601-hw5").rules[0]
+    source = ("import torch.nn.functional as F\nfrom torch import nn\nclass CausalSelfAttention(nn.Module):\n"
+              "    def forward(self, q):\n        return F.scaled_dot_product_attention(q, q, q, is_causal=True)\n"
+              "class Other(nn.MultiheadAttention):\n    pass\n")
+    assert uses(source, hw5, ["CausalSelfAttention", "Other"]) == []
+    assert uses(source.replace("class CausalSelfAttention(nn.Module)", "class CausalSelfAttention(nn.MultiheadAttention)"),
+                hw5, ["CausalSelfAttention", "Other"]) == [("torch.nn.MultiheadAttention", 3, ("CausalSelfAttention",),
+                                                            "subclass")]
+
+
+def test_every_assignment_but_hw6s_has_a_rule_with_its_source():
+    for assignment in specs.available().values():
+        assert bool(assignment.rules) != assignment.id.startswith("jhu-cs601-hw6"), assignment.id  # and its offerings
+        for rule in assignment.rules:
+            assert rule.source and all(rules.Forbidden(rule).names or "*" in p for p in rule.forbid)
+
+
+@pytest.mark.parametrize("cost,message", [
+    ("free", "field rules.0.cost"),
+    ({"deduct": -1}, "field rules.0.cost"),
+])
+def test_a_rule_is_typed(tmp_path, cost, message):
+    data = yaml.safe_load((specs.SPECS_DIR / "uw-cse447-a2.yaml").read_text())
+    data["rules"][0]["cost"] = cost
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(data))
+    with pytest.raises(specs.SpecError, match=message):
+        specs.load(tmp_path / "bad.yaml")
+    data["rules"][0] |= {"cost": "flag", "file": "A2S9.py"}
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(data))
+    with pytest.raises(specs.SpecError, match="rules.0.file: 'A2S9.py' is not one of files"):
+        specs.load(tmp_path / "bad.yaml")
+
+
+# The A2S2 rule samples graded once under an offering with the same rule three times, one per cost: each verdict
+# below is (flag, deduct 3, zero) in points lost; None where the rule is not broken.
+COSTS = {"flag": "flag", "deduct": {"deduct": 3}, "zero": "zero"}
+VERDICTS = {
+    "bug-rule-sdpa-direct": (0, 3, 5), "bug-rule-sdpa-alias": (0, 3, 5), "bug-rule-sdpa-getattr": (0, 3, 5),
+    "bug-rule-sdpa-helper": (0, 3, 5), "bug-rule-mha-subclass": (0, 3, 5),
+    "correct-rule-mentions-only": None, "correct-rule-sdpa-experiment": None,
+}
+
+
+@pytest.fixture(scope="module")
+def three_costs(tmp_path_factory):
+    """(spec, sample -> results.json) of the rule samples graded under the three costs at once."""
+    root = tmp_path_factory.mktemp("rules")
+    specs_dir, folder = root / "specs", root / "class"
+    specs_dir.mkdir()
+    shutil.copy(specs.SPECS_DIR / "uw-cse447-a2.yaml", specs_dir)
+    base = specs.get("uw-cse447-a2").rules[0].model_dump()
+    variant = {"extends": "uw-cse447-a2", "id": "uw-rules", "title": "A2 under three costs", "handout": "a test's",
+               "without_files": ["A2S1.py", "answers.yaml", "A2S3.py"], "without_rules": ["a2s2-from-scratch"],
+               "rules": [base | {"id": name, "cost": cost} for name, cost in COSTS.items()]}
+    (specs_dir / "uw-rules.yaml").write_text(yaml.safe_dump(variant, allow_unicode=True))
+    for name in VERDICTS:
+        shutil.copytree(SAMPLES / "uw-cse447-a2" / name, folder / name, ignore=shutil.ignore_patterns(expected.FILE))
+    env = {**__import__("os").environ, "GRADERS_SPECS": str(specs_dir)}
+    run = subprocess.run([sys.executable, "-m", "graders", "batch", str(folder), "--assignment", "uw-rules", "--out",
+                          str(root / "out"), "--profile", "full"], capture_output=True, text=True, env=env, timeout=1200)
+    assert run.returncode == 0, run.stderr[-3000:]
+    spec = specs.load(specs_dir / "uw-rules.yaml")
+    return spec, {name: json.loads((root / "out" / "students" / name / "results.json").read_text())
+                  for name in VERDICTS}, root / "out"
+
+
+@pytest.mark.parametrize("sample", VERDICTS)
+def test_each_sample_costs_what_each_rule_says(three_costs, sample):
+    spec, graded, _ = three_costs
+    results = graded[sample]
+    got = {v["rule"]: v["points"] for v in results["extra_data"]["rules"] if v["broken"]}
+    if VERDICTS[sample] is None:
+        assert got == {} and results["score"] == 20
+        return
+    assert got == dict(zip(COSTS, VERDICTS[sample], strict=True))
+    assert results["score"] == 20 - 5 - 3  # zero took self_attention's 5 points, deduct 3 more
+    outcome = expected.outcomes(spec, results)
+    for check in ("test_self_attention_single_head", "test_self_attention_multi_head"):
+        passed, output = outcome[check]
+        assert not passed and "Handout rule zero" in output and "Handout rule deduct" in output
+        assert "Handout rule flag" not in output  # a flag is for staff: not in the student's feedback
+    assert outcome["test_pairwise_similarities"][0]  # checks that never ran the shortcut keep their points
+    assert any("Handout rule deduct broken" in line and "3 points lost" in line for line in results["output"].split("\n"))
+
+
+def test_staff_see_where_source_and_run_disagree(three_costs):
+    _, graded, out = three_costs
+    suspicions = {name: [s for v in r["extra_data"]["rules"] for s in v["suspicions"]] for name, r in graded.items()}
+    assert suspicions["bug-rule-sdpa-getattr"] and all("graded source it ran does not name" in s
+                                                       for s in suspicions["bug-rule-sdpa-getattr"])
+    assert all(not found for name, found in suspicions.items() if name != "bug-rule-sdpa-getattr")
+    page = (out / "index.html").read_text()
+    assert 'id="rules"' in page and 'href="students/bug-rule-sdpa-helper/report.html"' in page
+    journal = [json.loads(line) for line in (out / "journal.jsonl").read_text().splitlines()]
+    assert {"zero": 5, "deduct": 3, "flag": 0} in [e.get("rules") for e in journal]
+
+
+def test_a_run_that_reached_an_api_the_source_hides_breaks_the_rule_and_a_lost_record_is_flagged():
+    """The verdict from plain data: the sandbox's record adds a use; a check whose record is missing is told to
+    staff and costs nothing by itself."""
+    from graders.plugin import Outcome
+
+    spec = specs.get("uw-cse447-a2")
+    source = (SAMPLES / "uw-cse447-a2" / "reference" / "A2S2.py").read_text()
+    extraction = extract([Cell(source, "A2S2.py")], spec.source("A2S2.py").functions)
+
+    class Session:
+        reached = {"test_self_attention_multi_head": {SDPA}}
+        unrecorded = {"test_self_attention_single_head"}
+
+    class Submission:
+        intake = type("I", (), {"files": {"A2S2.py": type("F", (), {"path": "A2S2.py"})}})
+        extractions = {"A2S2.py": extraction}
+        used = {c: {"A2S2.py": {"self_attention"}} for c in ("test_self_attention_multi_head",
+                                                           "test_self_attention_single_head")}
+
+        def session_of(self, file):
+            return Session
+
+    outcomes = {c.name: Outcome(True) for p in spec.parts for c in p.checks if p.file == "A2S2.py"}
+    [verdict] = rules.judge(spec.only(set(outcomes)), Submission(), outcomes)
+    assert verdict["broken"] and verdict["points"] == 2 and not outcomes["test_self_attention_multi_head"].passed
+    assert outcomes["test_self_attention_single_head"].passed
+    assert any("record of what ran is missing" in s for s in verdict["suspicions"])
