@@ -191,9 +191,13 @@ def closure(extraction, names):
 
 
 def watched(spec, files):
-    """The forbid patterns the sandbox running `files` watches for (child.py `Watch` expands them): [] when no rule
-    applies. Patterns, not names: the grader may not have imported torch yet when the child starts."""
-    return sorted({p for r in spec.rules if r.file in files for p in r.forbid})
+    """The qualified names the sandbox running `files` watches for (child.py `Watch`): [] when no rule applies.
+    Patterns are expanded here, with torch imported (the checks import it anyway), so the child only looks names
+    up."""
+    patterns = sorted({p for r in spec.rules if r.file in files for p in r.forbid})
+    if patterns:
+        import torch.nn  # noqa: F401 - lookup reads only modules already imported
+    return sorted({n for p in patterns for n in expand(p)})
 
 
 def cost_words(rule):

@@ -79,12 +79,12 @@ class Watch:
     sees every module of a watched class (or a subclass) run. A record the student's code tampered with (the mode
     gone from the stack) comes back as None: the grader flags it for staff."""
 
-    def __init__(self, patterns):
+    def __init__(self, names):
         import torch
         from torch.overrides import TorchFunctionMode
 
         self.functions, self.classes, self.reached = {}, {}, None
-        for name in (n for p in patterns for n in expand(p)):
+        for name in names:
             obj = resolve(name)
             if isinstance(obj, type):
                 self.classes[obj] = name
@@ -123,17 +123,6 @@ class Watch:
             reached, self.reached = self.reached, None
         reply["reached"] = sorted(reached) if intact else None
         return reply
-
-
-def expand(pattern):
-    """The names a pattern stands for: itself, or with a `*` in its last part, the matching members of its owner."""
-    import fnmatch
-
-    owner, _, last = pattern.rpartition(".")
-    if "*" not in last:
-        return [pattern]
-    found = resolve(owner)
-    return [f"{owner}.{n}" for n in sorted(dir(found)) if fnmatch.fnmatchcase(n, last)] if found is not None else []
 
 
 def resolve(name):
