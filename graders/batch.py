@@ -229,7 +229,8 @@ def write_class(out, spec, roster):
             graded[student.id] = json.loads(path.read_text())
     links = {sid: f"students/{sid}/report.html" for sid in graded}
     for name, text in (("index.html", report.class_report(spec, graded, links)),
-                       ("grades.csv", report.grades_csv(spec, graded))):
+                       ("grades.csv", report.grades_csv(spec, graded)),
+                       ("checks.csv", report.checks_csv(spec, graded))):
         tmp = out / f".{name}"
         tmp.write_text(text)
         tmp.replace(out / name)

@@ -88,6 +88,8 @@ def test_batch_writes_reports_and_gradebook(class_batch):
     scores = {name: r["score"] for name, r in graded(out).items()}
     for name, score in scores.items():
         assert float(rows[name][1 + [h.lower() for h in next(iter(rows.values()))[1:]].index("total")]) == score
+    checks = list(csv.DictReader((out / "checks.csv").read_text().splitlines()))
+    assert {name: sum(float(r["Score"]) for r in checks if r["Student"] == name) for name in scores} == scores
     assert f"{len(CLASS)} students" in run.stderr and "grader failures" in run.stderr
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from graders import spec as specs
-from graders.report import class_report, grades_csv, pages, png, stats, student_report
+from graders.report import checks_csv, class_report, grades_csv, pages, png, stats, student_report
 from graders.report import figures as figs
 
 A2 = "uw-cse447-a2"
@@ -355,6 +355,26 @@ def test_grades_csv_parses_back(klass, a2):
     assert by_id["e-broken"][5:] == [""] * (1 + len(a2.parts))  # never a false 0
 
 
+def test_checks_csv_has_a_row_per_student_and_check_with_its_kind_and_rules(klass, a2):
+    broken = {"rule": "a2s2-from-scratch", "broken": True, "cost": "zero",
+              "checks": {"test_self_attention_single_head": {"ran": [], "uses": []}}}
+    kept = {"rule": "other", "broken": False, "cost": "flag", "checks": {"test_attn_scaled": {}}}
+    klass = {**klass, "d-clean": {**klass["d-clean"], "extra_data": {**klass["d-clean"]["extra_data"],
+                                                                     "rules": [broken, kept]}}}
+    header, *rows = list(csv.reader(io.StringIO(checks_csv(a2, klass))))
+    assert header == ["Student", "Part", "Check", "Score", "Max score", "Kind", "Rules"]
+    by = {(r[0], r[2]): r for r in rows}
+    assert [r for r in rows if r[0] == "e-broken"] == [["e-broken", "", "", "", "", "grader error", ""]]
+    for sid in (s for s in klass if s != "e-broken"):
+        assert sum(r[0] == sid for r in rows) == len(klass[sid]["tests"])
+        assert sum(float(r[3]) for r in rows if r[0] == sid) == klass[sid]["score"]
+    failed = next(t for t in klass["a-sqrt"]["tests"] if t["tags"][1] == "attn_scaled")
+    assert by[("a-sqrt", "test_attn_scaled")][1::2][:3] == ["attn_scaled", "0", stats.kind_of(failed)]
+    assert by[("d-clean", "test_attn_scaled")][5:] == ["passed", ""]
+    assert by[("d-clean", "test_self_attention_single_head")][6] == "a2s2-from-scratch: zero"
+
+
 def test_reports_of_an_empty_class(a2):
     assert "No failing check matched a known bug." in class_report(a2, {}, {})
     assert grades_csv(a2, {}).count("\n") == 2
+    assert checks_csv(a2, {}).count("\n") == 1

@@ -1,4 +1,5 @@
-"""grades.csv: one row per student, shaped like a Canvas gradebook export so it imports back into one.
+"""grades.csv: one row per student, shaped like a Canvas gradebook export so it imports back into one; checks.csv:
+one row per student and check, for a TA to sort and filter where points were lost.
 
 Columns. Canvas reads its first five columns as the student's identity (Student, ID, SIS User ID, SIS Login ID,
 Section) and every later column as an assignment, and a row whose Student is "Points Possible" as the maximum
@@ -14,7 +15,8 @@ empty cells on import, so a grader failure can't silently overwrite a grade with
 import csv
 import io
 
-from graders.report.stats import grader_error
+from graders.expected import numbered
+from graders.report.stats import grader_error, kind_of
 
 IDENTITY = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 
@@ -40,4 +42,33 @@ def grades_csv(spec, students):
             by_part.setdefault(test["tags"][1], []).append(test["score"])
         writer.writerow([sid, "", "", sid, "", _points(results.get("score", 0))]
                         + [_points(sum(by_part[p.id]) if p.id in by_part else None) for p in spec.parts])
+    return out.getvalue()
+
+
+CHECK_COLUMNS = ["Student", "Part", "Check", "Score", "Max score", "Kind", "Rules"]
+
+
+def checks_csv(spec, students):
+    """The CSV text: per student (sorted by id) and check, its score and kind (passed, or how it failed, as the
+    class report counts it: wrong, interface, limit, pending, ...), and the handout rules (graders/rules.py) the
+    student broke in the code that check ran, as `rule id: cost`. A student whose grading failed gets one row of
+    kind "grader error"."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CHECK_COLUMNS)
+    checks = numbered(spec)
+    for sid in sorted(students):
+        results = students[sid]
+        if grader_error(results) is not None:
+            writer.writerow([sid, "", "", "", "", "grader error", ""])
+            continue
+        broken = [r for r in results.get("extra_data", {}).get("rules", []) if r.get("broken")]
+        for test in results.get("tests", []):
+            check = checks.get(test["number"])
+            if check is None:
+                continue
+            kind = "passed" if test["status"] == "passed" else kind_of(test)
+            rules = "; ".join(f"{r['rule']}: {r['cost']}" for r in broken if check.name in r.get("checks", {}))
+            writer.writerow([sid, test["tags"][1], check.name, _points(test["score"]), _points(test["max_score"]), kind,
+                             rules])
     return out.getvalue()
