@@ -95,11 +95,29 @@ class Job(Strict):
     profiles: dict[str, Profile] = Field(description="smoke (CPU, generated data) and full (the course's run)")
 
 
+def part_title(names):
+    """A part's title from its checks' names in results.json ("part title: check title", either may hold ": "):
+    the longest ": "-ended prefix the names share, or for a single check everything before its last ": ". The
+    reports read it back this way (results.json has no field for it), so every part must survive it."""
+    if len(names) == 1:
+        return names[0].rpartition(": ")[0]
+    prefix = os.path.commonprefix(names)
+    return prefix[:prefix.rfind(": ")] if ": " in prefix else ""
+
+
 class Part(Strict):
     id: str
     title: str
     file: str = Field(description="the source file this part grades")
     checks: list[Check]
+
+    @model_validator(mode="after")
+    def _title_read_back(self):
+        names = [f"{self.title}: {c.title}" for c in self.checks]
+        if self.checks and part_title(names) != self.title:
+            raise ValueError(f"part {self.id}: a report would read its title as {part_title(names)!r}: a lone "
+                             "check's title, or the start all its checks' titles share, must not hold ': '")
+        return self
 
 
 class Deduct(Strict):

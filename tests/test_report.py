@@ -89,10 +89,10 @@ def decode_png(uri):
 
 def test_failing_check_shows_feedback_diagnosis_and_reproduction(graded):
     page = student_report(graded["bug-scale-sqrt-embd"], "ada")
-    assert "attn_scaled(A, 2, 2) is wrong at 2 of 2 positions" in page
-    assert html.escape("Input: attn_scaled(A, 2, 2) with A of shape (1, 2, 1, 1)") in page
+    assert "attn_scaled(A, 10, 2) is wrong at 294 of 294 positions" in page
+    assert html.escape("Input: attn_scaled(A, 10, 2) with A of shape (3, 2, 7, 7)") in page
     assert f"<strong>Likely bug:</strong> {html.escape(SQRT)}" in page
-    assert html.escape("A = torch.randn(1, 2, 1, 1, generator=g); attn_scaled(A, 2, 2)") in page
+    assert html.escape("A = torch.randn(3, 2, 7, 7, generator=g); attn_scaled(A, 10, 2)") in page
     assert 'id="check-2.1"' in page and 'class="check failed" id="check-2.1"' in page
     assert 'class="check passed" id="check-1.1"' in page
 
@@ -101,8 +101,8 @@ def test_feedback_travels_as_fields(graded):
     """The boxes come from the fields in extra_data, which the grader wrote, not from the text's lines."""
     results = graded["bug-scale-sqrt-embd"]
     fields = results["extra_data"]["feedback"]["2.1"]
-    assert fields["bug"] == SQRT and fields["case"].startswith("attn_scaled(A, 2, 2) with A of shape (1, 2, 1, 1)")
-    assert fields["repro"].endswith("A = torch.randn(1, 2, 1, 1, generator=g); attn_scaled(A, 2, 2)")
+    assert fields["bug"] == SQRT and fields["case"].startswith("attn_scaled(A, 10, 2) with A of shape (3, 2, 7, 7)")
+    assert fields["repro"].endswith("A = torch.randn(3, 2, 7, 7, generator=g); attn_scaled(A, 10, 2)")
     assert "student_output" not in fields and set(results["extra_data"]["hidden_fields"]) <= {
         c.name for p in specs.get(A2).parts for c in p.checks if c.visibility != "visible"}
     page = student_report(results, "ada")
@@ -116,7 +116,7 @@ def test_results_without_fields_still_render(graded):
     old = copy.deepcopy(graded["bug-scale-sqrt-embd"])
     del old["extra_data"]["feedback"], old["extra_data"]["hidden_fields"]
     page = student_report(old, "ada")
-    assert "attn_scaled(A, 2, 2) is wrong at 2 of 2 positions" in page
+    assert "attn_scaled(A, 10, 2) is wrong at 294 of 294 positions" in page
     assert f"<strong>Likely bug:</strong> {html.escape(SQRT)}" in page
     assert html.escape("Reproduce: g = torch.Generator()") in page and 'class="reproduce"' not in page  # as text
 

@@ -118,3 +118,11 @@ def test_options_have_the_types_their_checks_declare():
         assert wrong == {}, f"{assignment.id}: options of the wrong type"
         named = {c.name for p in assignment.parts for c in p.checks}
         assert {c for o in declared.values() for c in o.checks} <= named, f"{assignment.id}: readers not checks"
+
+
+def test_a_part_whose_title_a_report_cannot_read_back_is_refused():
+    check = spec.Check(name="test_x", title="f(): returns 1", points=1)
+    with pytest.raises(ValueError, match="a report would read its title as 'lone part: f\\(\\)'"):
+        spec.Part(id="lone", title="lone part", file="A2S2.py", checks=[check])
+    other = spec.Check(name="test_y", title="g returns 2", points=1)
+    assert spec.Part(id="two", title="two", file="A2S2.py", checks=[check, other]).title == "two"

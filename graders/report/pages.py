@@ -5,26 +5,17 @@ self-contained (inline CSS, images as data: URIs, no JavaScript), and a Content-
 external resource and script, so a page reads the same offline, years later, and nothing a student wrote can
 run in a TA's browser even if escaping were ever missed.
 """
-import os
 
 import jinja2
 
 from graders.problems import KIND_LABELS
 from graders.report import figures, stats
+from graders.spec import part_title
 
 ENV = jinja2.Environment(loader=jinja2.PackageLoader("graders.report", "templates"), autoescape=True,
                          trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
 ENV.filters["pts"] = lambda x: f"{x:g}"
 ENV.globals["KIND_LABELS"] = KIND_LABELS
-
-
-def part_title(names):
-    """A part's title from its checks' names ("part title: check title", either may hold ": "): the longest
-    ": "-ended prefix the names share, or for a single check everything before its last ": "."""
-    if len(names) == 1:
-        return names[0].rpartition(": ")[0]
-    prefix = os.path.commonprefix(names)
-    return prefix[:prefix.rfind(": ")] if ": " in prefix else ""
 
 
 def check_view(test, prefix, fields=None):
