@@ -276,8 +276,9 @@ def main():
     proto_in = os.fdopen(os.dup(0), "rb")
     proto_out = os.fdopen(os.dup(1), "wb", buffering=0)
     config = json.loads(proto_in.readline(1 << 16))
-    # Namespaces first: once the process is not dumpable, /proc/self/uid_map is no longer ours to write.
-    protections = {"uid": os.getuid(), **confine.namespaces(config["workdir"], config["quota_mib"])}
+    # Namespaces first: once the process is not dumpable, /proc/self/uid_map is no longer ours to write. Whether the
+    # code runs as root, not which slot's uid: results.json must not change with which slot was free.
+    protections = {"as_root": os.getuid() == 0, **confine.namespaces(config["workdir"], config["quota_mib"])}
     protections.update(confine.process_flags())
     os.chdir(config["workdir"])
     os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
