@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graders import expected
+from graders.check_kinds import CheckKind
 from graders.results import Result, gradescope, write_json
 
 SUFFIXES = (".py", ".ipynb", ".zip")
@@ -74,6 +75,7 @@ def record(out, journal, student, result, seconds):
     journal.append({"student": student.id, "score": data["score"], "max_score": result.spec.max_score,
                     "seconds": round(seconds, 3), "grader_failed": bool(result.error),
                     "regrade": len(result.to_regrade),
+                    "pending": sum(o.kind == CheckKind.PENDING for o in result.outcomes.values()),
                     "rules": {v["rule"]: v["points"] for v in result.rules if v["broken"]}})
 
 
@@ -194,7 +196,7 @@ def run(todo, spec, out, journal, workers, progress, thresholds, seconds):
 
 def pending_students(out, roster):
     return [s for s in roster if (path := student_dir(out, s.id) / "results.json").exists()
-            and any("pending" in t["tags"] for t in json.loads(path.read_text())["tests"])]
+            and any(CheckKind.of(t) == CheckKind.PENDING for t in json.loads(path.read_text())["tests"])]
 
 
 def complete_thresholds(out, spec, roster, journal, plan, console):
@@ -320,8 +322,10 @@ def grade_class(folder, spec, out, workers=None, resume=False, thresholds=None, 
     graded = write_class(out, spec, roster)
     seconds = time.monotonic() - started
     failed = sum(stats.grader_error(r) is not None for r in graded.values())
+    waiting = len(stats.pending(spec, graded)["students"])
+    later = f", {waiting} with checks pending (the class report says how to grade them)" if waiting else ""
     console.print(f"graded {len(todo)} in {seconds:.1f} s ({seconds / max(len(todo), 1):.2f} s each); "
-                  f"{failed} grader failures, {len(stats.to_regrade(graded))} to regrade (machine too busy); "
+                  f"{failed} grader failures, {len(stats.to_regrade(graded))} to regrade (machine too busy){later}; "
                   f"class report: {out / 'index.html'}, gradebook: {out / 'grades.csv'} ({len(graded)} students)")
     samples = agreement(out, spec, roster)
     if not samples:

@@ -12,6 +12,7 @@ from hypothesis.internal.conjecture import providers
 from hypothesis.internal.reflection import function_digest
 
 from graders import replay
+from graders.check_kinds import CheckKind
 from graders.checks.feedback import Feedback
 from graders.problems import CheckFailed, NotRecorded, SubmissionProblem
 
@@ -86,7 +87,7 @@ def seed_from_source(test):
 class Outcome:
     passed: bool
     output: str = ""              # the feedback as text (Gradescope shows it)
-    kind: str | None = None       # one of graders.problems.KINDS
+    kind: CheckKind | None = None  # how it failed; None for a passed check
     bug: str | None = None
     feedback: Feedback | None = None  # the fields `output` was rendered from; None for a plain message
 
@@ -119,7 +120,8 @@ class GradingPlugin:
         files = {check.name: part.file for part in self._submission.spec.parts for check in part.checks}
         for item in items:
             if item.originalname in self.selected and files.get(item.originalname) in missing:
-                self.outcomes[item.originalname] = Outcome(False, missing[files[item.originalname]], "interface")
+                self.outcomes[item.originalname] = Outcome(False, missing[files[item.originalname]],
+                                                           CheckKind.MISSING)
         kept = [item for item in items if item.originalname in self.selected and item.originalname not in self.outcomes]
         config.hook.pytest_deselected(items=[item for item in items if item not in kept])
         items[:] = kept
@@ -170,16 +172,17 @@ def outcome_of(exc):
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
         exc = exc.exceptions[0]
     if isinstance(exc, CheckFailed):
-        return Outcome.of(exc.feedback, "wrong")
+        return Outcome.of(exc.feedback, CheckKind.WRONG)
     if isinstance(exc, SubmissionProblem):
         summary, *details = str(exc).splitlines() or [""]
         return Outcome.of(Feedback(summary, getattr(exc, "case", None), details, repro=getattr(exc, "repro", None),
                                    student_output=exc.student_output), exc.kind)
     if isinstance(exc, NotRecorded):
-        return Outcome(False, str(exc), "kit")
+        return Outcome(False, str(exc), CheckKind.KIT)
     if isinstance(exc, AssertionError):
-        return Outcome(False, str(exc).split("\nassert ")[0] or "a check assertion failed", "wrong")
-    return Outcome(False, f"the check could not evaluate the output ({type(exc).__name__}: {str(exc)[:300]})", "error")
+        return Outcome(False, str(exc).split("\nassert ")[0] or "a check assertion failed", CheckKind.WRONG)
+    return Outcome(False, f"the check could not evaluate the output ({type(exc).__name__}: {str(exc)[:300]})",
+                   CheckKind.ERROR)
 
 
 def run(spec, submission, selected, workdir):
@@ -209,5 +212,5 @@ def run(spec, submission, selected, workdir):
     for name in selected:
         if name not in plugin.outcomes:
             why = "is missing from the checks" if name not in plugin.collected else "did not run"
-            plugin.outcomes[name] = Outcome(False, f"grader problem: check {name} {why}", "grader")
+            plugin.outcomes[name] = Outcome(False, f"grader problem: check {name} {why}", CheckKind.GRADER)
     return plugin.outcomes

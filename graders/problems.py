@@ -5,26 +5,19 @@ never a traceback of the grader.
 """
 from contextlib import contextmanager
 
-# Every kind an outcome may have, with the words reports use for it: the one list results, reports and the class
-# page read. "regrade" and "unchecked" cost points now but are not verdicts on the student's code: staff see them
-# apart (a machine too busy to finish a call twice; a check that could not find what it checks).
-KIND_LABELS = {"wrong": "wrong output", "interface": "interface error", "error": "error while checking",
-               "limit": "limit hit", "regrade": "machine problem: regrade", "unchecked": "could not be checked",
-               "pending": "pending", "kit": "not in the self-check kit", "grader": "grader failure",
-               "rule": "handout rule broken"}
-KINDS = tuple(KIND_LABELS)
+from graders.check_kinds import CheckKind
 
 
 class SubmissionProblem(Exception):
     """Base: the message is the feedback; `kind` groups problems in reports and tags. `student_output`, when
     set, is what the student's code printed before the problem: quoted apart, never part of the message."""
-    kind = "problem"
+    kind = CheckKind.WRONG
     student_output = None
 
 
 class InterfaceError(SubmissionProblem):
     """Missing or renamed function, changed signature, wrong return type, code that needs a GPU."""
-    kind = "interface"
+    kind = CheckKind.INTERFACE
 
 
 class NotGradable(InterfaceError):
@@ -38,25 +31,25 @@ class SignatureMismatch(InterfaceError):
 
 class StudentError(SubmissionProblem):
     """The student's code raised an exception."""
-    kind = "error"
+    kind = CheckKind.ERROR
 
 
 class LimitExceeded(SubmissionProblem):
     """A sandbox limit stopped the student's code (wall time, memory, output size, budget)."""
-    kind = "limit"
+    kind = CheckKind.LIMIT
 
 
 class MachineProblem(SubmissionProblem):
     """The machine, not the student's code, stopped a call: it stayed runnable past the wall-clock backstop
     twice without using its CPU budget (a host too busy to run it). 0 points until it is regraded; the grade
     exits 1, the contract's "grader failure"."""
-    kind = "regrade"
+    kind = CheckKind.REGRADE
 
 
 class NotChecked(SubmissionProblem):
     """The check could not determine what it checks (weights it could not find, a layout it could not tell):
     never silent full marks. 0 points, shown to staff apart from wrong output, until they decide."""
-    kind = "unchecked"
+    kind = CheckKind.UNCHECKED
 
 
 class NotRecorded(LookupError):

@@ -6,6 +6,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from graders.check_kinds import CheckKind
 from graders.checks.feedback import Feedback
 from graders.rules import deducted
 
@@ -31,8 +32,8 @@ class Result:
 
     @property
     def to_regrade(self):
-        """Checks the machine, not the student's code, kept from finishing (kind "regrade")."""
-        return [name for name, o in self.outcomes.items() if o.kind == "regrade"]
+        """Checks the machine, not the student's code, kept from finishing."""
+        return [name for name, o in self.outcomes.items() if o.kind == CheckKind.REGRADE]
 
     def checks(self):
         for part in self.spec.parts:
@@ -66,7 +67,8 @@ def gradescope(result):
             if check.visibility.value != "visible":
                 hidden[check.name] = output
                 hidden_fields[check.name] = fields
-                output = HIDDEN_MESSAGE[outcome.passed]
+                if outcome.kind != CheckKind.PENDING:  # "not graded yet" tells nothing about the code
+                    output = HIDDEN_MESSAGE[outcome.passed]
             elif fields:
                 feedback[number] = fields
             tags = [part.file, part.id] + ([outcome.kind] if outcome.kind else []) + \
@@ -78,7 +80,8 @@ def gradescope(result):
                 "output_format": "text", "visibility": check.visibility.value, "tags": tags})
     if result.error:
         tests.append({"name": "Grader", "number": "0", "score": 0.0, "max_score": 0.0, "status": "failed",
-                      "output": result.error, "output_format": "text", "visibility": "visible", "tags": ["grader"]})
+                      "output": result.error, "output_format": "text", "visibility": "visible",
+                      "tags": [CheckKind.GRADER]})
     return {"score": result.score, "execution_time": round(result.execution_time, 3),
             "output": "\n".join(result.notices), "output_format": "text", "visibility": "visible",
             "extra_data": {"assignment": result.spec.id, "title": result.spec.title, "max_score": result.spec.max_score,
@@ -118,19 +121,23 @@ def write_json(path, data):
 
 def summary(result, color=False):
     """A short terminal summary: one line per check, feedback under each failure."""
-    mark = {True: "PASS", False: "FAIL"}
     lines = [f"{result.spec.title}", *(f"  note: {n}" for n in result.notices)]
     for part, check in result.checks():
         outcome = result.outcomes.get(check.name)
         if outcome is None:
             continue
-        lines.append(f"{mark[outcome.passed]} {check.points if outcome.passed else 0:g}/{check.points:g}  "
-                     f"{part.id}: {check.title}")
+        if outcome.kind == CheckKind.PENDING:
+            head = f"PENDING -/{check.points:g}"
+        else:
+            head = f"{'PASS' if outcome.passed else 'FAIL'} {check.points if outcome.passed else 0:g}/{check.points:g}"
+        lines.append(f"{head}  {part.id}: {check.title}")
         lines += [f"      {line}" for line in outcome.output.splitlines()]  # feedback, or a passing check's note
     if result.error:
         lines.append(f"GRADER ERROR: {result.error}")
     if result.to_regrade:
         lines.append(f"REGRADE: the machine was too busy for {len(result.to_regrade)} check(s); grade again")
     total = sum(c.points for _, c in result.checks() if c.name in result.outcomes)
-    lines.append(f"Score: {result.score:g}/{total:g}")
+    pending = sum(c.points for _, c in result.checks() if c.name in result.outcomes
+                  and result.outcomes[c.name].kind == CheckKind.PENDING)
+    lines.append(f"Score: {result.score:g}/{total:g}" + (f" ({pending:g} points pending)" if pending else ""))
     return "\n".join(lines)

@@ -256,6 +256,7 @@ def _verdict(rule, spec, submission, outcomes):
 def _apply(rule, exercised, outcomes, spec):
     """Points the rule takes: `deduct`'s (taken off the total), or the points of the passed checks `zero` zeroes.
     Every check that ran the code says so in its feedback unless the rule only flags."""
+    from graders.check_kinds import CheckKind
     from graders.plugin import Outcome
 
     if rule.cost == "flag":
@@ -268,7 +269,7 @@ def _apply(rule, exercised, outcomes, spec):
         old, said = outcomes[name], "\n".join(filter(None, [line, outcomes[name].output]))
         if rule.cost == "zero" and old.passed:
             lost += points[name]
-            outcomes[name] = Outcome(False, said, "rule")
+            outcomes[name] = Outcome(False, said, CheckKind.RULE)
         else:
             old.output = said
     return lost

@@ -26,6 +26,7 @@ from dataclasses import replace
 
 from graders import runners
 from graders import spec as specs
+from graders.check_kinds import CheckKind
 from graders.checks.feedback import Feedback
 from graders.plugin import Outcome
 from graders.problems import LimitExceeded, MachineProblem
@@ -38,11 +39,14 @@ def job_checks(spec):
     return [(part, check) for part in spec.parts for check in part.checks if check.job]
 
 
+PENDING_NOTE = "pending: graded after the deadline on the course's GPU runner"
+
+
 def pending(spec, profile):
-    """Outcomes of every threshold check, not run yet, with the note students see."""
-    note = (f"Pending: this check trains a model ({profile} profile) and has not run yet. Course staff run it "
-            "after the deadline on a GPU (graders batch --profile full --runner slurm); its points are added then.")
-    return {check.name: Outcome(False, note, "pending") for _, check in job_checks(spec)}
+    """Outcomes of every threshold check, not run yet, with the note students see: what happens next, not how staff
+    make it happen (the class report says that: graders/report)."""
+    note = f"{PENDING_NOTE}. This check trains a model ({profile} profile); its points are added then."
+    return {check.name: Outcome(False, note, CheckKind.PENDING) for _, check in job_checks(spec)}
 
 
 def run_job(submission, spec_id, job_name, profile, args, device="cpu"):
@@ -190,16 +194,18 @@ def verdict(driver, outcome, secret, threshold, profile, figures):
         reason = outcome.reason or ""
         # the runner's "ran past its 30 min limit", or the sandbox's LimitExceeded named in the job's error
         limited = "limit" in reason or LimitExceeded.__name__ in reason
-        kind = "regrade" if MachineProblem.__name__ in reason else "limit" if limited else "error"
+        kind = (CheckKind.REGRADE if MachineProblem.__name__ in reason
+                else CheckKind.LIMIT if limited else CheckKind.ERROR)
         return Outcome(False, f"the training job did not finish{where}: {outcome.reason}", kind)
     if "refused" in outcome.value:
-        return Outcome(False, f"the trained weights were refused{where}: {outcome.value['refused']}", "wrong")
+        return Outcome(False, f"the trained weights were refused{where}: {outcome.value['refused']}",
+                       CheckKind.WRONG)
     try:
         value, lines, bug, pictures = driver.score(outcome.value, secret)
     except (TypeError, ValueError, KeyError, IndexError) as e:
-        return Outcome(False, f"the training job's output could not be scored{where}: {e}", "error")
+        return Outcome(False, f"the training job's output could not be scored{where}: {e}", CheckKind.ERROR)
     figures += pictures
     passed = value >= threshold and bug is None
     shown = getattr(driver, "THRESHOLD_FORMAT", "{:.0%}").format(threshold)  # a driver whose metric is no fraction
     lines.insert(1, f"threshold {shown}: {'reached' if value >= threshold else 'not reached'}{where}")
-    return Outcome.of(Feedback(lines[0], details=lines[1:], bug=bug), None if passed else "wrong", passed)
+    return Outcome.of(Feedback(lines[0], details=lines[1:], bug=bug), None if passed else CheckKind.WRONG, passed)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from graders import spec as specs
+from graders.check_kinds import CheckKind
 from graders.report import checks_csv, class_report, grades_csv, pages, png, stats, student_report
 from graders.report import figures as figs
 
@@ -238,6 +239,129 @@ def test_grader_failure_and_standalone_page(graded):
     assert '<a id="class-link" href="../../index.html">' in linked and 'id="grader-error"' not in linked
 
 
+# Pending threshold checks: a state of their own
+
+A4 = "cs224n-a4-2024"  # an assignment with a threshold check
+
+
+@pytest.fixture(scope="module")
+def waiting():
+    """results.json of an A4 class graded without a GPU under the full profile: every check but the threshold one
+    passed for "pat", nothing but the pending check for "quinn" (as the engine writes them, no grading needed)."""
+    from graders import thresholds
+    from graders.plugin import Outcome
+    from graders.results import Result, gradescope
+
+    spec = specs.get(A4)
+    passed = {c.name: Outcome(True) for p in spec.parts for c in p.checks if not c.job}
+    return spec, {"pat": gradescope(Result(spec, passed | thresholds.pending(spec, "full"))),
+                  "quinn": gradescope(Result(spec, thresholds.pending(spec, "full")))}
+
+
+def test_students_see_pending_as_waiting_not_failing(waiting):
+    from graders.thresholds import PENDING_NOTE
+
+    _, students = waiting
+    (test,) = [t for t in students["pat"]["tests"] if CheckKind.of(t) == CheckKind.PENDING]
+    assert test["output"].startswith(PENDING_NOTE) and "graders batch" not in test["output"]
+    page = student_report(students["pat"], "pat")
+    check = page[page.index(f'id="check-{test["number"]}"'):]
+    check = check[:check.index("</li>")]
+    assert 'class="check pending"' in page and "✗" not in check and "badge bad" not in check
+    assert '<span class="mark">…</span>' in check and "– / 2" in check and "pending" in check
+    assert "graders batch" not in page and "--runner" not in page
+    assert 'id="pending-total"' in page and "1 check pending" in page
+    assert "✗" not in page  # pat's only check short of its points waits
+
+
+def test_staff_see_how_to_complete_pending_checks_apart_from_failures(waiting):
+    spec, students = waiting
+    page = class_report(spec, students, {})
+    section = page[page.index('id="pending"'):page.index("</section>", page.index('id="pending"'))]
+    assert "graders batch DIR --assignment cs224n-a4-2024 --out OUT --resume --profile full --runner slurm" in section
+    assert "pat" in section and "quinn" in section
+    assert CheckKind.PENDING not in {k["kind"] for k in stats.kinds(students)}
+    assert stats.kinds(students) == [] and "No check failed." in page
+    summary = stats.summarize(spec, students)
+    assert summary["full_marks"] == 1  # pat: every point but the pending ones
+    assert [r["failed"] for r in summary["rows"]] == [0, 0] and [r["pending"] for r in summary["rows"]] == [1, 1]
+    (rate,) = [c for c in summary["checks"] if c["pending"]]
+    assert (rate["graded"], rate["percent"], rate["pending"]) == (0, None, 2)
+    rows = {r[0]: r for r in csv.reader(io.StringIO(checks_csv(spec, students)))}
+    assert rows["quinn"][5] == "pending"
+
+
+# Kinds: one list, every stage
+
+def test_every_kind_has_words_and_an_owner():
+    from graders.check_kinds import Whose
+
+    assert len({k.label for k in CheckKind}) == len(CheckKind)
+    assert [k for k in CheckKind if not k.failed] == [CheckKind.PASSED, CheckKind.PENDING]
+    assert CheckKind.REGRADE.whose == Whose.MACHINE and CheckKind.MISSING.whose == Whose.STUDENT
+    of = [CheckKind.of({"number": "1.1", "status": "failed", "tags": tags}) for tags in
+          (["f", "p"], ["f", "p", "from a newer grader"], ["f", "p", "limit"], ["f", "p", "bug: x"])]
+    assert of == [CheckKind.WRONG, CheckKind.WRONG, CheckKind.LIMIT, CheckKind.WRONG]
+    assert CheckKind.of({"number": "0", "status": "failed", "tags": ["grader"]}) == CheckKind.GRADER
+
+
+def test_missing_files_are_apart_from_interface_errors(graded, a2):
+    from graders.expected import NOT_HANDED_IN
+
+    missing = [t for t in graded["bug-scale-sqrt-embd"]["tests"] if CheckKind.of(t) == CheckKind.MISSING]
+    assert missing and all(t["tags"][2] == "missing" for t in missing)
+    assert all(NOT_HANDED_IN in t["output"] for t in missing if t["visibility"] == "visible")
+    handed_in = {t["tags"][0] for t in graded["bug-scale-sqrt-embd"]["tests"] if t["status"] == "passed"}
+    assert not handed_in & {t["tags"][0] for t in missing}
+    page = class_report(a2, {"a": graded["bug-scale-sqrt-embd"]}, {})
+    kinds = page[page.index('id="kinds"'):page.index("</table>", page.index('id="kinds"'))]
+    assert "file not handed in" in kinds and "interface error" not in kinds
+
+
+def limited(results, numbers, kind="limit"):
+    """A copy of `results` whose checks `numbers` failed with `kind` (as a busy machine or slow code leaves them)."""
+    out = copy.deepcopy(results)
+    for test in out["tests"]:
+        if test["number"] in numbers:
+            test.update(status="failed", score=0.0, tags=test["tags"][:2] + [kind])
+    out["score"] = sum(t["score"] for t in out["tests"])
+    return out
+
+
+def test_machine_problems_are_apart_from_the_students_faults(graded, a2):
+    clean = graded["reference"]
+    first, second = (t["number"] for t in clean["tests"][:2])
+    students = {"reference": limited(clean, {first}), "slow-too": limited(clean, {first, second}),
+                "slow-own": limited(clean, {second}), "busy": limited(clean, {second}, "regrade")}
+    found = stats.machine_problems(students)
+    assert found["reference_graded"]
+    assert {r["id"]: (len(r["regrade"]), len(r["limits"])) for r in found["students"]} == {
+        "busy": (1, 0), "reference": (0, 1), "slow-too": (0, 1)}  # slow-own's limit is its own code's
+    page = class_report(a2, students, {})
+    line = page[page.index('id="machine-line"'):page.index("</p>", page.index('id="machine-line"'))]
+    assert "1 student to regrade" in line and "2 with limits hit on checks where the" in line
+    assert 'id="machine-problems"' in page
+    without = class_report(a2, {k: v for k, v in students.items() if k != "reference"}, {})
+    assert "no <code>reference</code> entry" in without
+    order = [r["id"] for r in stats.summarize(a2, students)["rows"]]
+    assert set(order[:3]) == {"busy", "reference", "slow-too"} and order[3] == "slow-own"
+
+
+def test_class_report_heads_columns_with_part_ids_and_puts_attention_first(klass, a2):
+    page = class_report(a2, klass, {})
+    table = page[page.index('id="students"'):page.index("</table>", page.index('id="students"'))]
+    heads = re.findall(r'<th class="num part" title="([^"]*)">([^<]*)<', table)
+    assert heads == [(html.escape(p.title, quote=True), p.id) for p in a2.parts]
+    order = [r["id"] for r in stats.rows(a2, klass)]
+    scores = [klass[sid]["score"] for sid in order[1:]]
+    assert order[0] == "e-broken" and scores == sorted(scores) and scores[0] < scores[-1]  # then the lowest score
+    assert [table.index(f"<td>{sid}") for sid in order] == sorted(table.index(f"<td>{sid}") for sid in order)
+    rates = [c["percent"] for c in stats.check_rates(a2, klass)]
+    assert rates == sorted(rates)
+    counts = [len(k["students"]) for k in stats.kinds(klass)]
+    assert counts == sorted(counts, reverse=True) and all(counts)
+
+
 # Figures
 
 def heatmap_figure(matrix, other):
@@ -364,12 +488,12 @@ def test_checks_csv_has_a_row_per_student_and_check_with_its_kind_and_rules(klas
     header, *rows = list(csv.reader(io.StringIO(checks_csv(a2, klass))))
     assert header == ["Student", "Part", "Check", "Score", "Max score", "Kind", "Rules"]
     by = {(r[0], r[2]): r for r in rows}
-    assert [r for r in rows if r[0] == "e-broken"] == [["e-broken", "", "", "", "", "grader error", ""]]
+    assert [r for r in rows if r[0] == "e-broken"] == [["e-broken", "", "", "", "", "grader", ""]]
     for sid in (s for s in klass if s != "e-broken"):
         assert sum(r[0] == sid for r in rows) == len(klass[sid]["tests"])
         assert sum(float(r[3]) for r in rows if r[0] == sid) == klass[sid]["score"]
     failed = next(t for t in klass["a-sqrt"]["tests"] if t["tags"][1] == "attn_scaled")
-    assert by[("a-sqrt", "test_attn_scaled")][1::2][:3] == ["attn_scaled", "0", stats.kind_of(failed)]
+    assert by[("a-sqrt", "test_attn_scaled")][1::2][:3] == ["attn_scaled", "0", CheckKind.of(failed)]
     assert by[("d-clean", "test_attn_scaled")][5:] == ["passed", ""]
     assert by[("d-clean", "test_self_attention_single_head")][6] == "a2s2-from-scratch: zero"
 

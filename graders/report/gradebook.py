@@ -15,8 +15,9 @@ empty cells on import, so a grader failure can't silently overwrite a grade with
 import csv
 import io
 
+from graders.check_kinds import CheckKind
 from graders.expected import numbered
-from graders.report.stats import grader_error, kind_of
+from graders.report.stats import grader_error
 
 IDENTITY = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 
@@ -49,10 +50,10 @@ CHECK_COLUMNS = ["Student", "Part", "Check", "Score", "Max score", "Kind", "Rule
 
 
 def checks_csv(spec, students):
-    """The CSV text: per student (sorted by id) and check, its score and kind (passed, or how it failed, as the
-    class report counts it: wrong, interface, limit, pending, ...), and the handout rules (graders/rules.py) the
-    student broke in the code that check ran, as `rule id: cost`. A student whose grading failed gets one row of
-    kind "grader error"."""
+    """The CSV text: per student (sorted by id) and check, its score and kind (graders.check_kinds.CheckKind's value,
+    as results.json tags it and the class report counts it: passed, wrong, missing, interface, limit, pending, ...),
+    and the handout rules (graders/rules.py) the student broke in the code that check ran, as `rule id: cost`. A
+    student whose grading failed gets one row of kind "grader"."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CHECK_COLUMNS)
@@ -60,14 +61,14 @@ def checks_csv(spec, students):
     for sid in sorted(students):
         results = students[sid]
         if grader_error(results) is not None:
-            writer.writerow([sid, "", "", "", "", "grader error", ""])
+            writer.writerow([sid, "", "", "", "", CheckKind.GRADER, ""])
             continue
         broken = [r for r in results.get("extra_data", {}).get("rules", []) if r.get("broken")]
         for test in results.get("tests", []):
             check = checks.get(test["number"])
             if check is None:
                 continue
-            kind = "passed" if test["status"] == "passed" else kind_of(test)
+            kind = CheckKind.of(test)
             rules = "; ".join(f"{r['rule']}: {r['cost']}" for r in broken if check.name in r.get("checks", {}))
             writer.writerow([sid, test["tags"][1], check.name, _points(test["score"]), _points(test["max_score"]), kind,
                              rules])

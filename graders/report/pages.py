@@ -8,14 +8,14 @@ run in a TA's browser even if escaping were ever missed.
 
 import jinja2
 
-from graders.problems import KIND_LABELS
+from graders.check_kinds import CheckKind
 from graders.report import figures, stats
 from graders.spec import part_title
 
 ENV = jinja2.Environment(loader=jinja2.PackageLoader("graders.report", "templates"), autoescape=True,
                          trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
 ENV.filters["pts"] = lambda x: f"{x:g}"
-ENV.globals["KIND_LABELS"] = KIND_LABELS
+ENV.globals["CheckKind"] = CheckKind
 
 
 def check_view(test, prefix, fields=None):
@@ -26,18 +26,17 @@ def check_view(test, prefix, fields=None):
     tags = test.get("tags", [])
     view = {"number": test["number"], "title": test["name"][len(prefix) + 2:] if prefix else test["name"],
             "passed": test["status"] == "passed", "score": test["score"], "max_score": test["max_score"],
-            "hidden": test.get("visibility") != "visible", "kind": None, "bug": None, "summary": "",
+            "hidden": test.get("visibility") != "visible", "kind": CheckKind.of(test), "bug": None, "summary": "",
             "details": "", "reproduce": "", "student_output": ""}
     output = test.get("output", "")
-    if view["hidden"]:
-        return view | {"summary": output}
+    if view["hidden"]:  # how a hidden check failed is not the student's to see; that it waits is
+        return view | {"summary": output, "kind": view["kind"] if view["kind"] == CheckKind.PENDING else None}
     if fields is None:
         summary, *details = output.splitlines() or [""]
         tagged = [tag.removeprefix("bug: ") for tag in tags if tag.startswith("bug: ")]
         fields = {"summary": summary, "details": details, "bug": tagged[0] if tagged else None}
     case = [f"Input: {fields['case']}"] if fields.get("case") else []
-    return view | {"kind": tags[2] if len(tags) > 2 and tags[2] in KIND_LABELS else None,
-                   "summary": fields.get("summary", ""), "bug": fields.get("bug"),
+    return view | {"summary": fields.get("summary", ""), "bug": fields.get("bug"),
                    "details": "\n".join(case + list(fields.get("details", []))),
                    "reproduce": fields.get("repro", ""), "student_output": fields.get("student_output", "")}
 
@@ -55,7 +54,8 @@ def parts(tests, feedback=None):
         views.append({"id": part_id, "title": title or part_id,
                       "checks": [check_view(t, title, (feedback or {}).get(t["number"])) for t in members],
                       "score": sum(t["score"] for t in members), "max_score": sum(t["max_score"] for t in members),
-                      "passed": sum(t["status"] == "passed" for t in members)})
+                      "passed": sum(t["status"] == "passed" for t in members),
+                      "pending": sum(CheckKind.of(t) == CheckKind.PENDING for t in members)})
     return views
 
 

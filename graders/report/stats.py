@@ -3,11 +3,14 @@ and the diagnoses of hidden checks (extra_data.diagnoses) count here."""
 import math
 import statistics
 
-from graders.problems import KINDS
+from graders.check_kinds import CheckKind, Whose
 from graders.rules import cost_words, evidence
 
 HISTOGRAM = {"width": 640, "height": 200, "left": 12, "right": 12, "top": 18, "bottom": 34}
 SLOWEST = 5
+REFERENCE = "reference"  # the class entry whose limits hit tell the machine's slowness from a student's code
+# How staff complete pending checks: the batch again, training where a GPU is (see graders/batch.py, README).
+COMPLETE = "graders batch DIR --assignment {id} --out OUT --resume --profile full --runner slurm --data-dir DATA"
 
 
 def _number(number):
@@ -17,11 +20,6 @@ def _number(number):
 def grader_error(results):
     """The message of the "Grader" test (number 0), which says the grader itself failed; None when it did not."""
     return next((t["output"] for t in results.get("tests", []) if t["number"] == "0"), None)
-
-
-def kind_of(test):
-    tags = test.get("tags", [])
-    return "grader" if test["number"] == "0" else tags[2] if len(tags) > 2 and tags[2] in KINDS else "wrong"
 
 
 def histogram(scores, max_score):
@@ -42,17 +40,20 @@ def histogram(scores, max_score):
 
 
 def check_rates(spec, students):
-    """Every check in spec order with how many of the students graded on it passed."""
+    """Every check with how many of the students graded on it passed (pending ones are not graded yet), the least
+    passed first: where the class needs attention."""
     rows = []
     for p, part in enumerate(spec.parts, start=1):
         for c, check in enumerate(part.checks, start=1):
             number = f"{p}.{c}"
             tests = [t for r in students.values() for t in r.get("tests", []) if t["number"] == number]
-            passed = sum(t["status"] == "passed" for t in tests)
+            graded = [t for t in tests if CheckKind.of(t) != CheckKind.PENDING]
+            passed = sum(t["status"] == "passed" for t in graded)
             rows.append({"number": number, "part": part.title, "title": check.title, "points": check.points,
-                         "visibility": check.visibility.value, "graded": len(tests), "passed": passed,
-                         "percent": round(100 * passed / len(tests)) if tests else None})
-    return rows
+                         "visibility": check.visibility.value, "graded": len(graded), "passed": passed,
+                         "pending": len(tests) - len(graded),
+                         "percent": round(100 * passed / len(graded)) if graded else None})
+    return sorted(rows, key=lambda r: (r["percent"] is None, r["percent"] or 0))
 
 
 def bugs(students):
@@ -91,31 +92,70 @@ def rules(spec, students):
 
 
 def kinds(students):
-    """Failed checks by kind (wrong output, interface, error, limit, grader), counting students and checks."""
-    failed = [(sid, t) for sid, r in students.items() for t in r.get("tests", []) if t["status"] != "passed"]
+    """Failed checks by kind (pending ones are not failed), counting students and checks; kinds nobody met are left
+    out, the rest by how many students they concern."""
+    failed = [(sid, CheckKind.of(t)) for sid, r in students.items() for t in r.get("tests", [])]
     rows = []
-    for kind in KINDS:
-        of_kind = [(sid, t) for sid, t in failed if kind_of(t) == kind]
-        who = sorted({sid for sid, _ in of_kind})
-        rows.append({"kind": kind, "checks": len(of_kind), "students": who,
-                     "percent": round(100 * len(who) / len(students)) if students else 0})
-    return rows
+    for kind in (k for k in CheckKind if k.failed):
+        of_kind = [sid for sid, k in failed if k == kind]
+        who = sorted(set(of_kind))
+        if who:
+            rows.append({"kind": kind, "checks": len(of_kind), "students": who,
+                         "percent": round(100 * len(who) / len(students))})
+    return sorted(rows, key=lambda r: -len(r["students"]))
+
+
+def pending(spec, students):
+    """Students with checks not graded yet, their points waiting, and the staff command that grades them."""
+    rows = []
+    for sid in sorted(students):
+        waiting = [t for t in students[sid].get("tests", []) if CheckKind.of(t) == CheckKind.PENDING]
+        if waiting:
+            rows.append({"id": sid, "checks": [t["name"] for t in waiting],
+                         "points": sum(t["max_score"] for t in waiting)})
+    return {"students": rows, "command": COMPLETE.format(id=spec.id)}
+
+
+def machine_problems(students):
+    """What the machine, not the students' code, may have cost: checks it kept from finishing after their retry
+    (kind regrade), and limits hit on checks where the class's reference entry hit a limit too. Without a reference
+    entry the report cannot tell a slow machine from slow code, and says so (`reference_graded`)."""
+    reference = students.get(REFERENCE)
+    slow = {t["number"] for t in (reference or {}).get("tests", []) if CheckKind.of(t) == CheckKind.LIMIT}
+    rows = []
+    for sid in sorted(students):
+        tests = students[sid].get("tests", [])
+        regrade = [t["name"] for t in tests if CheckKind.of(t) == CheckKind.REGRADE]
+        limits = [t["name"] for t in tests if CheckKind.of(t) == CheckKind.LIMIT and t["number"] in slow]
+        if regrade or limits:
+            rows.append({"id": sid, "regrade": regrade, "limits": limits})
+    return {"students": rows, "reference_graded": reference is not None}
+
+
+def attention(row):
+    """A student row's place in the table: the grader's and the machine's problems first, then the lowest score."""
+    return (row["grader_error"] is None, not row["machine"], row["score"], row["id"])
 
 
 def rows(spec, students):
-    """One row per student, by id: score and points per part (None where the part was not graded)."""
+    """One row per student, what needs attention first: score and points per part (None where the part was not
+    graded), failed and pending checks."""
     table = []
-    for sid in sorted(students):
+    for sid in students:
         tests = students[sid].get("tests", [])
         by_part = {}
         for t in tests:
             if len(t.get("tags", [])) > 1 and t["number"] != "0":
                 by_part[t["tags"][1]] = by_part.get(t["tags"][1], 0) + t["score"]
+        kinds = [CheckKind.of(t) for t in tests]
         table.append({"id": sid, "score": students[sid].get("score", 0),
                       "parts": [by_part.get(p.id) for p in spec.parts],
-                      "failed": sum(t["status"] != "passed" for t in tests),
+                      "failed": sum(k.failed for k in kinds), "pending": kinds.count(CheckKind.PENDING),
+                      "pending_points": sum(t["max_score"] for t, k in zip(tests, kinds, strict=True)
+                                            if k == CheckKind.PENDING),
+                      "machine": any(k.whose == Whose.MACHINE for k in kinds),
                       "grader_error": grader_error(students[sid])})
-    return table
+    return sorted(table, key=attention)
 
 
 def summarize(spec, students):
@@ -125,19 +165,17 @@ def summarize(spec, students):
     return {"n": len(students), "completed": len(completed), "rows": table,
             "mean": statistics.fmean(completed) if completed else None,
             "median": statistics.median(completed) if completed else None,
+            "full_marks": sum(r["score"] >= spec.max_score - r["pending_points"] for r in table
+                              if r["grader_error"] is None),
             "histogram": histogram(completed, spec.max_score), "checks": check_rates(spec, students),
             "bugs": bugs(students), "kinds": kinds(students), "rules": rules(spec, students),
             "slowest": [{"id": sid, "time": students[sid].get("execution_time", 0),
                          "score": students[sid].get("score", 0)} for sid in slowest],
             "grader_failures": [r for r in table if r["grader_error"] is not None],
-            "to_regrade": to_regrade(students)}
+            "to_regrade": to_regrade(students), "pending": pending(spec, students),
+            "machine": machine_problems(students)}
 
 
 def to_regrade(students):
-    """Students with checks the machine kept from finishing (kind "regrade"): their grade is to be done again."""
-    rows = []
-    for sid in sorted(students):
-        checks = [t["name"] for t in students[sid].get("tests", []) if kind_of(t) == "regrade"]
-        if checks:
-            rows.append({"id": sid, "checks": checks})
-    return rows
+    """Students with checks the machine kept from finishing: their grade is to be done again."""
+    return [{"id": r["id"], "checks": r["regrade"]} for r in machine_problems(students)["students"] if r["regrade"]]
