@@ -93,6 +93,26 @@ def test_batch_writes_reports_and_gradebook(class_batch):
     assert f"{len(CLASS)} students" in run.stderr and "grader failures" in run.stderr
 
 
+def test_checks_csv_matches_results_json_for_every_student(class_batch):
+    """checks.csv, row by row, says what each student's results.json says: score, max score, part and kind."""
+    from graders.check_kinds import CheckKind
+    from graders.expected import numbered
+
+    _, out, _ = class_batch
+    checks = numbered(specs.get("uw-cse447-a2"))
+    rows = list(csv.DictReader((out / "checks.csv").read_text().splitlines()))
+    results = graded(out)
+    assert {r["Student"] for r in rows} == set(results)
+    for sid, data in results.items():
+        want = sorted((checks[t["number"]].name, t["tags"][1], t["score"], t["max_score"], CheckKind.of(t))
+                      for t in data["tests"])
+        got = sorted((r["Check"], r["Part"], float(r["Score"]), float(r["Max score"]), CheckKind(r["Kind"]))
+                     for r in rows if r["Student"] == sid)
+        assert got == want, sid
+    kinds = {r["Kind"] for r in rows}
+    assert {"passed", "wrong", "missing"} <= kinds and "pending" not in kinds
+
+
 def test_batch_refuses_to_mix_batches(class_batch):
     class_dir, out, _ = class_batch
     again = batch(class_dir, out)
