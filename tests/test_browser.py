@@ -110,6 +110,11 @@ class Chromium:
                           returnByValue=True)
         return found["result"]["value"], errors(self.events[since:])
 
+    def evaluate(self, expression):
+        """The value of a JavaScript expression in the page loaded last."""
+        return self.call("Runtime.evaluate", session=self.session, expression=expression,
+                         returnByValue=True)["result"]["value"]
+
     def close(self):
         """Close the browser, kill what is left of its process group, and say which processes outlived it."""
         try:
@@ -167,10 +172,12 @@ def browser(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """A batch's output for three students: one really graded (a known bug), one given full marks, one whose
-    grading failed; the first page also has learning curves."""
+    """A batch's output for four students: one really graded (a known bug), one given full marks, one whose
+    grading failed, one whose first check waits for the GPU runner (as graders/thresholds.py leaves a threshold
+    check); the first page also has learning curves."""
     from graders.grade import grade
     from graders.results import gradescope
+    from graders.thresholds import PENDING_NOTE
 
     spec = specs.get("uw-cse447-a2")
     students = {"ada": gradescope(grade("submissions/uw-cse447-a2/bug-scale-sqrt-embd", spec))}
@@ -185,6 +192,10 @@ def site(tmp_path_factory):
     students["cy"]["tests"] = [{"name": "Grader", "number": "0", "score": 0.0, "max_score": 0.0, "status": "failed",
                                 "output": "The grader failed before finishing (OSError)", "output_format": "text",
                                 "visibility": "visible", "tags": ["grader"]}]
+    students["dee"] = copy.deepcopy(students["bob"])
+    students["dee"]["tests"][0].update(score=0.0, status="failed", output=PENDING_NOTE,
+                                       tags=students["dee"]["tests"][0]["tags"][:2] + ["pending"])
+    students["dee"]["score"] = spec.max_score - students["dee"]["tests"][0]["max_score"]
     out = tmp_path_factory.mktemp("batch")
     links = {sid: f"students/{sid}/report.html" for sid in students}
     for sid, results in students.items():
@@ -236,3 +247,34 @@ def test_the_browser_check_sees_broken_pages(browser, tmp_path):
     assert [p for p in problems(report) if p.startswith("svg")] != []
     assert browser.visit((tmp_path / "nowhere.html").as_uri()) == (None, [f"{(tmp_path / 'nowhere.html').as_uri()}: "
                                                                           "net::ERR_FILE_NOT_FOUND"])
+
+
+VISIBLE = "(el) => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length)"
+
+
+def test_a_pending_check_reads_as_waiting(browser, site):
+    """The student sees the pending check without a cross, in grey, with the neutral words and no staff command;
+    the class page shows staff the command and keeps the student out of the failures."""
+    out, _ = site
+    browser.visit((out / "students" / "dee" / "report.html").as_uri())
+    check = browser.evaluate(f"""(() => {{
+      const li = document.querySelector('li.check.pending');
+      return {{mark: li.querySelector('.mark').innerText, text: li.innerText, visible: ({VISIBLE})(li),
+              border: getComputedStyle(li).borderLeftColor, failed: document.querySelectorAll('li.check.failed').length,
+              page: document.body.innerText}};
+    }})()""")
+    assert check["visible"] and check["mark"] == "…" and check["failed"] == 0
+    assert "pending: graded after the deadline on the course's GPU runner" in check["text"]
+    assert check["border"] == "rgb(140, 149, 159)"  # --wait, not --fail's red
+    assert "graders batch" not in check["page"] and "✗" not in check["page"]
+    browser.visit((out / "index.html").as_uri())
+    page = browser.evaluate("""(() => ({
+      command: document.getElementById('complete-command').innerText,
+      pending: document.getElementById('pending').innerText,
+      kinds: document.getElementById('kinds').innerText,
+      heads: [...document.querySelectorAll('#students th.part')].map((th) => th.firstChild.textContent.trim()),
+      machine: document.getElementById('machine-line').innerText}))()""")
+    assert "--resume --profile full --runner slurm" in page["command"] and "dee" in page["pending"]
+    assert "dee" not in page["kinds"] and "pending" not in page["kinds"].lower()
+    assert page["heads"] == [p.id for p in specs.get("uw-cse447-a2").parts]
+    assert page["machine"].startswith("Machine problems")
