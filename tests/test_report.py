@@ -274,6 +274,15 @@ def test_students_see_pending_as_waiting_not_failing(waiting):
     assert "✗" not in page  # pat's only check short of its points waits
 
 
+def test_the_terminal_summary_says_pending_not_fail():
+    from graders import thresholds
+    from graders.results import Result, summary
+
+    spec = specs.get(A4)
+    text = summary(Result(spec, thresholds.pending(spec, "full")))
+    assert "PENDING -/2  birthplace:" in text and "FAIL" not in text and "(2 points pending)" in text
+
+
 def test_staff_see_how_to_complete_pending_checks_apart_from_failures(waiting):
     spec, students = waiting
     page = class_report(spec, students, {})
