@@ -18,6 +18,7 @@ class Whose(StrEnum):
 
 
 class CheckKind(StrEnum):
+    """A check's outcome: its tag value, the words reports use for it, and whose move it calls for."""
     label: str
     whose: Whose
 
@@ -41,7 +42,7 @@ class CheckKind(StrEnum):
 
     @property
     def failed(self):
-        """A verdict against the code: what the class report counts among failures (pending is not one)."""
+        """Counted among failures (class report, batch): every kind but passed and pending."""
         return self.whose not in (Whose.NOBODY, Whose.LATER)
 
     @classmethod

@@ -15,6 +15,7 @@ import yaml
 
 from graders import expected
 from graders import spec as specs
+from graders.thresholds import PENDING_NOTE
 
 SAMPLES = Path(__file__).resolve().parents[1] / "submissions"
 # Every assignment with a sample class: a new one is tested without being listed here.
@@ -56,7 +57,7 @@ def test_sample_outcome(graded, assignment, folder):
     assert expected.disagreements(spec, expected.Expected.read(folder), results) == []
     got = expected.outcomes(spec, results)
     for check in (c for p in spec.parts for c in p.checks if c.job):
-        assert got[check.name] == (False, got[check.name][1]) and got[check.name][1].startswith("Pending:")
+        assert got[check.name] == (False, got[check.name][1]) and got[check.name][1].startswith(PENDING_NOTE)
 
 
 def test_a_grade_that_disagrees_with_its_sample_is_named(graded):
