@@ -94,7 +94,7 @@ def test_weights_that_do_not_fit_the_architecture_are_refused():
 
 def test_full_profile_without_a_gpu_is_pending(tmp_path):
     _, test = grade(SAMPLES / "bug-returns-tuple", tmp_path, "--profile", "full")
-    assert test["status"] == "failed" and test["score"] == 0 and test["output"].startswith("Pending:")
+    assert test["status"] == "failed" and test["score"] == 0 and test["output"].startswith(thresholds.PENDING_NOTE)
 
 
 def test_a_path_in_the_spec_prefers_that_folder(tmp_path):
