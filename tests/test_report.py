@@ -325,6 +325,12 @@ def test_missing_files_are_apart_from_interface_errors(graded, a2):
     page = class_report(a2, {"a": graded["bug-scale-sqrt-embd"]}, {})
     kinds = page[page.index('id="kinds"'):page.index("</table>", page.index('id="kinds"'))]
     assert "file not handed in" in kinds and "interface error" not in kinds
+    (row,) = stats.rows(a2, {"a": graded["bug-scale-sqrt-embd"]})
+    failed = [t for t in graded["bug-scale-sqrt-embd"]["tests"] if t["status"] != "passed"]
+    assert row["missing"] == sorted({t["tags"][0] for t in missing}) and "A2S2.py" not in row["missing"]
+    assert row["failed"] == len(failed) - len(missing) > 0
+    rates = [c for c in stats.check_rates(a2, {"a": graded["bug-scale-sqrt-embd"]}) if c["missing"]]
+    assert len(rates) == len(missing) and all((c["graded"], c["percent"]) == (0, None) for c in rates)
 
 
 def limited(results, numbers, kind="limit"):
@@ -364,7 +370,8 @@ def test_class_report_heads_columns_with_part_ids_and_puts_attention_first(klass
     order = [r["id"] for r in stats.rows(a2, klass)]
     scores = [klass[sid]["score"] for sid in order[1:]]
     assert order[0] == "e-broken" and scores == sorted(scores) and scores[0] < scores[-1]  # then the lowest score
-    assert [table.index(f"<td>{sid}") for sid in order] == sorted(table.index(f"<td>{sid}") for sid in order)
+    where = [table.index(f'<td class="who">{sid}') for sid in order]
+    assert where == sorted(where)
     rates = [c["percent"] for c in stats.check_rates(a2, klass)]
     assert rates == sorted(rates)
     counts = [len(k["students"]) for k in stats.kinds(klass)]

@@ -40,18 +40,19 @@ def histogram(scores, max_score):
 
 
 def check_rates(spec, students):
-    """Every check with how many of the students graded on it passed (pending ones are not graded yet), the least
-    passed first: where the class needs attention."""
+    """Every check with how many of the students graded on it passed (not those whose file was not handed in, nor
+    those whose check is pending), the least passed first: where the class needs attention."""
     rows = []
     for p, part in enumerate(spec.parts, start=1):
         for c, check in enumerate(part.checks, start=1):
             number = f"{p}.{c}"
             tests = [t for r in students.values() for t in r.get("tests", []) if t["number"] == number]
-            graded = [t for t in tests if CheckKind.of(t) != CheckKind.PENDING]
-            passed = sum(t["status"] == "passed" for t in graded)
+            kinds = [CheckKind.of(t) for t in tests]
+            graded = [k for k in kinds if k not in (CheckKind.PENDING, CheckKind.MISSING)]
+            passed = graded.count(CheckKind.PASSED)
             rows.append({"number": number, "part": part.title, "title": check.title, "points": check.points,
                          "visibility": check.visibility.value, "graded": len(graded), "passed": passed,
-                         "pending": len(tests) - len(graded),
+                         "pending": kinds.count(CheckKind.PENDING), "missing": kinds.count(CheckKind.MISSING),
                          "percent": round(100 * passed / len(graded)) if graded else None})
     return sorted(rows, key=lambda r: (r["percent"] is None, r["percent"] or 0))
 
@@ -139,7 +140,7 @@ def attention(row):
 
 def rows(spec, students):
     """One row per student, what needs attention first: score and points per part (None where the part was not
-    graded), failed and pending checks."""
+    graded), failed checks of the files handed in, the files not handed in, pending checks."""
     table = []
     for sid in students:
         tests = students[sid].get("tests", [])
@@ -150,7 +151,10 @@ def rows(spec, students):
         kinds = [CheckKind.of(t) for t in tests]
         table.append({"id": sid, "score": students[sid].get("score", 0),
                       "parts": [by_part.get(p.id) for p in spec.parts],
-                      "failed": sum(k.failed for k in kinds), "pending": kinds.count(CheckKind.PENDING),
+                      "failed": sum(k.failed and k != CheckKind.MISSING for k in kinds),
+                      "missing": sorted({t["tags"][0] for t, k in zip(tests, kinds, strict=True)
+                                         if k == CheckKind.MISSING}),
+                      "pending": kinds.count(CheckKind.PENDING),
                       "pending_points": sum(t["max_score"] for t, k in zip(tests, kinds, strict=True)
                                             if k == CheckKind.PENDING),
                       "machine": any(k.whose == Whose.MACHINE for k in kinds),
