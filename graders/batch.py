@@ -16,12 +16,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from graders import expected
+from graders import expected, packs
 from graders.results import Result, gradescope, write_json
 
 SUFFIXES = (".py", ".ipynb", ".zip")
 REGRADE = 3  # a forked grader's exit status: the student is graded, but the machine kept checks from finishing
-SAMPLES = Path(__file__).resolve().parents[1] / "submissions"
 
 
 @dataclass(frozen=True)
@@ -117,7 +116,7 @@ def warm_up(spec, first):
     from graders.plugin import Examples
 
     torch.set_num_threads(1)  # one grader per core; and OpenMP's thread pool does not survive fork
-    sample = SAMPLES / spec.id / "reference"
+    sample = packs.samples(spec.id) / "reference"
     files = handed_in(spec, first.path)
     parts = [p for p in spec.parts if p.file in files] or spec.parts
     Examples.drawn, Examples.recording = {}, sample.is_dir()  # the reference passes every check

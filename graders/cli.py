@@ -4,6 +4,7 @@ import json
 import sys
 from pathlib import Path
 
+from graders import packs
 from graders import spec as specs
 
 
@@ -34,7 +35,7 @@ def main(argv=None):
     kind = k.add_mutually_exclusive_group(required=True)
     kind.add_argument("--gradescope", type=Path, metavar="OUT.zip")
     kind.add_argument("--student", type=Path, metavar="OUT.zip")
-    s = sub.add_parser("schema", help="print the JSON Schema of specs/*.yaml")
+    s = sub.add_parser("schema", help="print the JSON Schema of a pack's specs/<id>.yaml")
     s.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
 
@@ -149,10 +150,9 @@ def demo(out):
 
     from graders import batch, report
 
-    samples = specs.SPECS_DIR.parent / "submissions"
     classes, disagreeing = [], 0
     for assignment in specs.available().values():
-        folder, target = samples / assignment.id, out / assignment.id
+        folder, target = packs.samples(assignment.id), out / assignment.id
         if not folder.is_dir():
             continue
         if (target / "journal.jsonl").exists():  # a previous demo's batch: grade afresh

@@ -8,7 +8,7 @@ import pytest
 from graders.runners import minislurm
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT / "submissions"
+
 
 
 @pytest.fixture(scope="session")

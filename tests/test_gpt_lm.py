@@ -8,14 +8,14 @@ import pytest
 import torch
 from conftest import grade_cli
 
-from graders import runners, thresholds
+from graders import packs, runners, thresholds
 from graders import spec as specs
-from graders.assignments import lm
-from graders.assignments.jhu_cs601_hw5 import lm as driver
+from graders.checks import lm
 from graders.submission import collect
+from graders_packs.jhu_cs601_hw5 import lm as driver
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT / "submissions" / "jhu-cs601-hw5"
+SAMPLES = packs.samples("jhu-cs601-hw5")
 CHECK = "threshold_gpt_perplexity"
 
 

@@ -10,7 +10,7 @@ import pytest
 import torch  # noqa: F401 - names resolve by identity among the modules imported, as in a grade
 import yaml
 
-from graders import expected, rules
+from graders import expected, packs, rules
 from graders import spec as specs
 from graders.extract import extract
 from graders.submission import Cell
@@ -85,7 +85,7 @@ def test_every_assignment_but_hw6s_has_a_rule_with_its_source():
     ({"deduct": -1}, "field rules.0.cost"),
 ])
 def test_a_rule_is_typed(tmp_path, cost, message):
-    data = yaml.safe_load((specs.SPECS_DIR / "uw-cse447-a2.yaml").read_text())
+    data = yaml.safe_load(packs.spec_path("uw-cse447-a2").read_text())
     data["rules"][0]["cost"] = cost
     (tmp_path / "bad.yaml").write_text(yaml.safe_dump(data))
     with pytest.raises(specs.SpecError, match=message):
@@ -112,7 +112,7 @@ def three_costs(tmp_path_factory):
     root = tmp_path_factory.mktemp("rules")
     specs_dir, folder = root / "specs", root / "class"
     specs_dir.mkdir()
-    shutil.copy(specs.SPECS_DIR / "uw-cse447-a2.yaml", specs_dir)
+    shutil.copy(packs.spec_path("uw-cse447-a2"), specs_dir)
     base = specs.get("uw-cse447-a2").rules[0].model_dump()
     variant = {"extends": "uw-cse447-a2", "id": "uw-rules", "title": "A2 under three costs", "handout": "a test's",
                "without_files": ["A2S1.py", "answers.yaml", "A2S3.py"], "without_rules": ["a2s2-from-scratch"],

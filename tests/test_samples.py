@@ -13,16 +13,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from graders import expected
+from graders import expected, packs
 from graders import spec as specs
 
-SAMPLES = Path(__file__).resolve().parents[1] / "submissions"
 # Every assignment with a sample class: a new one is tested without being listed here.
-ASSIGNMENTS = [a for a in specs.available() if (SAMPLES / a / "reference").is_dir()]
+ASSIGNMENTS = [a for a in specs.available() if (packs.samples(a) / "reference").is_dir()]
 
 
 def samples(assignment):
-    return sorted(p.parent for p in (SAMPLES / assignment).glob(f"*/{expected.FILE}"))
+    return sorted(p.parent for p in packs.samples(assignment).glob(f"*/{expected.FILE}"))
 
 
 def fixture_group(item):
@@ -39,7 +38,7 @@ def graded(tmp_path_factory):
 
     def get(assignment, folder):
         if not (out / assignment).exists():  # graded when a test first asks, so `-k ASSIGNMENT` grades one class
-            run = subprocess.run([sys.executable, "-m", "graders", "batch", str(SAMPLES / assignment), "--assignment",
+            run = subprocess.run([sys.executable, "-m", "graders", "batch", str(packs.samples(assignment)), "--assignment",
                                   assignment, "--out", str(out / assignment), "--profile", "full"],
                                  capture_output=True, text=True, timeout=1800)
             # 1 when a sample's grade disagrees with its expected.yaml: test_sample_outcome then names the checks
@@ -62,7 +61,7 @@ def test_sample_outcome(graded, assignment, folder):
 def test_a_grade_that_disagrees_with_its_sample_is_named(graded):
     """The agreement `graders demo` reports can fail: a correct sample's grade with one check failed, and a bug
     sample's grade with its named check passed, each disagree and say which check."""
-    folder = SAMPLES / "uw-cse447-a2" / "bug-mask-inverted"
+    folder = packs.samples("uw-cse447-a2") / "bug-mask-inverted"
     spec, results = graded("uw-cse447-a2", folder)
     bug = expected.Expected.read(folder)
     flipped = {**results, "tests": [{**t, "status": "passed"} for t in results["tests"]]}
@@ -73,7 +72,7 @@ def test_a_grade_that_disagrees_with_its_sample_is_named(graded):
 
 def base_of(assignment):
     """The id of the spec another offering's spec extends, or None."""
-    return yaml.safe_load((specs.SPECS_DIR / f"{assignment}.yaml").read_text()).get("extends")
+    return yaml.safe_load(packs.spec_path(assignment).read_text()).get("extends")
 
 
 def own_checks(assignment):

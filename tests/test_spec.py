@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from graders import spec
+from graders import packs, spec
 
 
 def test_every_spec_loads_and_names_only_existing_checks():
@@ -16,7 +16,7 @@ def test_every_spec_loads_and_names_only_existing_checks():
             module = importlib.import_module(f"{assignment.checks}.{path.stem}")  # what pytest collects from it
             tests |= {name for name, value in vars(module).items() if name.startswith("test_") and callable(value)}
         named = {c.name for p in assignment.parts for c in p.checks if not c.job}
-        if "extends" in yaml.safe_load((spec.SPECS_DIR / f"{assignment.id}.yaml").read_text()):
+        if "extends" in yaml.safe_load(packs.spec_path(assignment.id).read_text()):
             assert named <= tests, f"{assignment.id}: spec names checks its module lacks"  # may grade fewer
         else:
             assert named == tests, f"{assignment.id}: spec and checks disagree"
@@ -47,7 +47,7 @@ def test_a_data_file_needs_no_module_and_a_source_file_does():
 ])
 def test_bad_specs_name_the_file_and_the_field(tmp_path, edit, message):
     path = tmp_path / "bad.yaml"
-    path.write_text(edit((spec.SPECS_DIR / "uw-cse447-a2.yaml").read_text()))
+    path.write_text(edit(packs.spec_path("uw-cse447-a2").read_text()))
     with pytest.raises(spec.SpecError) as e:
         spec.load(path)
     assert str(e.value).startswith(str(path)) and message in str(e.value)
@@ -55,7 +55,7 @@ def test_bad_specs_name_the_file_and_the_field(tmp_path, edit, message):
 
 def variant(tmp_path, **fields):
     """A spec of another offering of UW A2, next to a copy of its base."""
-    (tmp_path / "uw-cse447-a2.yaml").write_text((spec.SPECS_DIR / "uw-cse447-a2.yaml").read_text())
+    (tmp_path / "uw-cse447-a2.yaml").write_text(packs.spec_path("uw-cse447-a2").read_text())
     data = {"extends": "uw-cse447-a2", "id": "uw-other", "title": "another offering", "handout": "a test's",
             **fields}
     path = tmp_path / "uw-other.yaml"

@@ -140,7 +140,7 @@ def test_a_missing_answers_file_costs_only_the_written_checks(tmp_path):
 
 def test_the_uw_key_is_grader_side_and_complete():
     """Every written check of the spec has a key item, and the key file is no module the kit could ship."""
-    from graders.assignments.uw_cse447_a2 import written
+    from graders_packs.uw_cse447_a2 import written
 
     spec = specs.get("uw-cse447-a2")
     checks = [c.name for p in spec.parts if p.file == "answers.yaml" for c in p.checks]
