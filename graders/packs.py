@@ -62,6 +62,9 @@ def use_course(folder):
 
 
 def builtin_folder():
+    """The built-in course's folder, or None where it is not installed (a kit or zip of a course's own pack)."""
+    if importlib.util.find_spec(BUILTIN) is None:
+        return None
     return Path(str(importlib.resources.files(BUILTIN)))
 
 
@@ -80,10 +83,12 @@ def _importable_elsewhere(name, folder):
 def _catalogue(courses):
     """(packs, {assignment id: (spec path, pack)}) for the built-in course and `courses`."""
     packs, specs = [], {}
-    for course in (None, *courses):
-        if course is not None and str(course) not in sys.path:
+    for course, builtin in [(builtin_folder(), True), *((c, False) for c in courses)]:
+        if course is None:
+            continue
+        if not builtin and str(course) not in sys.path:
             sys.path.append(str(course))
-        for pack in _packs_in(course or builtin_folder(), course is None):
+        for pack in _packs_in(course, builtin):
             if not pack.builtin and (pack.module == BUILTIN or _importable_elsewhere(pack.module, pack.folder)):
                 raise PackError(f"pack {pack.folder}: its folder name {pack.module!r} is already a Python module "
                                 "here; rename the folder")
@@ -120,7 +125,7 @@ def samples(assignment_id):
 
 def hidden_folders():
     """Where course content lies: the sandboxed child may never read these."""
-    return [builtin_folder(), *course_folders()]
+    return [f for f in (builtin_folder(), *course_folders()) if f is not None]
 
 
 def hidden_modules():

@@ -3,9 +3,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import minislurm
 import pytest
-
-from graders.runners import minislurm
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,10 +10,10 @@ import pytest
 import torch
 import yaml
 from conftest import grade_cli
-from graders_packs.ucsd_cse256_pa2.reference import attention_probs
 
 from graders import packs
 from graders_packs.ucsd_cse256_pa2 import attention
+from graders_packs.ucsd_cse256_pa2.reference import attention_probs
 
 ROOT = Path(__file__).resolve().parents[1]
 E, H, B, T = 64, 2, 2, 32

@@ -4,24 +4,21 @@ fail (some bug sample fails it) and able to pass (every correct sample passes it
 Each assignment's samples are graded as one class by the real `graders batch` (tests/test_batch.py shows it
 grades exactly as `graders grade` does); outcomes are read back from each sample's results.json, hidden
 checks' feedback from its extra_data."""
-import importlib
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
-from graders import expected, packs
+from graders import expected, packs, verify
 from graders import spec as specs
 
 # Every assignment with a sample class: a new one is tested without being listed here.
-ASSIGNMENTS = [a for a in specs.available() if (packs.samples(a) / "reference").is_dir()]
+ASSIGNMENTS = list(packs.specs())
 
 
-def samples(assignment):
-    return sorted(p.parent for p in packs.samples(assignment).glob(f"*/{expected.FILE}"))
+samples = verify.samples
 
 
 def fixture_group(item):
@@ -70,35 +67,7 @@ def test_a_grade_that_disagrees_with_its_sample_is_named(graded):
     assert any("should pass" in line for line in expected.disagreements(spec, correct, results))
 
 
-def base_of(assignment):
-    """The id of the spec another offering's spec extends, or None."""
-    return yaml.safe_load(packs.spec_path(assignment).read_text()).get("extends")
-
-
-def own_checks(assignment):
-    """The checks an offering grades its own way: all of a base's; a variant's checks its base lacks, and those
-    that read an option it sets otherwise (all of them where its checks package does not declare which checks read
-    which option, in OPTIONS): the base's sample class shows the shared checks can fail and pass."""
-    spec, base = specs.get(assignment), base_of(assignment)
-    checks = {c.name for p in spec.parts for c in p.checks if not c.job}
-    if base is None:
-        return checks
-    options = specs.get(base).options
-    differ = {k for k in spec.options.keys() | options.keys() if spec.options.get(k) != options.get(k)}
-    declared = getattr(importlib.import_module(spec.checks), "OPTIONS", None)
-    if differ and declared is None:
-        return checks
-    read = {c for k in differ for c in declared[k].checks}
-    return (checks - {c.name for p in specs.get(base).parts for c in p.checks}) | (checks & read)
-
-
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_check_can_fail_and_pass(assignment):
-    checks = own_checks(assignment)
-    kinds = [(e.kind, e.fail) for e in map(expected.Expected.read, samples(assignment))]
-    caught = set().union(*(set(fail) for kind, fail in kinds if kind == "bug"))
-    assert checks - caught == set(), "checks that no known-bug sample fails"
-    few = base_of(assignment) is not None  # another offering: its base's class shows the checks they share
-    assert sum(kind == "correct" for kind, _ in kinds) >= (1 if few else 4)
-    assert sum(kind == "bug" for kind, _ in kinds) >= (1 if few else 14)
-    assert sum(kind == "reference" for kind, _ in kinds) == 1
+    """The sample rules of `graders verify` (graders/verify.py), for every discovered pack."""
+    assert verify.coverage(assignment) == []

@@ -1,1 +1,1 @@
-../../../reference/uw_cse447_a2.py
+../../graders_packs/uw_cse447_a2/reference/a2s2.py

@@ -1,4 +1,4 @@
-"""A real single-node Slurm cluster on this machine, for the tests and for trying ``--runner slurm`` out.
+"""A real single-node Slurm cluster on this machine, for the tests (and for trying ``--runner slurm`` out from a checkout).
 
 Needs root and Debian's ``slurm-wlm`` and ``munge`` packages (``apt-get install slurm-wlm munge``). Nothing of
 the system's Slurm or MUNGE set-up is used: everything lives in one temporary folder, with a MUNGE key,
