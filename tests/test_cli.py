@@ -1,4 +1,4 @@
-"""The command line contract of DESIGN.md: list, grade (exit codes, results.json), check, schema."""
+"""The command line contract of docs/architecture.md: list, grade (exit codes, results.json), check, schema."""
 import json
 import subprocess
 import sys

@@ -20,11 +20,11 @@ import types
 from typing import NamedTuple
 
 import torch
-from graders_packs.ucsd_cse256_pa2.reference import alibi_slopes, attention_probs
 from torch.nn import functional as F
 
 from graders.problems import InterfaceError, NotChecked, about
 from graders_packs.ucsd_cse256_pa2 import mainpy, models, roles
+from graders_packs.ucsd_cse256_pa2.reference import alibi_slopes, attention_probs
 from graders_packs.ucsd_cse256_pa2.roles import B, fail, maps_of, model_for
 
 __all__ = ["test_encoder_scale", "test_decoder_scale", "test_encoder_scores_orientation",

@@ -2,10 +2,10 @@
 sentence, as the starter's sanity_check plots them, next to the reference's (its own weights, so compare the
 shape: padding columns empty, the decoder's upper triangle empty)."""
 import torch
-from graders_packs.ucsd_cse256_pa2.reference import Decoder, Encoder
 
 from graders.problems import SubmissionProblem
 from graders_packs.ucsd_cse256_pa2 import roles
+from graders_packs.ucsd_cse256_pa2.reference import Decoder, Encoder
 
 T, REAL = 16, 11  # a sentence of 11 tokens padded with id 0 to 16
 
