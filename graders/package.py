@@ -20,6 +20,7 @@ import yaml
 
 from graders import packs, replay
 from graders import spec as specs
+from graders.jobs import Driver
 
 ROOT = Path(__file__).resolve().parents[1]  # where graders and graders_packs lie: a checkout or site-packages
 ENGINE = ROOT / "graders"
@@ -153,8 +154,8 @@ def source_files(names):
 def gradescope(spec):
     """Gradescope's zip: setup.sh and run_autograder at the top, the source they install and run beside them."""
     folder = find(spec.checks).path.parent
-    drivers = [importlib.import_module(job.driver) for job in spec.jobs.values()]  # named by the spec, not imported
-    names, todo = set(), package_modules(spec, "*.py") + [find(d.__name__) for d in drivers]
+    drivers = [Driver.load(job.driver) for job in spec.jobs.values()]
+    names, todo = set(), package_modules(spec, "*.py") + [find(d.name) for d in drivers]
     while todo:
         module = todo.pop()
         if module.name not in names:
@@ -167,7 +168,7 @@ def gradescope(spec):
     files |= {"pyproject.toml": pyproject().encode(), "setup.sh": setup_script(spec).encode(),
               "run_autograder": RUN_AUTOGRADER.replace("ASSIGNMENT", spec.id).encode()}
     for d in drivers:  # job code, shipped to the sandbox as text; a JobSource has several files
-        files |= {zip_path(p, d.__name__): p.read_bytes() for p in getattr(d.JOB, "paths", [d.JOB])}
+        files |= {zip_path(p, d.name): p.read_bytes() for p in d.paths}
     return files
 
 

@@ -11,6 +11,7 @@ import random
 from pathlib import Path
 
 from graders.checks import lm
+from graders.jobs import Score
 from graders_packs.cs224n import encyclopedia
 
 JOB = lm.JobSource(lm.JOB_WEIGHTS, Path(__file__).with_name("jobs") / "birthplace.py")
@@ -65,4 +66,4 @@ def score(result, kept):
     accuracy = right / len(answers)
     lines = [f"dev accuracy {accuracy:.1%} ({right} of {len(answers)} held-out people)"] + lm.timings(result)
     bug, shown = lm.sees_the_future(result, kept["cuts"])
-    return accuracy, lines + shown, bug, lm.curves_figure(result.get("curve") or {})
+    return Score(accuracy, lines + shown, bug, lm.curves_figure(result.get("curve") or {}))

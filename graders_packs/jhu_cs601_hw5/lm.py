@@ -9,6 +9,7 @@ probe logits: a model whose attention sees the future fails whatever its perplex
 from pathlib import Path
 
 from graders.checks import lm
+from graders.jobs import Score
 from graders_packs.cs224n import birthplace
 
 JOB = lm.JobSource(birthplace.JOB, Path(__file__).with_name("jobs") / "gpt_lm.py")
@@ -47,4 +48,4 @@ def score(result, kept):
     lines = [f"held-out perplexity {ppl:.2f} on {len(kept['answers'])} next characters, {ratio:.2f}x better than the "
              f"unigram model's {kept['unigram']:.2f}"] + lm.timings(result)
     bug, shown = lm.sees_the_future(result, kept["cuts"])
-    return ratio, lines + shown, bug, lm.curves_figure(result.get("curve") or {})
+    return Score(ratio, lines + shown, bug, lm.curves_figure(result.get("curve") or {}))

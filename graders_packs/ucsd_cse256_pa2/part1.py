@@ -8,6 +8,7 @@ and the grader computes the accuracy itself.
 from pathlib import Path
 
 from graders.checks import lm
+from graders.jobs import Score
 from graders_packs.ucsd_cse256_pa2 import mainpy, speeches
 
 HERE = Path(__file__).parent
@@ -34,4 +35,4 @@ def score(result, kept):
     right = sum(p == y for p, y in zip(predictions, labels, strict=True))
     lines = [f"test accuracy {right / len(labels):.1%} ({right} of {len(labels)} segments' speakers)"]
     lines += lm.timings(result)
-    return right / len(labels), lines, None, lm.curves_figure(result.get("curve") or {})
+    return Score(right / len(labels), lines, None, lm.curves_figure(result.get("curve") or {}))

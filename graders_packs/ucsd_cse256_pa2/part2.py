@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 
 from graders.checks import lm
+from graders.jobs import Score
 from graders_packs.ucsd_cse256_pa2 import mainpy, models, speeches
 
 HERE = Path(__file__).parent
@@ -66,4 +67,4 @@ def score(result, kept):
     lines = [f"test perplexity {ppl:.2f} on {len(answers)} next tokens ({per_set}), {ratio:.2f}x better than the "
              f"unigram model's {kept['unigram']:.2f}"] + lm.timings(result)
     bug, shown = lm.sees_the_future(result, kept["cuts"], who="decoder", subject="the decoder")
-    return ratio, lines + shown, bug, lm.curves_figure(result.get("curve") or {})
+    return Score(ratio, lines + shown, bug, lm.curves_figure(result.get("curve") or {}))
