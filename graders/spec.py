@@ -291,7 +291,42 @@ def _validated(model, data, path):
 
 def load(path):
     path = Path(path)
-    return _validated(Assignment, _data(path, (path,)), path)
+    spec = _validated(Assignment, _data(path, (path,)), path)
+    try:
+        model = options_model(spec.checks)
+    except ImportError:  # the checks cannot be imported: grading says so, naming them (graders/plugin.py)
+        return spec
+    try:
+        options = model.model_validate(spec.options)
+    except ValidationError as e:
+        first = e.errors()[0]
+        raise SpecError(f"{path}: field options.{'.'.join(map(str, first['loc']))}: {first['msg']} (the options "
+                        f"{spec.checks} reads: {', '.join(model.model_fields) or 'none'})") from None
+    return spec.model_copy(update={"options": options.model_dump()})
+
+
+class Options(BaseModel):
+    """The options a pack's checks read, declared as a subclass named `Options` in its checks package, each field
+    made with `option()`: a spec's option of another name or type is an error, one it leaves out has the default."""
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def option(default, description, checks):
+    """A spec option: its default, what it means, and the checks that read it (an offering that sets it otherwise
+    than its base needs samples of those checks: graders/verify.py)."""
+    return Field(default, description=description, json_schema_extra={"checks": list(checks)})
+
+
+def options_model(checks):
+    """The Options model a checks package declares; without one, its specs may set no option."""
+    import importlib
+
+    return getattr(importlib.import_module(checks), "Options", Options)
+
+
+def option_readers(checks):
+    """{option: the checks that read it} for a checks package."""
+    return {name: f.json_schema_extra["checks"] for name, f in options_model(checks).model_fields.items()}
 
 
 def files(assignment_id):

@@ -7,7 +7,6 @@ packs also keep this project's counts (a base offering has at least 4 correct an
 packs need only show that every check can fail and pass. tests/test_samples.py asserts the same for every
 discovered pack, so a new pack is tested without being listed anywhere.
 """
-import importlib
 import tempfile
 from pathlib import Path
 
@@ -31,18 +30,16 @@ def base_of(assignment_id):
 
 def own_checks(assignment_id):
     """The checks an offering grades its own way: all of a base's; a variant's checks its base lacks, and those
-    that read an option it sets otherwise (all of them where its checks package does not declare which checks read
-    which option, in OPTIONS): the base's sample class shows the shared checks can fail and pass."""
+    that read an option it sets otherwise (each option says which checks read it: spec.option): the base's sample
+    class shows the shared checks can fail and pass."""
     spec, base = specs.get(assignment_id), base_of(assignment_id)
     checks = {c.name for p in spec.parts for c in p.checks if not c.job}
     if base is None:
         return checks
     options = specs.get(base).options
     differ = {k for k in spec.options.keys() | options.keys() if spec.options.get(k) != options.get(k)}
-    declared = getattr(importlib.import_module(spec.checks), "OPTIONS", None)
-    if differ and declared is None:
-        return checks
-    read = {c for k in differ for c in declared[k].checks}
+    readers = specs.option_readers(spec.checks)
+    read = {c for k in differ for c in readers[k]}
     return (checks - {c.name for p in specs.get(base).parts for c in p.checks}) | (checks & read)
 
 

@@ -44,7 +44,7 @@ class Layout:
 
     @classmethod
     def of(cls, spec):
-        return cls(int(spec.options.get("span_pad_extra", 0)), spec.title.split(":")[0])
+        return cls(spec.options["span_pad_extra"], spec.title.split(":")[0])
 
     def length(self, block_size):
         return block_size - 1 + self.pad_extra

@@ -460,7 +460,7 @@ def takes_up_lora(submission):
     text = "\n".join(c.text for c in submission.intake.files["classification.py"].cells)
     if re.search(r"(?<![a-z])(lora|peft)", text, re.IGNORECASE):  # use_lora, LoRALinear; not "exploration"
         return True
-    if submission.spec.options.get("lora_required"):
+    if submission.spec.options["lora_required"]:
         raise InterfaceError("classification.py never mentions LoRA or peft: CustomModelforSequenceClassification "
                              "must handle type='lora'")
     submission.note("LoRA was not checked: classification.py never mentions LoRA or peft, and this offering's "

@@ -538,7 +538,7 @@ def test_alibi_slopes(submission):
     model = alibi_model(submission)
     if model is None:
         missing = "no ALiBi model found (a class named for ALiBi or taking use_alibi / alibi)"
-        if submission.spec.options.get("alibi_required", True):
+        if submission.spec.options["alibi_required"]:
             raise NotChecked(f"could not be checked: {missing}, and the grader cannot tell ALiBi built into another "
                              "class from an exploration without it; course staff decide this check")
         submission.note(f"ALiBi was not checked: {missing}, and this offering's part 3 is an open exploration "

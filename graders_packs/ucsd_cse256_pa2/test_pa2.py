@@ -35,7 +35,7 @@ def parameter_count(model):
 def expect_interface(submission, found, role):
     model = model_for(found, role)
     source = submission.intake.files[roles.FILE]
-    if source.by_content and not submission.spec.options.get("misnamed_transformer_accepted", True):
+    if source.by_content and not submission.spec.options["misnamed_transformer_accepted"]:
         raise InterfaceError(f"the models must be handed in as {roles.FILE}; the grader found them in "
                              f"{source.path.name} by its content and graded them there, but this offering counts "
                              "the name (the spec's options.misnamed_transformer_accepted is false)")
@@ -94,7 +94,7 @@ def test_encoder_padding_masked(submission, found):
             b, h, i = (~(leak <= ROW_TOL)).nonzero()[0].tolist()
             what = (f"in layer {layer}, head {h}, the real token at position {i} gives {leak[b, h, i].item():.3g} of "
                     f"its attention to padding (positions {PAD_FROM}..{T - 1} hold id 0)")
-            if not submission.spec.options.get("padding_mask_asked", True):
+            if not submission.spec.options["padding_mask_asked"]:
                 submission.note(f"{what}; this offering's handout does not ask for a padding mask, so nothing is "
                                 "lost (the spec's options.padding_mask_asked is false)")
                 return
