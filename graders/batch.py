@@ -241,7 +241,11 @@ def agreement(out, spec, roster):
     (a sample class: graders/expected.py); [] for a student whose grade is the expected one."""
     found = {}
     for student in roster:
-        want, path = expected.Expected.read(student.path), student_dir(out, student.id) / "results.json"
+        try:
+            want, path = expected.Expected.read(student.path), student_dir(out, student.id) / "results.json"
+        except ValueError as e:  # an expected.yaml that does not read: that entry disagrees, saying why
+            found[student.id] = [str(e)]
+            continue
         if want is not None and path.exists():
             found[student.id] = expected.disagreements(spec, want, json.loads(path.read_text()))
     return found

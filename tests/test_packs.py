@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from graders import expected
+
 ID = "cse599-scores"
 PACK = "cse599_scores"
 
@@ -26,6 +28,8 @@ KNOWN = {"scores not scaled by 1/sqrt(d)": lambda q, k: q @ k.transpose(-2, -1)}
 '''
 CHECKS = '''"""Checks of scores.py."""
 import pytest
+
+from graders import expected
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
@@ -171,3 +175,12 @@ def test_a_course_that_clashes_with_the_built_in_packs_is_refused(tmp_path, clas
     (folder / "specs" / ("uw-cse447-a2.yaml" if clash == "id" else "mine.yaml")).write_text(SPEC)
     run = graders("list", "--course", tmp_path)
     assert run.returncode == 2 and message in run.stderr
+
+
+def test_an_expected_yaml_with_an_unknown_key_is_an_error_naming_it(tmp_path):
+    """`fails:` for `fail:` would otherwise make a bug sample expect nothing and pass as anything."""
+    (tmp_path / "expected.yaml").write_text("kind: bug\nfails:\n  test_x: words\n")
+    with pytest.raises(ValueError, match=r"expected.yaml: fails: Extra inputs are not permitted"):
+        expected.Expected.read(tmp_path)
+    (tmp_path / "expected.yaml").write_text("kind: exploit\n")  # another catalogue's: not a sample class's
+    assert expected.Expected.read(tmp_path) is None

@@ -63,7 +63,7 @@ def test_a_grade_that_disagrees_with_its_sample_is_named(graded):
     bug = expected.Expected.read(folder)
     flipped = {**results, "tests": [{**t, "status": "passed"} for t in results["tests"]]}
     assert any(f"{name} should fail" in line for name in bug.fail for line in expected.disagreements(spec, bug, flipped))
-    correct = expected.Expected("correct", implements=bug.implements)
+    correct = expected.Expected(kind="correct", implements=bug.implements)
     assert any("should pass" in line for line in expected.disagreements(spec, correct, results))
 
 
