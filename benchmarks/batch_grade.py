@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from graders import packs
 from graders import spec as specs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,7 +26,7 @@ def make_class(assignment, section, n, folder):
     them when None), each handing in only that section's file."""
     files = [section] if section else [f.name for f in specs.get(assignment).files]
     stems = {Path(name).stem for name in files}
-    samples = [p for p in sorted((ROOT / "submissions" / assignment).iterdir()) if (p / "expected.yaml").exists()
+    samples = [p for p in sorted(packs.samples(assignment).iterdir()) if (p / "expected.yaml").exists()
                and set(yaml.safe_load((p / "expected.yaml").read_text()).get("implements") or files) & set(files)]
     for i, sample in zip(range(n), itertools.cycle(samples)):
         target = folder / f"student-{i:03d}"

@@ -1,6 +1,6 @@
 """Calibration of the CS224N birthplace job's smoke profile: the reference must pass, known failures must not.
 
-Runs graders/assignments/cs224n/jobs/birthplace.py (train_job, then evaluate_job) in this process (no sandbox),
+Runs graders_packs/cs224n/jobs/birthplace.py (train_job, then evaluate_job) in this process (no sandbox),
 the student's modules being reference files or sample submissions loaded as `dataset` and `attention`, on one
 thread, and scores the predictions here against the encyclopedia's dev answers. Prints one row per (variant, seed): dev
 accuracy, pass/fail against the threshold, the wall seconds of each phase, the job's wall and CPU seconds
@@ -22,11 +22,13 @@ from pathlib import Path
 import torch
 import yaml
 
-from graders.assignments.cs224n import birthplace
+from graders import packs
+from graders_packs.cs224n import birthplace
 
 ROOT = Path(__file__).resolve().parent.parent
-A4 = ROOT / "submissions" / "cs224n-a4-2024"
-REF_DATASET, REF_ATTENTION = ROOT / "reference" / "cs224n_dataset.py", ROOT / "reference" / "cs224n_attention.py"
+A4 = packs.samples("cs224n-a4-2024")
+REF = ROOT / "graders_packs" / "cs224n" / "reference"
+REF_DATASET, REF_ATTENTION = REF / "dataset.py", REF / "attention.py"
 # Vanilla CausalSelfAttention without its mask: the leak a student makes by dropping one line.
 NO_MASK = ("        att = att.masked_fill(self.mask[:, :, :T, :T] == 0, -1e10)\n", "")
 
@@ -53,8 +55,8 @@ def by_path(name, path):
 
 
 job = load("birthplace_job", birthplace.JOB)  # the job's source files, read as one
-encyclopedia = by_path("encyclopedia", ROOT / "graders" / "assignments" / "cs224n" / "encyclopedia.py")
-SPEC = yaml.safe_load((ROOT / "specs" / "cs224n-a4-2024.yaml").read_text())
+encyclopedia = by_path("encyclopedia", ROOT / "graders_packs" / "cs224n" / "encyclopedia.py")
+SPEC = yaml.safe_load((packs.spec_path("cs224n-a4-2024")).read_text())
 THRESHOLD = SPEC["jobs"]["birthplace"]["profiles"]["smoke"]["threshold"]  # the spec's, which grading uses
 
 # name: (dataset file, attention file and optional source edit, hp overrides, must pass the threshold)

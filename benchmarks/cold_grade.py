@@ -11,6 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from graders import packs
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -26,7 +28,7 @@ def main():
     parser.add_argument("--assignment", default="uw-cse447-a2")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    submission = args.submission or ROOT / "submissions" / args.assignment / "reference"
+    submission = args.submission or packs.samples(args.assignment) / "reference"
     with tempfile.TemporaryDirectory() as out:
         grade = [sys.executable, "-m", "graders", "grade", str(submission), "--assignment", args.assignment,
                  "--out", out]

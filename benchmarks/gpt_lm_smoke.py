@@ -1,7 +1,7 @@
 """Calibration of the hw5 GPT perplexity job's smoke profile: the reference passes with margin, no training and a
 leaking attention fail.
 
-Runs the job's source (graders/assignments/jhu_cs601_hw5/lm.py's JOB) in this process (no sandbox) on one thread,
+Runs the job's source (graders_packs/jhu_cs601_hw5/lm.py's JOB) in this process (no sandbox) on one thread,
 the student's gpt/model.py being a sample submission, and scores it with the driver as grading does. Prints one
 row per (variant, seed): the metric (unigram perplexity / the model's), the model's perplexity, pass/fail against
 the spec's smoke threshold, the job's wall and CPU seconds and how far earlier probe logits move when later
@@ -20,12 +20,12 @@ from pathlib import Path
 import torch
 import yaml
 
-from graders import thresholds
-from graders.assignments.jhu_cs601_hw5 import lm as driver
+from graders import packs, thresholds
+from graders_packs.jhu_cs601_hw5 import lm as driver
 
 ROOT = Path(__file__).resolve().parent.parent
-HW5 = ROOT / "submissions" / "jhu-cs601-hw5"
-SPEC = yaml.safe_load((ROOT / "specs" / "jhu-cs601-hw5.yaml").read_text())
+HW5 = packs.samples("jhu-cs601-hw5")
+SPEC = yaml.safe_load((packs.spec_path("jhu-cs601-hw5")).read_text())
 THRESHOLD = SPEC["jobs"]["gpt_lm"]["profiles"]["smoke"]["threshold"]
 # name: (sample, hp overrides, must pass the threshold)
 VARIANTS = {

@@ -1,7 +1,7 @@
 """Calibration of UCSD CSE 256 PA2's smoke thresholds: the reference and correct samples pass with margin; no
 training fails both jobs, and a decoder that sees the future fails part 2 on the causality probe.
 
-Runs each job's source (graders/assignments/ucsd_cse256_pa2/part1.py's and part2.py's JOB) in this process (no
+Runs each job's source (graders_packs/ucsd_cse256_pa2/part1.py's and part2.py's JOB) in this process (no
 sandbox) on one thread, the student's transformer.py being a sample submission, and scores it with the driver as
 grading does. Prints one row per (job, variant, seed): the metric (accuracy, or unigram perplexity / the
 decoder's), pass/fail against the spec's smoke threshold, wall and CPU seconds.
@@ -18,12 +18,12 @@ from pathlib import Path
 import torch
 import yaml
 
-from graders import thresholds
-from graders.assignments.ucsd_cse256_pa2 import part1, part2
+from graders import packs, thresholds
+from graders_packs.ucsd_cse256_pa2 import part1, part2
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT / "submissions" / "ucsd-cse256-pa2"
-JOBS = yaml.safe_load((ROOT / "specs" / "ucsd-cse256-pa2.yaml").read_text())["jobs"]
+SAMPLES = packs.samples("ucsd-cse256-pa2")
+JOBS = yaml.safe_load((packs.spec_path("ucsd-cse256-pa2")).read_text())["jobs"]
 DRIVERS = {"classifier": (part1, "epochs"), "decoder": (part2, "max_iters")}
 # name: (sample, train at all, must pass both jobs; None: part 2 only fails)
 VARIANTS = {

@@ -8,6 +8,7 @@ import statistics
 import time
 from pathlib import Path
 
+from graders import packs
 from graders import spec as specs
 from graders.grade import grade
 from graders.report import class_report, grades_csv, student_report
@@ -27,7 +28,7 @@ def best_and_median(fn, runs):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("submission", nargs="?", default=ROOT / "submissions/uw-cse447-a2/bug-scale-sqrt-embd")
+    parser.add_argument("submission", nargs="?", default=packs.samples("uw-cse447-a2") / "bug-scale-sqrt-embd")
     parser.add_argument("--students", type=int, default=300)
     parser.add_argument("--pages", type=int, default=200)
     args = parser.parse_args()

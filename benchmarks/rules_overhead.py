@@ -24,9 +24,11 @@ from pathlib import Path
 
 import yaml
 
+from graders import packs
+
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT = {"uw-cse447-a2": "submissions/uw-cse447-a2/reference/A2S2.py",
-           "ucsd-cse256-pa2": "submissions/ucsd-cse256-pa2/reference"}
+DEFAULT = {"uw-cse447-a2": "graders_packs/uw_cse447_a2/samples/uw-cse447-a2/reference/A2S2.py",
+           "ucsd-cse256-pa2": "graders_packs/ucsd_cse256_pa2/samples/ucsd-cse256-pa2/reference"}
 
 
 def without_rules(specs, assignment):
@@ -63,7 +65,7 @@ def per_call(calls, blocks=10):
     from graders import spec
     from graders.sandbox import child
 
-    source = ROOT / "submissions/uw-cse447-a2/reference/A2S2.py"
+    source = ROOT / "graders_packs/uw_cse447_a2/samples/uw-cse447-a2/reference/A2S2.py"
     module = importlib.util.module_from_spec(importlib.util.spec_from_file_location("A2S2", source))
     module.__spec__.loader.exec_module(module)
     sys.modules["A2S2"] = module
@@ -96,7 +98,8 @@ def main():
         print(f"self_attention in the child: {1e6 * plain:.0f} us a call plain, {1e6 * watched:.0f} us watched "
               f"(+{1e6 * (watched - plain):.0f} us, {100 * (watched / plain - 1):+.1f}%; {args.calls} calls each)")
         return
-    submission = args.submission or ROOT / DEFAULT.get(args.assignment, f"submissions/{args.assignment}/reference")
+    submission = args.submission or (ROOT / DEFAULT[args.assignment] if args.assignment in DEFAULT
+                                       else packs.samples(args.assignment) / "reference")
     with tempfile.TemporaryDirectory() as specs:
         without_rules(specs, args.assignment)
         times = {"rules": [], "none": []}

@@ -2,7 +2,7 @@
 should be caught under every seed.
 
 Usage: python benchmarks/span_seeds.py [--seeds N] SAMPLE_FOLDER...
-Each folder's assignment is the name of its parent (submissions/<assignment>/<sample>). One sandbox per
+Each folder's assignment is the name of its parent (<pack>/samples/<assignment>/<sample>). One sandbox per
 sample serves all seeds; GRADERS_SEED's role is played by setting span.SEED before each round.
 """
 import argparse
@@ -12,11 +12,11 @@ from collections import Counter
 from pathlib import Path
 
 from graders import spec as specs
-from graders.assignments.cs224n import span
 from graders.grade import prepared
 from graders.problems import CheckFailed, SubmissionProblem
 from graders.spec import Limits
 from graders.submission import scratch_dir
+from graders_packs.cs224n import span
 
 CHECKS = [getattr(span, name) for name in span.__all__ if name.startswith("test_")]
 

@@ -20,8 +20,9 @@ from pathlib import Path
 
 import yaml
 
+from graders import packs
+
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT / "submissions"
 HOG = "while True:\n    pass\n"
 
 
@@ -41,7 +42,7 @@ def busy(hogs):
 def correct_samples(assignment):
     """The reference and every sample whose expected.yaml says it is correct."""
     found = []
-    for expected in sorted((SAMPLES / assignment).glob("*/expected.yaml")):
+    for expected in sorted(packs.samples(assignment).glob("*/expected.yaml")):
         if expected.parent.name == "reference" or yaml.safe_load(expected.read_text()).get("kind") == "correct":
             found.append(expected.parent)
     return found
@@ -100,9 +101,9 @@ def main():
         chosen = {}
         for sample in args.sample:
             assignment, name = sample.split("/")
-            chosen.setdefault(assignment, []).append(SAMPLES / assignment / name)
+            chosen.setdefault(assignment, []).append(packs.samples(assignment) / name)
     else:
-        ids = args.assignment or sorted(p.name for p in SAMPLES.iterdir() if (p / "reference").is_dir())
+        ids = args.assignment or sorted(a for a in packs.specs() if (packs.samples(a) / "reference").is_dir())
         chosen = {a: correct_samples(a) for a in ids}
     print(f"{'assignment':<18} {'samples':>7} {'idle s':>7} {'loaded s':>8} {'load avg':>8} {'identical':>9}")
     failed = 0

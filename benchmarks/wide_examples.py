@@ -3,7 +3,7 @@ ones grading uses: a correct sample must pass them all (tolerances that hold onl
 would show here).
 
 Usage: python benchmarks/wide_examples.py [--examples N] SAMPLE_FOLDER...
-Each folder's assignment is the name of its parent (submissions/<assignment>/<sample>).
+Each folder's assignment is the name of its parent (<pack>/samples/<assignment>/<sample>).
 """
 import argparse
 import time

@@ -16,13 +16,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from graders import expected
+from graders import expected, packs
 from graders.check_kinds import CheckKind
 from graders.results import Result, gradescope, write_json
 
 SUFFIXES = (".py", ".ipynb", ".zip")
 REGRADE = 3  # a forked grader's exit status: the student is graded, but the machine kept checks from finishing
-SAMPLES = Path(__file__).resolve().parents[1] / "submissions"
 
 
 @dataclass(frozen=True)
@@ -119,7 +118,7 @@ def warm_up(spec, first):
     from graders.plugin import Examples
 
     torch.set_num_threads(1)  # one grader per core; and OpenMP's thread pool does not survive fork
-    sample = SAMPLES / spec.id / "reference"
+    sample = packs.samples(spec.id) / "reference"
     files = handed_in(spec, first.path)
     parts = [p for p in spec.parts if p.file in files] or spec.parts
     Examples.drawn, Examples.recording = {}, sample.is_dir()  # the reference passes every check
@@ -244,7 +243,11 @@ def agreement(out, spec, roster):
     (a sample class: graders/expected.py); [] for a student whose grade is the expected one."""
     found = {}
     for student in roster:
-        want, path = expected.Expected.read(student.path), student_dir(out, student.id) / "results.json"
+        try:
+            want, path = expected.Expected.read(student.path), student_dir(out, student.id) / "results.json"
+        except ValueError as e:  # an expected.yaml that does not read: that entry disagrees, saying why
+            found[student.id] = [str(e)]
+            continue
         if want is not None and path.exists():
             found[student.id] = expected.disagreements(spec, want, json.loads(path.read_text()))
     return found

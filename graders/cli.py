@@ -1,42 +1,66 @@
-"""The `graders` command: list, grade, check and schema (see DESIGN.md, Contracts)."""
+"""The `graders` command: list, grade, check, batch, demo, package, schema, and for pack authors new and verify
+(docs/architecture.md, docs/authoring.md)."""
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
+from graders import packs
 from graders import spec as specs
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="graders", description="Grade attention and transformer coursework.")
+    course = argparse.ArgumentParser(add_help=False)
+    course.add_argument("--course", type=Path, action="append", default=[], metavar="DIR",
+                        help=f"a folder of the course's own assignment packs, besides the built-in ones (also "
+                             f"${packs.COURSES}, several joined by '{os.pathsep}')")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="one assignment a line: id, then title")
-    g = sub.add_parser("grade", help="grade a submission and write DIR/results.json")
+    add = lambda name, **kw: sub.add_parser(name, parents=[course], **kw)  # noqa: E731 - every command knows --course
+    add("list", help="one assignment a line: id, then title")
+    g = add("grade", help="grade a submission and write DIR/results.json")
     g.add_argument("submission", type=Path, help="a .py or .ipynb file, a folder or a .zip")
     g.add_argument("--assignment", required=True)
     g.add_argument("--out", required=True, type=Path)
     g.add_argument("--visibility", choices=("all", "public"), default="all")
     training_options(g)
-    c = sub.add_parser("check", help="a student's self-check: public checks only")
+    c = add("check", help="a student's self-check: public checks only")
     c.add_argument("submission", type=Path)
     c.add_argument("--assignment", required=True)
-    b = sub.add_parser("batch", help="grade a class: one entry per student in DIR; reports and grades.csv")
+    b = add("batch", help="grade a class: one entry per student in DIR; reports and grades.csv")
     b.add_argument("dir", type=Path, help="a folder with one submission (file, folder, .zip, .ipynb) per student")
     b.add_argument("--assignment", required=True)
     b.add_argument("--out", required=True, type=Path)
     b.add_argument("--workers", type=int, default=None, help="parallel graders (default: the number of cores)")
     b.add_argument("--resume", action="store_true", help="keep students already graded in --out")
     training_options(b)
-    d = sub.add_parser("demo", help="grade the bundled sample class into reports/")
+    d = add("demo", help="grade the bundled sample class into reports/")
     d.add_argument("--out", type=Path, default=Path("reports"))
-    k = sub.add_parser("package", help="build a Gradescope autograder zip or a student self-check kit")
+    d.add_argument("--assignment", action="append", help="only this assignment's sample class (repeatable)")
+    k = add("package", help="build a Gradescope autograder zip or a student self-check kit")
     k.add_argument("--assignment", required=True)
     kind = k.add_mutually_exclusive_group(required=True)
     kind.add_argument("--gradescope", type=Path, metavar="OUT.zip")
     kind.add_argument("--student", type=Path, metavar="OUT.zip")
-    s = sub.add_parser("schema", help="print the JSON Schema of specs/*.yaml")
+    s = add("schema", help="print the JSON Schema of a pack's specs/<id>.yaml")
     s.add_argument("--out", type=Path)
+    n = add("new", help="create a pack for a new assignment in the course folder (a working example to change)")
+    n.add_argument("id", help="the assignment id, e.g. cse599-gqa-2025")
+    v = add("verify", help="check a pack's sample rules: every sample graded as its expected.yaml says, every check "
+                           "failed by some bug sample and passed by every correct one")
+    v.add_argument("assignment", metavar="ID")
+    v.add_argument("--out", type=Path, help="keep the samples' batch here (default: a temporary folder)")
     args = parser.parse_args(argv)
+
+    try:
+        for folder in args.course:
+            packs.use_course(folder)
+        packs.specs()  # every course readable, no id twice
+    except packs.PackError as e:
+        parser.error(str(e))
+    if args.command == "new":
+        return new_pack(args, parser)
 
     if args.command == "list":
         for assignment in specs.available().values():
@@ -47,11 +71,15 @@ def main(argv=None):
         args.out.write_text(text) if args.out else sys.stdout.write(text)
         return 0
     if args.command == "demo":
-        return demo(args.out)
+        return demo(args.out, args.assignment)
     try:
         spec = specs.get(args.assignment)
     except specs.SpecError as e:
         parser.error(str(e))
+    if args.command == "verify":
+        from graders import verify
+
+        return verify.main(args)
     if args.command in ("grade", "batch"):
         try:
             args.thresholds = thresholds(args, spec)
@@ -107,7 +135,6 @@ def thresholds(args, spec):
 
 
 def grade_command(args, spec):
-    import os
     import signal
 
     from graders import budget
@@ -141,7 +168,23 @@ def self_check(args, spec):
     return 0
 
 
-def demo(out):
+def new_pack(args, parser):
+    """`graders new ID`: the pack in --course (default: the working directory), and what to do next."""
+    from graders import scaffold
+
+    course = args.course[0] if args.course else Path.cwd()
+    if args.id in packs.specs():
+        parser.error(f"assignment {args.id!r} already exists: {packs.spec_path(args.id)}")
+    try:
+        folder = scaffold.create(args.id, course)
+    except ValueError as e:
+        parser.error(str(e))
+    print(f"created {folder}: a working example (a row softmax) to change into your assignment; every TODO marks a "
+          f"place, docs/authoring.md explains each part.\nNext: graders verify {args.id} --course {course}")
+    return 0
+
+
+def demo(out, only=None):
     """Grade each assignment's bundled sample class with `graders batch` into out/ID/, and write out/index.html,
     the entry page linking their class reports and saying how many samples got their expected.yaml's grade.
     Exits 1 when one did not."""
@@ -149,10 +192,15 @@ def demo(out):
 
     from graders import batch, report
 
-    samples = specs.SPECS_DIR.parent / "submissions"
     classes, disagreeing = [], 0
+    unknown = sorted(set(only or ()) - set(packs.specs()))
+    if unknown:
+        print(f"graders demo: unknown assignment {', '.join(unknown)}", file=sys.stderr)
+        return 2
     for assignment in specs.available().values():
-        folder, target = samples / assignment.id, out / assignment.id
+        if only and assignment.id not in only:
+            continue
+        folder, target = packs.samples(assignment.id), out / assignment.id
         if not folder.is_dir():
             continue
         if (target / "journal.jsonl").exists():  # a previous demo's batch: grade afresh

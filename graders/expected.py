@@ -4,10 +4,11 @@
 `graders demo` and `graders batch` check every entry that carries one, so a sample class checks itself wherever
 it is graded; tests/test_samples.py asserts the same agreement for every sample.
 """
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from graders.check_kinds import CheckKind
 from graders.rules import deducted
@@ -17,14 +18,17 @@ KINDS = ("reference", "correct", "bug", "unchecked")  # a sample class's; the ad
 NOT_HANDED_IN = "was not found in the submission"
 
 
-@dataclass(frozen=True)
-class Expected:
-    kind: str                                            # reference | correct | bug | unchecked (see below)
-    fail: dict[str, str] = field(default_factory=dict)   # check -> words its feedback must hold
-    notes: dict[str, str] = field(default_factory=dict)  # passing check -> words its note must hold
-    implements: tuple[str, ...] = ()                     # the spec files the sample hands in; () for all
-    rules: dict[str, float] = field(default_factory=dict)  # rule id -> points it costs (0: flagged only); the
-    #                                                        spec rules the sample breaks, and no other (rules.py)
+class Expected(BaseModel):
+    """A sample's expected.yaml; a key this model does not know (`fails:`) is an error naming the file."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["reference", "correct", "bug", "unchecked"]
+    description: str = ""              # what the sample is, for whoever reads the class
+    fail: dict[str, str] = {}          # check -> words its feedback must hold
+    notes: dict[str, str] = {}         # passing check -> words its note must hold
+    implements: tuple[str, ...] = ()   # the spec files the sample hands in; () for all
+    rules: dict[str, float] = {}       # rule id -> points it costs (0: flagged only); the spec rules the sample
+    #                                    breaks, and no other (rules.py)
 
     @classmethod
     def read(cls, folder):
@@ -35,8 +39,11 @@ class Expected:
         data = yaml.safe_load(path.read_text())
         if not isinstance(data, dict) or data.get("kind") not in KINDS:
             return None
-        return cls(data["kind"], data.get("fail") or {}, data.get("notes") or {}, tuple(data.get("implements") or ()),
-                   {rule: float(points) for rule, points in (data.get("rules") or {}).items()})
+        try:
+            return cls.model_validate({k: v for k, v in data.items() if v is not None})
+        except ValidationError as e:
+            first = e.errors()[0]
+            raise ValueError(f"{path}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
 
     def graded(self, spec):
         """The checks of the files this sample implements (threshold checks train models and are left out)."""

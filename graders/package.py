@@ -3,14 +3,14 @@
 Both carry the engine and the check modules the assignment imports. The Gradescope zip carries them and the
 reference as they are, with Gradescope's setup.sh and run_autograder. The student kit carries no reference code
 and no hidden check: check modules lose their hidden tests (cut out by line, so the tests left keep their exact
-source), modules that derive from the reference (`KIT = "recorded"`, and reference/ itself) become stand-ins
+source), modules that derive from the reference (`KIT = "recorded"`, and a pack's `reference` itself) become stand-ins
 that replay results recorded at package time (graders/record.py, graders/replay.py), and modules that cannot be
 replayed or would reveal the reference (`KIT = "withheld"`) stay out, their public checks with them.
 """
 import ast
 import importlib
+import importlib.metadata
 import time
-import tomllib
 import zipfile
 from dataclasses import dataclass, field
 from functools import cache
@@ -18,11 +18,13 @@ from pathlib import Path
 
 import yaml
 
-from graders import replay
+from graders import packs, replay
 from graders import spec as specs
+from graders.jobs import Driver
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[1]  # where graders and graders_packs lie: a checkout or site-packages
 ENGINE = ROOT / "graders"
+COURSE = "course"  # a course's own packs, in both zips: GRADERS_COURSE names this folder
 PACKAGE_TIME = {"package.py", "record.py"}  # neither zip runs them
 TORCH = "torch>=2.1,<3"  # pyproject's range, from the CPU-only index on Gradescope
 STAND_IN = '''"""Stand-in for trusted code in the student kit: it answers the public checks' calls with results recorded
@@ -50,12 +52,30 @@ def main(args, spec):
 
 @cache
 def find(name):
-    """The module `name` under ROOT, or None when it is not a module of this project (a name imported from it)."""
-    base = ROOT.joinpath(*name.split("."))
+    """The module `name` of the engine or a pack, or None when it is none (a name imported from a module)."""
+    root = root_of(name)
+    if root is None:
+        return None
+    base = root.joinpath(*name.split("."))
     for path in (base.with_suffix(".py"), base / "__init__.py"):
         if path.is_file():
             return Module(name, path, ast.parse(path.read_text(), str(path)))
     return None
+
+
+def root_of(name):
+    """The folder the module `name` imports from: ROOT for the engine and the built-in packs, a course folder for
+    a course's pack; None for anything else (torch, the standard library)."""
+    top = name.split(".")[0]
+    if top in ("graders", packs.BUILTIN):
+        return ROOT
+    return next((p.folder.parent for p in packs.packs() if p.module == top and not p.builtin), None)
+
+
+def zip_path(module_path, name):
+    """Where a module's file goes in a zip: course packs under COURSE/, the rest as under ROOT."""
+    root = root_of(name)
+    return str(Path(COURSE if root != ROOT else "") / module_path.relative_to(root))
 
 
 @dataclass
@@ -88,14 +108,20 @@ class Module:
                 names = [base] + [f"{base}.{alias.name}" for alias in node.names if alias.name != "*"]
             else:
                 continue
-            found = [name for name in names if (is_reference(name) or name.startswith("graders.assignments."))
-                     and find(name)]
+            found = [name for name in names if in_pack(name) and find(name)]
             if found:
                 yield node, found
 
 
+def in_pack(name):
+    """Whether `name` is course content: a module of the built-in packs or of a course's pack."""
+    root = root_of(name)
+    return root is not None and not (root == ROOT and name.split(".")[0] == "graders")
+
+
 def is_reference(name):
-    return name == "reference" or name.startswith("reference.")
+    """A pack's trusted reference (`<pack>.reference`, a module or a package, and its modules)."""
+    return in_pack(name) and "reference" in name.split(".")[1:]
 
 
 def parents(name):
@@ -107,20 +133,20 @@ def package_modules(spec, pattern):
     """The checks package and its modules whose files match `pattern` (test_*.py: what pytest collects)."""
     folder = find(spec.checks).path.parent
     names = {".".join([spec.checks, *p.relative_to(folder).with_suffix("").parts]).removesuffix(".__init__")
-             for p in folder.rglob(pattern)}
+             for p in folder.rglob(pattern) if "samples" not in p.relative_to(folder).parts}
     return [find(name) for name in sorted(names | {spec.checks})]
 
 
 def engine_files():
     return {f"graders/{p.relative_to(ENGINE)}": p.read_bytes() for p in sorted(ENGINE.rglob("*"))
-            if p.is_file() and "__pycache__" not in p.parts and p.relative_to(ENGINE).parts[0] != "assignments"
+            if p.is_file() and "__pycache__" not in p.parts
             and p.name not in PACKAGE_TIME}
 
 
 def source_files(names):
     """Each module of `names` and its parent packages (folders such as given/ are none), by path in the zip."""
     modules = {n: find(n) for name in names for n in [*parents(name), name] if n != "graders"}
-    return {str(m.path.relative_to(ROOT)): m.path.read_bytes() for m in modules.values() if m}
+    return {zip_path(m.path, m.name): m.path.read_bytes() for m in modules.values() if m}
 
 
 # The Gradescope autograder.
@@ -128,23 +154,54 @@ def source_files(names):
 def gradescope(spec):
     """Gradescope's zip: setup.sh and run_autograder at the top, the source they install and run beside them."""
     folder = find(spec.checks).path.parent
-    drivers = [importlib.import_module(job.driver) for job in spec.jobs.values()]  # named by the spec, not imported
-    names, todo = set(), package_modules(spec, "*.py") + [find(d.__name__) for d in drivers]
+    drivers = [Driver.load(job.driver) for job in spec.jobs.values()]
+    names, todo = set(), package_modules(spec, "*.py") + [find(d.name) for d in drivers]
     while todo:
         module = todo.pop()
         if module.name not in names:
             names.add(module.name)
             todo += [find(name) for _, found in module.imports() for name in found]
-    files = engine_files() | source_files(names) | {  # and the checks package's data, such as given/
-        str(p.relative_to(ROOT)): p.read_bytes() for p in sorted(folder.rglob("*"))
-        if p.is_file() and "__pycache__" not in p.parts}
-    files |= {f"specs/{path.name}": path.read_bytes() for path in specs.files(spec.id)}
-    files |= {"pyproject.toml": (ROOT / "pyproject.toml").read_bytes(), "README.md": (ROOT / "README.md").read_bytes(),
-              "setup.sh": setup_script(spec).encode(),
+    files = engine_files() | source_files(names) | {  # the pack's data (given/, jobs/), not its samples
+        zip_path(p, spec.checks): p.read_bytes() for p in sorted(folder.rglob("*"))
+        if p.is_file() and not {"__pycache__", "samples", "specs"} & set(p.relative_to(folder).parts)}
+    files |= {zip_path(path, spec.checks): path.read_bytes() for path in specs.files(spec.id)}  # and its offerings
+    files |= {"pyproject.toml": pyproject().encode(), "setup.sh": setup_script(spec).encode(),
               "run_autograder": RUN_AUTOGRADER.replace("ASSIGNMENT", spec.id).encode()}
-    files |= {str(p.relative_to(ROOT)): p.read_bytes()  # shipped to the sandbox as text; a JobSource has several
-              for d in drivers for p in getattr(d.JOB, "paths", [d.JOB])}
+    for d in drivers:  # job code, shipped to the sandbox as text; a JobSource has several files
+        files |= {zip_path(p, d.name): p.read_bytes() for p in d.paths}
     return files
+
+
+def dependencies(extra=None):
+    """The engine's requirements (or one extra's), from the installed distribution's metadata."""
+    marker = f'extra == "{extra}"'
+    return [r.split(";")[0].strip() for r in importlib.metadata.requires("graders")
+            if (marker in r if extra else "extra ==" not in r)]
+
+
+def pyproject():
+    """The bundled source's pyproject.toml: the engine, the built-in packs, their data, and the hf extra."""
+    quoted = lambda items: ", ".join(f'"{i}"' for i in items)
+    return f"""[build-system]
+requires = ["setuptools>=68"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "graders"
+version = "{importlib.metadata.version('graders')}"
+requires-python = ">=3.11"
+dependencies = [{quoted(dependencies())}]
+
+[project.optional-dependencies]
+hf = [{quoted(dependencies("hf"))}]
+
+[tool.setuptools.packages.find]
+include = ["graders", "graders.*", "graders_packs", "graders_packs.*"]
+
+[tool.setuptools.package-data]
+graders = ["pytest.ini", "report/templates/*"]
+graders_packs = ["*/specs/*", "*/given/*", "*/jobs/*", "*/*.yaml"]
+"""
 
 
 SETUP = f"""#!/usr/bin/env bash
@@ -195,6 +252,7 @@ RESULTS="$ROOT/results/results.json"
 mkdir -p "$ROOT/results"
 # Not from inside the source: `python -m graders` drops the working directory from sys.path.
 cd "$ROOT"
+[ -d "$ROOT/source/course" ] && export GRADERS_COURSE="$ROOT/source/course"  # a course's own packs
 PYTHONPATH="$ROOT/source" "$PYTHON" -m graders grade "$ROOT/submission" --assignment ASSIGNMENT --out "$ROOT/results"
 status=$?
 if [ ! -s "$RESULTS" ]; then
@@ -224,7 +282,7 @@ class Kit:
             if module.name in kit.shipped:
                 continue
             kit.shipped[module.name] = module
-            todo += [find(p) for p in parents(module.name) if p.startswith("graders.")]
+            todo += [find(p) for p in parents(module.name) if p != "graders" and find(p)]
             for node, names in module.imports():
                 for name in names:
                     found = find(name)
@@ -308,14 +366,15 @@ def student_kit(spec):
     kit_spec, spec_text = kit.spec_text()
     recording = record(kit_spec, sorted(kit.recorded)) if kit.recorded else {"calls": {}, "surfaces": {}}
     notes = kit.notes()
-    files = engine_files() | {str(m.path.relative_to(ROOT)): kit.source(m).encode() for m in kit.shipped.values()}
-    files |= {str(find(name).path.relative_to(ROOT)): STAND_IN.encode() for name in kit.recorded}
-    if any(is_reference(name) for name in kit.recorded):
-        files["reference/__init__.py"] = b'"""Stand-ins for the course\'s reference (see graders/replay.py)."""\n'
-    given = find(spec.checks).path.parent / "given"
-    files |= {str(p.relative_to(ROOT)): p.read_bytes() for p in sorted(given.glob("*")) if p.is_file()}
+    files = engine_files() | {zip_path(m.path, m.name): kit.source(m).encode() for m in kit.shipped.values()}
+    files |= {zip_path(find(name).path, name): STAND_IN.encode() for name in kit.recorded}
+    files |= {zip_path(find(p).path, p): b'"""Stand-ins for trusted code (see graders/replay.py)."""\n'
+              for name in kit.recorded for p in parents(name) if p not in kit.shipped and find(p)}
+    folder = find(spec.checks).path.parent
+    files |= {zip_path(p, spec.checks): p.read_bytes() for p in sorted((folder / "given").glob("*")) if p.is_file()}
     files |= {"graders/recording.grd": replay.save({**recording, "notes": notes}),
-              f"specs/{spec.id}.yaml": spec_text.encode(), "requirements.txt": requirements().encode(),
+              zip_path(folder / "specs" / f"{spec.id}.yaml", spec.checks): spec_text.encode(),
+              "requirements.txt": requirements().encode(),
               "selfcheck.py": SELFCHECK.replace("ASSIGNMENT", spec.id).encode(),
               "README.md": readme(kit, notes).encode()}
     top = f"{spec.id}-self-check"
@@ -326,14 +385,17 @@ def student_kit(spec):
 
 
 def requirements():
-    return "\n".join(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]) + "\n"
+    return "\n".join(dependencies()) + "\n"
 
 
 SELFCHECK = '''"""Self-check a submission with this kit's public checks: python selfcheck.py SUBMISSION"""
+import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # this kit's graders, whatever the working directory
+if (Path(__file__).resolve().parent / "course").is_dir():  # a course's own pack
+    os.environ["GRADERS_COURSE"] = str(Path(__file__).resolve().parent / "course")
 
 from graders.cli import main  # noqa: E402
 

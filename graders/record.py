@@ -16,7 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import yaml
 
-from graders import replay
+from graders import packs, replay
 from graders import spec as specs
 
 
@@ -106,7 +106,7 @@ class Recording:
 def jobs(spec):
     """(sample, checks to run): every check on the reference, and on each known-bug sample the checks its
     expected.yaml says it fails."""
-    folder = specs.SPECS_DIR.parent / "submissions" / spec.id
+    folder = packs.samples(spec.id)
     names = {c.name for p in spec.parts for c in p.checks}
     found = []
     for path in sorted(folder.glob("*/expected.yaml")):

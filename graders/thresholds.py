@@ -17,7 +17,6 @@ container), threshold checks are pending: they score 0 with a note, and a later 
 --runner slurm` runs them and merges their outcomes into each student's results.
 """
 import hashlib
-import importlib
 import os
 import shutil
 import types
@@ -28,6 +27,7 @@ from graders import runners
 from graders import spec as specs
 from graders.check_kinds import CheckKind
 from graders.checks.feedback import Feedback
+from graders.jobs import Driver
 from graders.plugin import Outcome
 from graders.problems import LimitExceeded, MachineProblem
 from graders.sandbox.worker import BACKSTOP_FACTOR
@@ -55,7 +55,7 @@ def run_job(submission, spec_id, job_name, profile, args, device="cpu"):
     code and those weights, predicts for the held-out inputs (args["evaluate"], which the training child never
     sees). Each call may take the profile's whole time limit. The job trains on `device` (its hp "device").
     Returns the job's plain result, or {"refused": why} for weights that do not fit the architecture."""
-    driver, hp = importlib.import_module(specs.get(spec_id).jobs[job_name].driver), {**args["hp"], "device": device}
+    driver, hp = Driver.load(specs.get(spec_id).jobs[job_name].driver), {**args["hp"], "device": device}
     job = job_code(driver)
     with sandboxed(submission, spec_id, job_name, profile, device) as (session, extra):
         trained = session.call(JOB_MODULE, "train_job", kwargs={**args["train"], **extra, "hp": hp},
@@ -97,8 +97,8 @@ def sandboxed(submission, spec_id, job_name, profile, device):
     job = spec.jobs[job_name]
     seconds = job.profiles[profile].minutes * 60
     limits = spec.limits.model_copy(update={"call_seconds": seconds, "submission_seconds": seconds + 60})
-    driver = importlib.import_module(job.driver)
-    code = {"name": JOB_MODULE, "file": f"{job_name} job", "source": driver.JOB.read_text()}
+    driver = Driver.load(job.driver)
+    code = {"name": JOB_MODULE, "file": f"{job_name} job", "source": driver.job.read_text()}
     scratch = scratch_dir()
     try:
         with prepared(submission, spec.model_copy(update={"limits": limits}), scratch, extra=code,
@@ -107,7 +107,7 @@ def sandboxed(submission, spec_id, job_name, profile, device):
             found = sub.session.protections.get("cuda", "")
             if device == "cuda" and (not found or found.startswith("unavailable")):
                 raise RuntimeError(f"the sandbox could not open the GPU: {found or 'no report'}")
-            yield sub.session, driver.submission_args(sub) if hasattr(driver, "submission_args") else {}
+            yield sub.session, driver.submission_args(sub)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -115,7 +115,7 @@ def sandboxed(submission, spec_id, job_name, profile, device):
 def job_code(driver):
     """The job's source as a module of this (trusted) process, for its architecture(): never the student's."""
     module = types.ModuleType(JOB_MODULE)
-    exec(compile(driver.JOB.read_text(), f"{driver.__name__} job", "exec"), module.__dict__)  # noqa: S102 - ours
+    exec(compile(driver.job.read_text(), f"{driver.name} job", "exec"), module.__dict__)  # noqa: S102 - ours
     return module
 
 
@@ -159,7 +159,7 @@ def evaluate(submissions, spec, profile, options, data_dir=None):
         for name, job in spec.jobs.items():
             if not any(check.job == name for _, check in job_checks(spec)):
                 continue
-            driver, settings = importlib.import_module(job.driver), job.profiles[profile]
+            driver, settings = Driver.load(job.driver), job.profiles[profile]
             args, secret = driver.inputs(profile, dict(settings.hp), data_dir, seed=job_seed(spec.id, name))
             todo.append((run_job, (str(path), spec.id, name, profile, args, device)))
             kept.append((student, name, driver, secret))
@@ -202,10 +202,11 @@ def verdict(driver, outcome, secret, threshold, profile, figures):
                        CheckKind.WRONG)
     try:
         value, lines, bug, pictures = driver.score(outcome.value, secret)
+        lines = list(lines)
     except (TypeError, ValueError, KeyError, IndexError) as e:
         return Outcome(False, f"the training job's output could not be scored{where}: {e}", CheckKind.ERROR)
-    figures += pictures
+    figures += list(pictures)
     passed = value >= threshold and bug is None
-    shown = getattr(driver, "THRESHOLD_FORMAT", "{:.0%}").format(threshold)  # a driver whose metric is no fraction
+    shown = driver.threshold_format.format(threshold)
     lines.insert(1, f"threshold {shown}: {'reached' if value >= threshold else 'not reached'}{where}")
     return Outcome.of(Feedback(lines[0], details=lines[1:], bug=bug), None if passed else CheckKind.WRONG, passed)

@@ -3,12 +3,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import minislurm
 import pytest
 
-from graders.runners import minislurm
-
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT / "submissions"
+
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""The adversarial and bad-input catalogue (submissions/adversarial/), graded through the real commands.
+"""The adversarial and bad-input catalogue (adversarial/), graded through the real commands.
 
 Exploits never score more than plain wrong code; bad inputs get their specific message and the other parts
 are still graded; honest controls keep full marks; the grader exits 0 or 1 with a valid results.json, and
@@ -23,7 +23,7 @@ import yaml
 
 from graders.sandbox.worker import FIRST_UID, LOCKS, SLOTS
 
-CATALOGUE = Path(__file__).resolve().parents[1] / "submissions" / "adversarial"
+CATALOGUE = Path(__file__).resolve().parents[1] / "adversarial"
 SAMPLES = sorted(p.parent for p in CATALOGUE.glob("*/expected.yaml"))
 SANDBOX_UIDS = range(FIRST_UID, FIRST_UID + SLOTS)
 COLD = {"plain-wrong", "kill-parent", "killpg-parent", "kill-all", "ptrace-parent", "proc-parent-mem",

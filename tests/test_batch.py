@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 from conftest import slot_held
 
+from graders import packs
 from graders import spec as specs
 
-SAMPLES = Path(__file__).resolve().parents[1] / "submissions" / "uw-cse447-a2"
+SAMPLES = packs.samples("uw-cse447-a2")
 TOTAL = specs.get("uw-cse447-a2").max_score  # the reference sample answers every file
 CLASS = ["reference", "correct-notebook", "bug-scale-sqrt-embd", "bug-mask-after-softmax", "bug-syntax-error",
          "bug-merge-view-error"]

@@ -180,7 +180,7 @@ def site(tmp_path_factory):
     from graders.thresholds import PENDING_NOTE
 
     spec = specs.get("uw-cse447-a2")
-    students = {"ada": gradescope(grade("submissions/uw-cse447-a2/bug-scale-sqrt-embd", spec))}
+    students = {"ada": gradescope(grade("graders_packs/uw_cse447_a2/samples/uw-cse447-a2/bug-scale-sqrt-embd", spec))}
     students["bob"] = copy.deepcopy(students["ada"])
     for test in students["bob"]["tests"]:
         test.update(score=test["max_score"], status="passed", output="", tags=test["tags"][:2])

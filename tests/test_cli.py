@@ -1,15 +1,15 @@
-"""The command line contract of DESIGN.md: list, grade (exit codes, results.json), check, schema."""
+"""The command line contract of docs/architecture.md: list, grade (exit codes, results.json), check, schema."""
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from conftest import read_results
 
+from graders import packs
 from graders import spec as specs
 
-REFERENCE = Path(__file__).resolve().parents[1] / "submissions" / "uw-cse447-a2" / "reference"
+REFERENCE = packs.samples("uw-cse447-a2") / "reference"
 GRADESCOPE_TEST_KEYS = {"name", "number", "score", "max_score", "status", "output", "output_format", "visibility", "tags"}
 
 
@@ -52,15 +52,14 @@ def test_usage_errors_exit_2(args, message):
 def test_a_grader_failure_exits_1_and_still_writes_results(tmp_path):
     specs = tmp_path / "specs"
     specs.mkdir()
-    text = (Path(__file__).resolve().parents[1] / "specs" / "uw-cse447-a2.yaml").read_text()
-    (specs / "uw-cse447-a2.yaml").write_text(text.replace("checks: graders.assignments.uw_cse447_a2",
-                                                          "checks: graders.assignments.missing"))
+    text = (packs.spec_path("uw-cse447-a2")).read_text()
+    (specs / "uw-cse447-a2.yaml").write_text(text + "checks: graders_packs.missing\n")
     env = {**__import__("os").environ, "GRADERS_SPECS": str(specs)}
     out = graders("grade", REFERENCE, "--assignment", "uw-cse447-a2", "--out", tmp_path / "out", env=env)
     assert out.returncode == 1
     results = read_results(tmp_path / "out")
     assert results["score"] == 0 and results["tests"][-1]["status"] == "failed"
-    assert "The grader failed" in results["tests"][-1]["output"] and "graders.assignments.missing" in results["tests"][-1]["output"]
+    assert "The grader failed" in results["tests"][-1]["output"] and "graders_packs.missing" in results["tests"][-1]["output"]
 
 
 def test_self_check_runs_public_checks_only():

@@ -13,7 +13,8 @@ from graders.sandbox.session import Session, StudentModule
 from graders.sandbox.worker import Limits
 from graders.submission import Cell, SourceFile
 
-REFERENCE = os.path.join(os.path.dirname(__file__), "..", "reference", "uw_cse447_a2.py")
+PACK = os.path.join(os.path.dirname(__file__), "..", "graders_packs", "uw_cse447_a2")
+REFERENCE = os.path.join(PACK, "reference", "a2s2.py")
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +91,7 @@ def blocked(call, *args):
 def test_the_reference_and_the_checks_cannot_be_read(probe):
     student, protections = probe
     needs(protections, "landlock")
-    checks = os.path.join(os.path.dirname(REFERENCE), "..", "graders", "assignments", "uw_cse447_a2", "test_a2s2.py")
+    checks = os.path.join(PACK, "test_a2s2.py")
     for path in (REFERENCE, checks):
         assert os.path.exists(path)
         blocked(student.read, os.path.abspath(path))

@@ -6,14 +6,14 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
+from graders import packs
 from graders.grade import grade
 from graders.results import gradescope
 
-SAMPLES = Path(__file__).resolve().parents[1] / "submissions" / "uw-cse447-a2"
+SAMPLES = packs.samples("uw-cse447-a2")
 REPEATS = int(os.environ.get("GRADERS_REPEATS", "3"))
 
 
@@ -30,7 +30,7 @@ def test_grading_repeatedly_gives_identical_results(sample):
 def test_checks_imported_before_grading_keep_the_graders_settings():
     """@given binds hypothesis's settings when its module is imported: a process that imported the checks
     before grading (a test run, a tool) must still grade with the derandomized profile, not the defaults."""
-    code = ("import json, sys, importlib; importlib.import_module('graders.assignments.uw_cse447_a2.test_a2s2'); "
+    code = ("import json, sys, importlib; importlib.import_module('graders_packs.uw_cse447_a2.test_a2s2'); "
             "from graders.grade import grade; from graders.results import gradescope; "
             "r = gradescope(grade(sys.argv[1], 'uw-cse447-a2')); r.pop('execution_time'); print(json.dumps(r))")
     run = subprocess.run([sys.executable, "-c", code, str(SAMPLES / "bug-scale-sqrt-embd")], capture_output=True,

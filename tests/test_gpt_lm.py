@@ -8,14 +8,15 @@ import pytest
 import torch
 from conftest import grade_cli
 
-from graders import runners, thresholds
+from graders import packs, runners, thresholds
 from graders import spec as specs
-from graders.assignments import lm
-from graders.assignments.jhu_cs601_hw5 import lm as driver
+from graders.checks import lm
+from graders.jobs import Driver
 from graders.submission import collect
+from graders_packs.jhu_cs601_hw5 import lm as driver
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT / "submissions" / "jhu-cs601-hw5"
+SAMPLES = packs.samples("jhu-cs601-hw5")
 CHECK = "threshold_gpt_perplexity"
 
 
@@ -73,7 +74,7 @@ def test_weights_that_do_not_fit_the_architecture_are_refused():
     """Between training and prediction the grader checks the state dict: the job's own weights in their shapes, the
     student's attention within its room (a lookup table in an extra buffer does not fit), no other key."""
     args, _ = driver.inputs("smoke", {})
-    job = thresholds.job_code(driver)
+    job = thresholds.job_code(Driver.load(driver.__name__))
     hp, d = {**job.LM_SMOKE, **args["hp"]}, job.LM_SMOKE["n_embd"]
     own, room = job.architecture(**args["train"], hp=args["hp"])
     weights = {k: torch.zeros(shape) for k, shape in own.items()}

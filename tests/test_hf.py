@@ -9,19 +9,20 @@ import pytest
 import yaml
 from conftest import grade_cli
 
-from graders.assignments.hf import steps
+from graders import packs
+from graders.checks.hf import steps
 
 pytest.importorskip("transformers", reason="the hf extra is not installed")
 
 ROOT = Path(__file__).resolve().parents[1]
-SPECS, SAMPLES = ROOT / "specs", ROOT / "submissions" / "jhu-cs601-hw6"
+SPECS, SAMPLES = ROOT / "specs", packs.samples("jhu-cs601-hw6")
 GOOD = [["forward", True, True], ["backward", 0.7], ["step"], ["scheduler_step"], ["zero_grad"]]
 
 
 def test_tiny_checkpoints_load_by_hub_name_offline(tmp_path, monkeypatch):
     import huggingface_hub.constants as constants
 
-    from graders.assignments.hf import tiny_hub
+    from graders.checks.hf import tiny_hub
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", constants.HF_HUB_OFFLINE)
@@ -102,7 +103,7 @@ def test_hand_written_lora_is_read_in_peft_names(adapters):
     them: the factors by shape under the adapted Linear, its W as peft's base_layer."""
     import torch
 
-    from graders.assignments.jhu_cs601_hw6 import finetune
+    from graders_packs.jhu_cs601_hw6 import finetune
 
     ckpt = finetune.checkpoint().state_dict()
     path = "encoder.layer.0.attention.self.query"

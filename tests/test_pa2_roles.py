@@ -1,18 +1,18 @@
-"""UCSD CSE 256 PA2's model finder (graders/assignments/ucsd_cse256_pa2/models.py) in the grader's process: the
+"""UCSD CSE 256 PA2's model finder (graders_packs/ucsd_cse256_pa2/models.py) in the grader's process: the
 constructor adapter, the shapes of attention maps it accepts, the extraction of every class of a file, and the
 reading of the student's main.py (mainpy.py), which is parsed and never run."""
 import inspect
 import sys
 import types
-from pathlib import Path
 
 import pytest
 import torch
 
-from graders.assignments.ucsd_cse256_pa2 import mainpy, models, roles
+from graders import packs
 from graders.extract import extract
 from graders.problems import InterfaceError
 from graders.submission import Cell
+from graders_packs.ucsd_cse256_pa2 import mainpy, models, roles
 
 B, T = 2, models.HP["block_size"]
 
@@ -84,7 +84,7 @@ def test_the_sandbox_hash_seed_is_fixed(zygote):
             started.stop()
 
 
-# -- main.py, read as data (graders/assignments/ucsd_cse256_pa2/mainpy.py)
+# -- main.py, read as data (graders_packs/ucsd_cse256_pa2/mainpy.py)
 
 MAIN = '''
 import torch
@@ -296,7 +296,7 @@ def test_an_absent_main_py_costs_nothing_and_is_not_mentioned(tmp_path):
     from graders import spec as specs
     from graders.grade import prepared
 
-    samples = Path(__file__).resolve().parents[1] / "submissions" / "ucsd-cse256-pa2"
+    samples = packs.samples("ucsd-cse256-pa2")
     spec = specs.get("ucsd-cse256-pa2")
     with prepared(samples / "bug-renamed-parameter", spec, tmp_path) as (submission, notices):
         assert submission.missing() == {} and not [n for n in notices if "main.py" in n]

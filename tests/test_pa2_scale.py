@@ -1,4 +1,4 @@
-"""UCSD CSE 256 PA2's scale check when the names say nothing (graders/assignments/ucsd_cse256_pa2/attention.py): the
+"""UCSD CSE 256 PA2's scale check when the names say nothing (graders_packs/ucsd_cse256_pa2/attention.py): the
 query and key tensors found by behaviour in the grader's process, a wrong scale named, and "could not be checked"
 where nothing explains the maps; and part 3's ALiBi check, which costs a submission without ALiBi nothing only
 where the spec's option says so."""
@@ -11,8 +11,9 @@ import torch
 import yaml
 from conftest import grade_cli
 
-from graders.assignments.ucsd_cse256_pa2 import attention
-from reference.ucsd_cse256_pa2 import attention_probs
+from graders import packs
+from graders_packs.ucsd_cse256_pa2 import attention
+from graders_packs.ucsd_cse256_pa2.reference import attention_probs
 
 ROOT = Path(__file__).resolve().parents[1]
 E, H, B, T = 64, 2, 2, 32
@@ -113,12 +114,12 @@ def test_maps_nothing_explains_are_not_read():
 
 @pytest.mark.parametrize("required", [True, False])
 def test_no_alibi_model_costs_nothing_only_where_the_spec_says_so(tmp_path, monkeypatch, required):
-    spec = yaml.safe_load((ROOT / "specs" / "ucsd-cse256-pa2.yaml").read_text())
+    spec = yaml.safe_load((packs.spec_path("ucsd-cse256-pa2")).read_text())
     spec["options"]["alibi_required"] = required
     (tmp_path / "specs").mkdir()
     (tmp_path / "specs" / "ucsd-cse256-pa2.yaml").write_text(yaml.safe_dump(spec))
     monkeypatch.setenv("GRADERS_SPECS", str(tmp_path / "specs"))
-    shutil.copytree(ROOT / "submissions" / "ucsd-cse256-pa2" / "correct-unnamed-fused-qkv", tmp_path / "s")
+    shutil.copytree(packs.samples("ucsd-cse256-pa2") / "correct-unnamed-fused-qkv", tmp_path / "s")
     results = grade_cli(tmp_path / "s", "ucsd-cse256-pa2", tmp_path / "out", "--profile", "full")
     (alibi,) = [t for t in results["tests"] if t["tags"][1] == "alibi"]
     if required:

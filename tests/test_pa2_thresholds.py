@@ -2,12 +2,11 @@
 passes both; a decoder whose mask is discarded still trains a classifier that passes part 1 (its encoder is
 fine) but fails part 2 on the trained model's causality probe, whatever its perplexity. Calibration over seeds
 and variants: benchmarks/pa2_smoke.py."""
-from pathlib import Path
 
-from graders import runners, thresholds
+from graders import packs, runners, thresholds
 from graders import spec as specs
 
-SAMPLES = Path(__file__).resolve().parents[1] / "submissions" / "ucsd-cse256-pa2"
+SAMPLES = packs.samples("ucsd-cse256-pa2")
 
 
 def test_reference_passes_and_a_leaking_decoder_fails():

@@ -12,12 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from graders import replay
+from graders import packs, replay
 from graders import spec as specs
 
 ROOT = Path(__file__).resolve().parents[1]
 A2 = "uw-cse447-a2"
-SAMPLES = ROOT / "submissions"
 # Runs `python -m graders check` on each sample in one process (torch imported once), then reports where every
 # graders and reference module it used came from.
 CHECK_ALL = """
@@ -28,7 +27,7 @@ for sample in samples:
     with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit):
         runpy.run_module("graders", run_name="__main__", alter_sys=True)
     outputs[sample] = out.getvalue()
-files = {n: getattr(m, "__file__", None) for n, m in sys.modules.items() if n.split(".")[0] in ("graders", "reference")}
+files = {n: getattr(m, "__file__", None) for n, m in sys.modules.items() if n.split(".")[0] in ("graders", "graders_packs")}
 print(json.dumps({"outputs": outputs, "files": files}))
 """
 
@@ -72,10 +71,12 @@ def test_gradescope_zip_installs_cpu_torch_and_holds_one_assignment(autograder):
     with zipfile.ZipFile(autograder / "autograder.zip") as archive:
         names = set(archive.namelist())
         modes = {info.filename: info.external_attr >> 16 for info in archive.infolist()}
-    assert {"setup.sh", "run_autograder", "pyproject.toml", f"specs/{A2}.yaml", "reference/uw_cse447_a2.py",
-            "graders/assignments/uw_cse447_a2/bugs.py", "graders/sandbox/child.py"} <= names
+    assert {"setup.sh", "run_autograder", "pyproject.toml", f"graders_packs/uw_cse447_a2/specs/{A2}.yaml",
+            "graders_packs/uw_cse447_a2/reference/a2s2.py",
+            "graders_packs/uw_cse447_a2/bugs.py", "graders/sandbox/child.py"} <= names
     assert modes["run_autograder"] & 0o111 and modes["setup.sh"] & 0o111
-    assert not [n for n in names if n.startswith("specs/") and n != f"specs/{A2}.yaml"]
+    assert not [n for n in names if "/specs/" in n and n != f"graders_packs/uw_cse447_a2/specs/{A2}.yaml"]
+    assert not [n for n in names if "/samples/" in n]
     assert not [n for n in names if "cs224n" in n or "__pycache__" in n]
     setup = (autograder / "source" / "setup.sh").read_text()
     assert subprocess.run(["bash", "-n", str(autograder / "source" / "setup.sh")]).returncode == 0
@@ -86,11 +87,11 @@ def test_gradescope_zip_installs_cpu_torch_and_holds_one_assignment(autograder):
 def test_run_autograder_grades_with_the_packaged_source(autograder):
     init = autograder / "source" / "graders" / "__init__.py"
     init.write_text(init.read_text() + "import os\nopen(os.environ['GRADERS_MARKER'], 'a').write(__file__ + '\\n')\n")
-    results = run_autograder(autograder, SAMPLES / A2 / "reference")
+    results = run_autograder(autograder, packs.samples(A2) / "reference")
     assert results["score"] == specs.get(A2).max_score and all(t["status"] == "passed" for t in results["tests"])
     assert Path((autograder / "marker").read_text().split()[0]) == init  # not the checkout's graders
 
-    results = run_autograder(autograder, SAMPLES / A2 / "bug-not-scaled")  # an A2S2.py alone
+    results = run_autograder(autograder, packs.samples(A2) / "bug-not-scaled")  # an A2S2.py alone
     a2s2 = sum(c.points for p in specs.get(A2).parts if p.file == "A2S2.py" for c in p.checks)
     failed = {t["name"]: t["output"] for t in results["tests"] if t["status"] == "failed" and "A2S2.py" in t["tags"]}
     assert results["score"] == a2s2 - 5 and len(failed) == 3
@@ -102,7 +103,7 @@ def test_run_autograder_leaves_results_when_the_grader_cannot_start(autograder, 
     broken.mkdir()
     (broken / "python3").write_text("#!/bin/sh\nexit 3\n")
     (broken / "python3").chmod(0o755)
-    results = run_autograder(autograder, SAMPLES / A2 / "reference", path=broken)
+    results = run_autograder(autograder, packs.samples(A2) / "reference", path=broken)
     assert results["score"] == 0 and "exit status 3" in results["output"] and results["tests"] == []
 
 
@@ -143,14 +144,16 @@ def texts(files):
 def test_kit_holds_no_reference_code(kit):
     _, files = kit
     shipped = texts(files)
-    for path in [*(ROOT / "reference").glob("*.py"), ROOT / "graders/assignments/uw_cse447_a2/bugs.py"]:
+    references = [*ROOT.glob("graders_packs/*/reference.py"), *ROOT.glob("graders_packs/*/reference/*.py")]
+    for path in [*references, ROOT / "graders_packs/uw_cse447_a2/bugs.py"]:
         source = path.read_text()
         segments = [ast.get_source_segment(source, node) for node in ast.walk(ast.parse(source))
                     if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.Lambda))]
         for name, text in shipped.items():
             assert not [s for s in segments if s in text], f"{name} holds code of {path.name}"
-    stand_ins = {n for n in files if n.startswith("reference/") or n.endswith("uw_cse447_a2/bugs.py")}
-    assert stand_ins == {"reference/__init__.py", "reference/uw_cse447_a2.py", "graders/assignments/uw_cse447_a2/bugs.py"}
+    stand_ins = {n for n in files if "/reference" in n or n.endswith("uw_cse447_a2/bugs.py")}
+    assert stand_ins == {"graders_packs/uw_cse447_a2/reference/__init__.py", "graders_packs/uw_cse447_a2/reference/a2s2.py",
+                         "graders_packs/uw_cse447_a2/bugs.py"}
     assert all("def " not in shipped[n] for n in stand_ins)
 
 
@@ -163,7 +166,7 @@ def test_kit_holds_no_hidden_check(kit):
         for word in (check.name, check.title):
             forms = {word.encode(), json.dumps(word)[1:-1].encode()}  # as text, and as JSON escapes it
             assert not [n for n, data in files.items() if any(f in data for f in forms)], f"{word!r} is in the kit"
-    kit_spec = yaml.safe_load(files[f"specs/{A2}.yaml"])
+    kit_spec = yaml.safe_load(files[f"graders_packs/uw_cse447_a2/specs/{A2}.yaml"])
     # A2S1's and A2S3's checks and the written answers run only in the autograder (their modules say KIT = "withheld").
     withheld = ("A2S1.py", "answers.yaml", "A2S3.py")
     assert [c["name"] for p in kit_spec["parts"] for c in p["checks"]] == [
@@ -175,10 +178,10 @@ def test_kit_holds_no_hidden_check(kit):
 
 def test_kit_self_checks_from_the_kit_alone(kit, tmp_path):
     root, _ = kit
-    samples = [SAMPLES / A2 / name for name in ("reference", "correct-einsum", "bug-not-scaled",
+    samples = [packs.samples(A2) / name for name in ("reference", "correct-einsum", "bug-not-scaled",
                                                "bug-scale-sqrt-embd", "bug-mask-inverted")]
     outcomes, files = self_check(root, A2, samples, tmp_path)
-    assert "graders.assignments.uw_cse447_a2.test_a2s2" in files and "reference.uw_cse447_a2" in files
+    assert "graders_packs.uw_cse447_a2.test_a2s2" in files and "graders_packs.uw_cse447_a2.reference.a2s2" in files
     assert all(f is None or Path(f).is_relative_to(root) for f in files.values()), "the checkout leaked into the kit"
     for sample in samples:
         fail = expected(sample)
@@ -193,9 +196,9 @@ def test_kit_says_when_an_input_was_not_recorded(kit, tmp_path):
     copy = shutil.copytree(root, tmp_path / "kit")
     recording = replay.load((copy / "graders" / "recording.grd").read_bytes())
     recording["calls"] = {k: v for k, v in recording["calls"].items()
-                          if not k.startswith("reference.uw_cse447_a2.attn_softmax:")}
+                          if not k.startswith("graders_packs.uw_cse447_a2.reference.a2s2.attn_softmax:")}
     (copy / "graders" / "recording.grd").write_bytes(replay.save(recording))
-    sample = SAMPLES / A2 / "reference"
+    sample = packs.samples(A2) / "reference"
     outcomes, _ = self_check(copy, A2, [sample], tmp_path)
     passed, feedback = outcomes[sample].pop("test_attn_softmax")
     assert not passed and "only the course autograder can check it" in feedback
@@ -208,8 +211,8 @@ def test_cs224n_kit_leaves_out_checks_it_cannot_replay(tmp_path):
     package("cs224n-a5-2021", "--student", tmp_path / "kit.zip")
     with zipfile.ZipFile(tmp_path / "kit.zip") as archive:
         files = {name.split("/", 1)[1]: archive.read(name) for name in archive.namelist()}
-    assert not [n for n in files if n.startswith("reference/") or n.endswith(("synthesizer.py", "modules.py"))]
+    assert not [n for n in files if "/reference" in n or n.endswith("synthesizer.py")]
     readme = files["README.md"].decode()
     assert "runs 7 of the assignment's 10 checks" in readme and "matches the reference for B 1-4" in readme
     assert b"test_span_short_documents" not in b"".join(files.values())
-    assert b"synthesizer" not in files["graders/assignments/cs224n_a5_2021/test_a5_2021.py"]
+    assert b"synthesizer" not in files["graders_packs/cs224n_a5_2021/test_a5_2021.py"]

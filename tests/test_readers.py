@@ -7,9 +7,9 @@ import sys
 import time
 from pathlib import Path
 
-from graders.assignments.ucsd_cse256_pa2 import mainpy
 from graders.extract import extract
 from graders.submission import Cell
+from graders_packs.ucsd_cse256_pa2 import mainpy
 
 ROOT = Path(__file__).resolve().parents[1]
 CLASSES = ["Encoder", "Decoder"]
@@ -63,7 +63,7 @@ def grade(args, out):
 
 def test_a_grade_past_its_budget_writes_results_naming_the_stage(tmp_path):
     """infinite-sleep's every check waits out call_seconds (10 s): the 8 s budget runs out in the checks."""
-    run = grade(["grade", str(ROOT / "submissions" / "adversarial" / "infinite-sleep"), "--assignment",
+    run = grade(["grade", str(ROOT / "adversarial" / "infinite-sleep"), "--assignment",
                  "uw-cse447-a2"], tmp_path)
     assert run.returncode == 1, run.stderr[-2000:]
     (test,) = json.loads((tmp_path / "results.json").read_text())["tests"]
@@ -74,7 +74,7 @@ def test_a_grade_past_its_budget_writes_results_naming_the_stage(tmp_path):
 def test_a_batch_grader_past_its_budget_records_its_student(tmp_path):
     (tmp_path / "class").mkdir()
     (tmp_path / "class" / "sleeper.py").write_text(
-        (ROOT / "submissions" / "adversarial" / "infinite-sleep" / "A2S2.py").read_text())
+        (ROOT / "adversarial" / "infinite-sleep" / "A2S2.py").read_text())
     run = grade(["batch", str(tmp_path / "class"), "--assignment", "uw-cse447-a2"], tmp_path / "out")
     assert run.returncode == 0, run.stderr[-2000:]
     results = json.loads((tmp_path / "out" / "students" / "sleeper" / "results.json").read_text())

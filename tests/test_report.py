@@ -9,10 +9,10 @@ import re
 import struct
 import zlib
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
+from graders import packs
 from graders import spec as specs
 from graders.check_kinds import CheckKind
 from graders.report import checks_csv, class_report, grades_csv, pages, png, stats, student_report
@@ -29,7 +29,7 @@ def graded():
     from graders.grade import grade
     from graders.results import HIDDEN_MESSAGE, gradescope
 
-    results = {name: gradescope(grade(f"submissions/{A2}/{name}", A2))
+    results = {name: gradescope(grade(packs.samples(A2) / name, A2))
                for name in ("bug-scale-sqrt-embd", "bug-mask-after-softmax")}
     clean = results["reference"] = copy.deepcopy(results["bug-scale-sqrt-embd"])
     for test in clean["tests"]:
@@ -147,7 +147,7 @@ def forged(request, tmp_path_factory):
     from graders.results import gradescope
 
     folder = tmp_path_factory.mktemp("forged")
-    text = (Path("submissions") / A2 / "bug-scale-sqrt-embd" / "A2S2.py").read_text()
+    text = (packs.samples(A2) / "bug-scale-sqrt-embd" / "A2S2.py").read_text()
     prints = "".join(f"    print({line!r})\n" for line in FORGED)
     text = text.replace("    return A / math.sqrt(n_embd)\n",
                         f"    import os, sys\n{prints}    {request.param}\n", 1)

@@ -4,18 +4,16 @@ import json
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch  # noqa: F401 - names resolve by identity among the modules imported, as in a grade
 import yaml
 
-from graders import expected, rules
+from graders import expected, packs, rules
 from graders import spec as specs
 from graders.extract import extract
 from graders.submission import Cell
 
-SAMPLES = Path(__file__).resolve().parents[1] / "submissions"
 SDPA = "torch.nn.functional.scaled_dot_product_attention"
 RULE = specs.Rule(id="own", file="A2S2.py", forbid=[SDPA, "torch.nn.MultiheadAttention", "torch.nn.Transformer*"],
                   source="a test's")
@@ -85,7 +83,7 @@ def test_every_assignment_but_hw6s_has_a_rule_with_its_source():
     ({"deduct": -1}, "field rules.0.cost"),
 ])
 def test_a_rule_is_typed(tmp_path, cost, message):
-    data = yaml.safe_load((specs.SPECS_DIR / "uw-cse447-a2.yaml").read_text())
+    data = yaml.safe_load(packs.spec_path("uw-cse447-a2").read_text())
     data["rules"][0]["cost"] = cost
     (tmp_path / "bad.yaml").write_text(yaml.safe_dump(data))
     with pytest.raises(specs.SpecError, match=message):
@@ -112,14 +110,14 @@ def three_costs(tmp_path_factory):
     root = tmp_path_factory.mktemp("rules")
     specs_dir, folder = root / "specs", root / "class"
     specs_dir.mkdir()
-    shutil.copy(specs.SPECS_DIR / "uw-cse447-a2.yaml", specs_dir)
+    shutil.copy(packs.spec_path("uw-cse447-a2"), specs_dir)
     base = specs.get("uw-cse447-a2").rules[0].model_dump()
     variant = {"extends": "uw-cse447-a2", "id": "uw-rules", "title": "A2 under three costs", "handout": "a test's",
                "without_files": ["A2S1.py", "answers.yaml", "A2S3.py"], "without_rules": ["a2s2-from-scratch"],
                "rules": [base | {"id": name, "cost": cost} for name, cost in COSTS.items()]}
     (specs_dir / "uw-rules.yaml").write_text(yaml.safe_dump(variant, allow_unicode=True))
     for name in VERDICTS:
-        shutil.copytree(SAMPLES / "uw-cse447-a2" / name, folder / name, ignore=shutil.ignore_patterns(expected.FILE))
+        shutil.copytree(packs.samples("uw-cse447-a2") / name, folder / name, ignore=shutil.ignore_patterns(expected.FILE))
     env = {**__import__("os").environ, "GRADERS_SPECS": str(specs_dir)}
     run = subprocess.run([sys.executable, "-m", "graders", "batch", str(folder), "--assignment", "uw-rules", "--out",
                           str(root / "out"), "--profile", "full"], capture_output=True, text=True, env=env, timeout=1200)
@@ -166,7 +164,7 @@ def test_a_run_that_reached_an_api_the_source_hides_breaks_the_rule_and_a_lost_r
     from graders.plugin import Outcome
 
     spec = specs.get("uw-cse447-a2")
-    source = (SAMPLES / "uw-cse447-a2" / "reference" / "A2S2.py").read_text()
+    source = (packs.samples("uw-cse447-a2") / "reference" / "A2S2.py").read_text()
     extraction = extract([Cell(source, "A2S2.py")], spec.source("A2S2.py").functions)
 
     class Session:

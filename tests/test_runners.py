@@ -1,6 +1,6 @@
 """The training-job runners: local (a fresh process per job) and Slurm (submitit, against a real one-node Slurm).
 
-The Slurm tests start their own cluster (graders/runners/minislurm.py: munged, slurmctld and slurmd on free
+The Slurm tests start their own cluster (tests/minislurm.py: munged, slurmctld and slurmd on free
 ports, everything in a temporary folder) once for the session, and check at the end that no process of it
 outlived it. They need root and Debian's slurm-wlm and munge (.ci/run installs them) and skip, saying so,
 without them. A job that Slurm ends is covered by a cancellation (a real time limit takes about 100 s: Slurm's

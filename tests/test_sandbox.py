@@ -59,10 +59,10 @@ def test_calls_return_tensors_and_seed_every_call(student):
 
 
 def test_the_child_cannot_import_the_reference_or_the_grader(student):
-    s = student("def f():\n    import reference.uw_cse447_a2\n")
-    with pytest.raises(StudentError, match="ModuleNotFoundError: No module named 'reference"):
+    s = student("def f():\n    import graders_packs.uw_cse447_a2.reference.a2s2\n")
+    with pytest.raises(StudentError, match="ModuleNotFoundError: No module named 'graders_packs"):
         s.f()
-    s = student("def g():\n    from graders.assignments.uw_cse447_a2 import test_a2s2\n")
+    s = student("def g():\n    from graders import spec\n")
     with pytest.raises(StudentError, match="No module named 'graders"):
         s.g()
 

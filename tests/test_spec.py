@@ -1,11 +1,12 @@
 """Specs load, agree with their check modules, and a bad spec is reported by file and field."""
 import importlib
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 
-from graders import spec
+from graders import packs, spec
 
 
 def test_every_spec_loads_and_names_only_existing_checks():
@@ -16,7 +17,7 @@ def test_every_spec_loads_and_names_only_existing_checks():
             module = importlib.import_module(f"{assignment.checks}.{path.stem}")  # what pytest collects from it
             tests |= {name for name, value in vars(module).items() if name.startswith("test_") and callable(value)}
         named = {c.name for p in assignment.parts for c in p.checks if not c.job}
-        if "extends" in yaml.safe_load((spec.SPECS_DIR / f"{assignment.id}.yaml").read_text()):
+        if "extends" in yaml.safe_load(packs.spec_path(assignment.id).read_text()):
             assert named <= tests, f"{assignment.id}: spec names checks its module lacks"  # may grade fewer
         else:
             assert named == tests, f"{assignment.id}: spec and checks disagree"
@@ -47,7 +48,7 @@ def test_a_data_file_needs_no_module_and_a_source_file_does():
 ])
 def test_bad_specs_name_the_file_and_the_field(tmp_path, edit, message):
     path = tmp_path / "bad.yaml"
-    path.write_text(edit((spec.SPECS_DIR / "uw-cse447-a2.yaml").read_text()))
+    path.write_text(edit(packs.spec_path("uw-cse447-a2").read_text()))
     with pytest.raises(spec.SpecError) as e:
         spec.load(path)
     assert str(e.value).startswith(str(path)) and message in str(e.value)
@@ -55,7 +56,7 @@ def test_bad_specs_name_the_file_and_the_field(tmp_path, edit, message):
 
 def variant(tmp_path, **fields):
     """A spec of another offering of UW A2, next to a copy of its base."""
-    (tmp_path / "uw-cse447-a2.yaml").write_text((spec.SPECS_DIR / "uw-cse447-a2.yaml").read_text())
+    (tmp_path / "uw-cse447-a2.yaml").write_text(packs.spec_path("uw-cse447-a2").read_text())
     data = {"extends": "uw-cse447-a2", "id": "uw-other", "title": "another offering", "handout": "a test's",
             **fields}
     path = tmp_path / "uw-other.yaml"
@@ -66,7 +67,7 @@ def variant(tmp_path, **fields):
 def test_an_offering_says_only_what_differs_from_its_base(tmp_path, a2_spec):
     new_part = {"id": "a2s1_selection", "title": "§1.2 as this offering asks", "file": "A2S1.py",
                 "checks": [{"name": "test_query121", "title": "query121 only", "points": 2}]}
-    got = spec.load(variant(tmp_path, options={"mask_polarity": "any"}, without_files=["A2S3.py"],
+    got = spec.load(variant(tmp_path, without_files=["A2S3.py"],
                             without_parts=["a2s1_averaging"], parts=[new_part], limits={"call_seconds": 20}))
     assert (got.id, got.handout) == ("uw-other", "a test's")
     assert "A2S3.py" not in {f.name for f in got.files} and not any(p.file == "A2S3.py" for p in got.parts)
@@ -75,7 +76,9 @@ def test_an_offering_says_only_what_differs_from_its_base(tmp_path, a2_spec):
         "a2s1_selection")  # replaced in its place
     assert got.source("A2S2.py") == a2_spec.source("A2S2.py")
     assert next(p for p in got.parts if p.id == "a2s1_selection").checks[0].points == 2
-    assert got.options["mask_polarity"] == "any" and got.limits.call_seconds == 20
+    assert got.limits.call_seconds == 20
+    pa2_2024 = spec.get("ucsd-cse256-pa2-2024").options  # set over the base's: its own, and the base's
+    assert pa2_2024["padding_mask_asked"] is False and pa2_2024["alibi_required"] is False
     assert got.limits.memory_mib == a2_spec.limits.memory_mib and got.tolerances == a2_spec.tolerances
 
 
@@ -106,18 +109,41 @@ def test_every_spec_says_which_handout_it_follows():
     assert [a for a, s in spec.available().items() if not s.handout.strip()] == []
 
 
-def test_options_have_the_types_their_checks_declare():
-    """A check package's OPTIONS ({name: (type, the checks that read it)}) is what its specs may set: an option it
-    does not read, or one of another type (padding_mask_asked: "no"), is a spec error, not a silent default."""
+def test_options_are_the_ones_their_checks_declare():
+    """A pack's Options model is what its specs may set: every option of every spec is declared (load validated it),
+    and each declared option names checks its package defines."""
+    defined = {}  # Options model -> the test functions of every checks package that declares it
     for assignment in spec.available().values():
-        declared = getattr(importlib.import_module(assignment.checks), "OPTIONS", None)
-        if declared is None:
-            continue
-        assert set(assignment.options) <= set(declared), f"{assignment.id}: options its checks do not read"
-        wrong = {k: v for k, v in assignment.options.items() if type(v) is not declared[k].type}
-        assert wrong == {}, f"{assignment.id}: options of the wrong type"
-        named = {c.name for p in assignment.parts for c in p.checks}
-        assert {c for o in declared.values() for c in o.checks} <= named, f"{assignment.id}: readers not checks"
+        model = spec.options_model(assignment.checks)
+        assert set(assignment.options) == set(model.model_fields), assignment.id  # defaults filled in
+        package = importlib.import_module(assignment.checks)
+        defined.setdefault(model, set()).update(n for m in [package, *map(importlib.import_module,
+                                                                         checks_modules(package))] for n in vars(m))
+    for model, names in defined.items():
+        readers = {c for f in model.model_fields.values() for c in f.json_schema_extra["checks"]}
+        assert readers <= names, f"{model.__module__}: options read by checks no package of it defines"
+
+
+def test_unknown_options_and_wrong_types_are_spec_errors(tmp_path):
+    """A typo (padding_mask_askd) or a wrong type (padding_mask_asked: "no") is an error naming the file and the
+    option, never a silent default; an offering without declared options may set none."""
+    data = yaml.safe_load(packs.spec_path("ucsd-cse256-pa2").read_text())
+    for bad, words in (({"padding_mask_askd": False}, "options.padding_mask_askd: Extra inputs are not permitted"),
+                       ({"padding_mask_asked": "no"}, "options.padding_mask_asked: Input should be a valid boolean")):
+        path = tmp_path / "ucsd-cse256-pa2.yaml"
+        path.write_text(yaml.safe_dump({**data, "options": {**data["options"], **bad}}))
+        with pytest.raises(spec.SpecError, match=re.escape(words)):
+            spec.load(path)
+    path = tmp_path / "uw-cse447-a2.yaml"
+    path.write_text(packs.spec_path("uw-cse447-a2").read_text() + "options:\n  anything: true\n")
+    with pytest.raises(spec.SpecError, match="options.anything: Extra inputs are not permitted"):
+        spec.load(path)
+
+
+def checks_modules(package):
+    """The test_*.py modules of a checks package, by name."""
+    folder = Path(package.__file__).parent
+    return [f"{package.__name__}.{p.stem}" for p in folder.glob("test_*.py")]
 
 
 def test_a_part_whose_title_a_report_cannot_read_back_is_refused():

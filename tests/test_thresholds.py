@@ -17,11 +17,11 @@ import pytest
 import torch
 from conftest import grade_cli
 
-from graders import runners, thresholds
+from graders import packs, runners, thresholds
 from graders import spec as specs
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT / "submissions" / "cs224n-a4-2024"
+SAMPLES = packs.samples("cs224n-a4-2024")
 CHECK = "threshold_birthplace_vanilla"
 
 

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from graders.checks.feedback import fail
 from graders.problems import InterfaceError, NotGradable
@@ -160,17 +161,38 @@ class _NoAliases(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+class KeyItem(BaseModel):
+    """One written check's answer: the question's name in answers.yaml and exactly one of KINDS."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    question: str
+    number: float | None = None
+    vector: list[float] | None = None
+    tol: float = 1e-6                    # for number and vector
+    formula: str | None = None
+    variables: list[str] = []            # a formula's variables
+    choices: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self):
+        kinds = [k for k in KINDS if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError(f"needs exactly one of {', '.join(KINDS)}, has {', '.join(kinds) or 'none'}")
+        if self.formula is not None:
+            Formula.parse(self.formula, tuple(self.variables))
+        return self
+
+
 class Key:
-    """Items by check name, each {question, and one of KINDS}; loaded once from a grader-side YAML file."""
+    """Items by check name; loaded once from a grader-side YAML file, every item checked as it loads."""
 
     def __init__(self, items):
+        self.items = {}
         for name, item in items.items():
-            kinds = [k for k in KINDS if k in item]
-            if "question" not in item or len(kinds) != 1:
-                raise ValueError(f"key item {name}: needs `question` and exactly one of {', '.join(KINDS)}")
-            if "formula" in item:
-                Formula.parse(item["formula"], item.get("variables", ()))
-        self.items = items
+            try:
+                self.items[name] = KeyItem.model_validate(item)
+            except ValidationError as e:
+                raise ValueError(f"key item {name}: {e.errors()[0]['msg']}") from None
 
     @classmethod
     def load(cls, path):
@@ -217,7 +239,7 @@ def _read_answers(submission, name):
 def grade(submission, key, file="answers.yaml"):
     """Check the running check's item of `key` against the student's answer to it."""
     item = key.items[submission.check]
-    question = item["question"]
+    question = item.question
     answers = read_answers(submission, file)
     if question not in answers:
         listed = ", ".join(sorted(answers)[:10]) or "none"
@@ -228,12 +250,12 @@ def grade(submission, key, file="answers.yaml"):
 
 def judge(item, got, show):
     """Raise CheckFailed for a wrong answer, InterfaceError for one of the wrong type; `show` reveals the key."""
-    question = item["question"]
-    if "choices" in item:
-        return _choices(question, got, item["choices"], show)
-    if "formula" in item:
-        variables = tuple(item.get("variables", ()))
-        want = Formula.parse(item["formula"], variables)
+    question, vector = item.question, item.vector is not None
+    if item.choices is not None:
+        return _choices(question, got, item.choices, show)
+    if item.formula is not None:
+        variables = tuple(item.variables)
+        want = Formula.parse(item.formula, variables)
         try:
             answer = Formula.parse(got, variables) if isinstance(got, (str, int, float)) and type(got) is not bool \
                 else None
@@ -250,16 +272,16 @@ def judge(item, got, show):
             fail(f"{question}: {answer.text} is not the expected formula: at {_point(env)} it gives {a:g}",
                  details=[f"expected {want.text}, which gives {b:g} there"] if show else [])
         return None
-    want = item["vector"] if "vector" in item else [item["number"]]
-    tol = float(item.get("tol", 1e-6))
-    numbers = _numbers(question, got if "vector" in item else [got], "vector" in item)
+    want, tol = item.vector if vector else [item.number], item.tol
+    numbers = _numbers(question, got if vector else [got], vector)
     if len(numbers) != len(want):
         fail(f"{question}: {len(numbers)} numbers, expected {len(want)}")
     bad = [i for i, (a, b) in enumerate(zip(numbers, want, strict=True)) if not abs(a - b) <= tol]
     if bad:
-        where = f"entry {bad[0]} ({numbers[bad[0]]:g})" if "vector" in item else f"{numbers[0]:g}"
+        where = f"entry {bad[0]} ({numbers[bad[0]]:g})" if vector else f"{numbers[0]:g}"
         fail(f"{question}: {where} is off by more than {tol:g}",
-             details=[f"expected {want if 'vector' in item else want[0]}"] if show else [])
+             details=[f"expected {'[' + ', '.join(f'{w:g}' for w in want) + ']' if vector else f'{want[0]:g}'}"]
+             if show else [])
     return None
 
 

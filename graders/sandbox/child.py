@@ -4,8 +4,8 @@ Started as `python -P -s child.py` (`-I` but for `-E`, so that the scrubbed envi
 holds) in a scratch directory, it reads its configuration from the first line of
 stdin, confines itself (confine.py) and reports which protections took effect. It talks to the grader over
 the pipes it was started with and sends the student's prints to a log file. It loads `wire.py` and
-`confine.py` by path and imports nothing else of the grader, and it refuses imports of `graders` and
-`reference`.
+`confine.py` by path and imports nothing else of the grader, and it refuses imports of `graders` and of the
+course packs (the configuration's `hidden_modules`).
 """
 import ast
 import importlib.abc
@@ -24,7 +24,6 @@ import wire  # noqa: E402
 
 del sys.path[0]
 
-HIDDEN = ("graders", "reference")
 PACKAGE = "submission"
 MAX_OBJECTS = 10000
 MAX_NAMES = 2000
@@ -33,10 +32,13 @@ GPU_HINTS = ("not compiled with CUDA", "NVIDIA driver", "No CUDA GPUs are availa
 
 
 class HideGrader(importlib.abc.MetaPathFinder):
-    """Student code must not reach the reference or the checks by import."""
+    """Student code must not reach the reference or the checks by import: the engine and the course packs."""
+
+    def __init__(self, hidden):
+        self.hidden = frozenset(hidden)
 
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in HIDDEN:
+        if name.split(".")[0] in self.hidden:
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
         return None
 
@@ -290,7 +292,7 @@ def main():
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past RLIMIT_FSIZE fails with EFBIG instead
     protections["rlimits"] = confine.rlimits(config["memory_mib"], config["cpu_seconds"], config["file_mib"],
                                              config["dedicated_uid"], config["gpu"])
-    sys.meta_path.insert(0, HideGrader())
+    sys.meta_path.insert(0, HideGrader(config["hidden_modules"]))
     import torch
 
     torch.set_num_threads(config["threads"])

@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from graders import budget
+from graders import budget, packs
 from graders.sandbox.clock import Stopwatch
 
 CHILD = Path(__file__).with_name("child.py")
@@ -82,10 +82,9 @@ class Died(Exception):
 
 
 def hidden_paths():
-    """Where the grader's own packages live: the child may never read them (every folder of a package that
-    spans several, as a namespace package does)."""
-    return [path for name in ("graders", "reference")
-            for path in importlib.util.find_spec(name).submodule_search_locations]
+    """Where the grader's own package and the course content live: the child may never read them (every folder
+    of a package that spans several, as a namespace package does)."""
+    return [*importlib.util.find_spec("graders").submodule_search_locations, *map(str, packs.hidden_folders())]
 
 
 def unreachable_by_others():
@@ -272,7 +271,8 @@ class Worker:
                   "max_bytes": self.limits.max_bytes, "threads": self.limits.threads,
                   "workdir": str(self.workdir), "quota_mib": self.limits.quota_mib,
                   "cpu_seconds": int(self.limits.submission_seconds) + 60, "dedicated_uid": uid is not None,
-                  "hidden": hidden_paths(), "gpu": self.limits.gpu, "preload": list(self.limits.preload)}
+                  "hidden": hidden_paths(), "hidden_modules": ["graders", *packs.hidden_modules()],
+                  "gpu": self.limits.gpu, "preload": list(self.limits.preload)}
         env = child_environment(self.scratch, self.limits)
         zygote = Zygote.address if not self.limits.gpu else None  # the zygote's torch never sees a GPU
         try:

@@ -1,0 +1,1 @@
+../../graders_packs/uw_cse447_a2/reference/a2s2.py

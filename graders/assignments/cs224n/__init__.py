@@ -1,1 +1,0 @@
-"""Checks shared by the CS224N minGPT offerings (span corruption, attention variants)."""

@@ -1,1 +1,0 @@
-../../hf/hf_probe.py

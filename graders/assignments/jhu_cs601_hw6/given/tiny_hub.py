@@ -1,1 +1,0 @@
-../../hf/tiny_hub.py

@@ -1,2 +1,0 @@
-"""Checks of hw6's written answers (answers.yaml), kept out of the student kit with their key."""
-from graders.assignments.jhu_cs601_hw6.written import *  # noqa: F403 - the written checks

@@ -1,0 +1,108 @@
+"""Student nn.Modules in the sandbox with the reference's weights, and the comparisons the attention checks
+share: outputs against the reference (naming the known bug an output matches) and causality.
+
+The grader builds both modules from one config, seeds the reference, and copies its weights into the
+student's module through load_state_dict, so any difference comes from the student's forward.
+"""
+import types
+from dataclasses import dataclass
+
+import torch
+
+from graders.checks.compare import expect_close, matches, require_tensor
+from graders.checks.feedback import Feedback
+from graders.problems import CheckFailed, InterfaceError, StudentError, about
+
+DROPOUT_IN_EVAL = ("dropout applied in eval mode: two calls on the same input differ. F.dropout(x, p), whose training "
+                   "argument defaults to True, and scaled_dot_product_attention(..., dropout_p=p) drop whatever the "
+                   "module's mode; pass training=self.training (dropout_p=p if self.training else 0), or use "
+                   "nn.Dropout modules, which model.eval() turns off")
+
+
+def config(n_embd, n_head, block_size, **extra):
+    """What the handouts' GPTConfig holds, as plain data, with their dropout of 0.1: the checks run modules in eval
+    mode, where dropout must be off, so outputs stay deterministic and a dropout that ignores the mode shows."""
+    return types.SimpleNamespace(n_embd=n_embd, n_head=n_head, block_size=block_size, attn_pdrop=0.1,
+                                 resid_pdrop=0.1, **extra)
+
+
+@dataclass
+class Pair:
+    """A reference module and the student's copy of it, with the words feedback uses for them."""
+    reference: torch.nn.Module
+    student: object
+    call: str           # `SynthesizerAttention(config)` with the config spelled out
+    repro: str
+
+    def forward(self, x, what):
+        with about(f"{what}, x of shape {tuple(x.shape)}", self.repro):
+            return require_tensor(self.student(x), f"{self.call}(x)")
+
+    def seeded(self, x, seeds, what):
+        """The student's outputs on x, one call per seed (the sandbox seeds torch before each), in one round trip."""
+        with about(f"{what}, x of shape {tuple(x.shape)}", self.repro):
+            return [require_tensor(y, f"{self.call}(x)")
+                    for y in self.student.draws("__call__", [((x,), s) for s in seeds])]
+
+
+def pair(module, cls, reference_cls, cfg, seed, parameters_only=False):
+    """Build reference_cls(cfg) from `seed` and the student's cls(cfg) with the same weights, both in eval
+    mode. With `parameters_only`, buffers the student computes (a RoPE cache) stay the student's own."""
+    torch.manual_seed(seed)
+    reference = reference_cls(cfg).eval()
+    with torch.no_grad():
+        for weight in reference.parameters():  # the handouts' inits hide bugs (b2 starts at 0, w2 near 0)
+            weight.uniform_(-0.5, 0.5)
+    state = dict(reference.named_parameters()) if parameters_only else reference.state_dict()
+    state = {k: v.detach().clone() for k, v in state.items()}
+    shown = ", ".join(f"{k}={v!r}" for k, v in vars(cfg).items())
+    call = f"{cls}(config)"
+    repro = f"config = GPTConfig({shown}); m = {cls}(config); m.load_state_dict(reference weights); m.eval()"
+    with about(f"{cls} with config {shown}", repro):
+        student = getattr(module, cls)(cfg)
+        try:
+            student.load_state_dict(state, strict=not parameters_only)
+        except StudentError as e:
+            raise InterfaceError(f"{cls}'s parameters differ from the handout's __init__, so the grader cannot give "
+                                 f"it the reference's weights: {e}") from None
+        student.eval()
+    return Pair(reference, student, call, repro)
+
+
+def inputs(B, T, n_embd, seed):
+    g = torch.Generator().manual_seed(seed)
+    line = f"x = torch.randn({B}, {T}, {n_embd}, generator=torch.Generator().manual_seed({seed}))"
+    return torch.randn(B, T, n_embd, generator=g), line
+
+
+def expect_forward(p, x, line, tol, bugs=None, what="forward"):
+    """The student's output equals the reference's on x; `bugs` is {name: fn(reference_module, x)}. A wrong output
+    that a call seeded otherwise does not repeat is named as dropout left on in eval mode."""
+    got = p.forward(x, what)
+    with torch.no_grad():
+        expected = p.reference(x)
+        variants = [(DROPOUT_IN_EVAL, lambda y: not matches(y, p.seeded(x, [1], what)[0], tol, equal_nan=True))]
+        variants += [(name, lambda _, f=f: f(p.reference, x)) for name, f in (bugs or {}).items()]
+        expect_close(got, expected, tol, what=f"{p.call}(x)", case=f"x of shape {tuple(x.shape)}; {what}",
+                     repro=f"{p.repro}; {line}; m(x)", bugs=variants)
+
+
+def expect_causal(forward, xs, t, tol, case, repro):
+    """Outputs at positions <= t stay the same when only positions after t of the inputs `xs` change, and
+    outputs after t do change (so a module that ignores its input does not pass)."""
+    changed = [x.clone() for x in xs]
+    for x in changed:
+        x[:, t + 1:] = torch.randn_like(x[:, t + 1:]) * 3
+    before, after = forward(*xs), forward(*changed)
+    if before.shape != after.shape or before.dim() != 3:
+        raise CheckFailed(Feedback(f"the output has shape {tuple(before.shape)}, expected (B, T, n_embd)", case,
+                                   repro=repro))
+    if not matches(after[:, :t + 1], before[:, :t + 1], tol, equal_nan=True):
+        token = int((~torch.isclose(after[:, :t + 1], before[:, :t + 1], rtol=tol.rtol, atol=tol.atol)
+                     ).any(-1).any(0).nonzero()[0])
+        raise CheckFailed(Feedback(
+            f"the output at position {token} changed when only positions after {t} of the input changed: the "
+            "attention sees the future", f"{case}; positions {t + 1}.. replaced", repro=repro))
+    if after.shape[1] > t + 1 and torch.equal(after[:, t + 1:], before[:, t + 1:]):
+        raise CheckFailed(Feedback(f"the output after position {t} did not change when the input there changed: the "
+                                   "module ignores its input", case, repro=repro))

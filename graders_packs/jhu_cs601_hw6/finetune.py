@@ -1,0 +1,641 @@
+"""Checks of JHU CS601 hw6 (base_classification.py, classification.py).
+
+The student's code runs in the sandbox on tiny checkpoints named like the hub's (tiny_hub) and synthetic yes/no
+questions (graders/checks/hf/data.py); the harness (given/hw6_harness.py) records what it did and the
+grader scores that here: the order of calls in a training step, the mode and autograd state of each forward,
+which parameters training changed (so `head`, `prefix` and `lora` are judged by behaviour, whether the student
+froze parameters or gave the optimizer a subset), and logits against the reference on the same weights.
+
+LoRA is an extension: the 2024 handout's types are auto, full, head and prefix. Its checks grade a
+classification.py that takes LoRA up (it names LoRA or peft), through peft or written by hand; one that never
+mentions it passes them with a note, unless the spec's options set `lora_required`.
+"""
+import copy
+import functools
+import os
+import re
+
+import torch
+
+from graders.checks.compare import expect_close, matches, require_tensor
+from graders.checks.feedback import fail
+from graders.checks.hf import data, hf_probe, rerun, steps, tiny_hub
+from graders.problems import InterfaceError, StudentError
+from graders_packs.jhu_cs601_hw6 import reference as ref
+
+try:
+    import transformers  # noqa: F401 - the grader builds the tiny checkpoints too
+except ImportError as e:
+    raise RuntimeError("grading jhu-cs601-hw6 needs transformers: pip install 'graders[hf]'") from e
+
+# The student kit leaves hw6 to the course autograder: its checks need transformers and the grader-side tiny
+# checkpoints, and compare with the reference on objects (a tokenizer, models) a kit cannot record.
+KIT = "withheld"
+__all__ = ["test_base_evaluate", "test_custom_evaluate", "test_base_train_step", "test_custom_train_step",
+           "test_base_train_learns", "test_head_trainable", "test_prefix_trainable", "test_full_forward",
+           "test_prefix_forward", "test_dataset_encoding", "test_lora_forward", "test_lora_trainable"]
+
+MODEL = "bert-base-uncased"
+MAX_LEN = 16
+PREFIX = 3                     # prefix_length: differs from num_labels, so shapes tell prefix and classifier apart
+D = tiny_hub.HIDDEN
+# Training: 64 questions in batches of 8 for 4 epochs. The handout's scheduler warms up over 50 steps, so the
+# learning rate reaches 32/50 of lr; lr 0.01 lets the tiny model learn the task in those 32 steps.
+TRAIN, DEV, BATCH, EPOCHS, LR = 64, 32, 8, 4, 1e-2
+LEARNED = 0.9                  # the reference reaches 1.0 on the dev questions; chance is 0.5
+POOLING_BUGS = {
+    "max pooling instead of the mean over the sequence": lambda h: h.max(dim=1).values,
+    "the first ([CLS]) position instead of the mean over the sequence": lambda h: h[:, 0],
+    "the sum over the sequence instead of the mean": lambda h: h.sum(dim=1),
+}
+
+
+@functools.cache
+def tokenizer():
+    return tiny_hub.tokenizer()
+
+
+@functools.cache
+def checkpoint():
+    return tiny_hub.model(tiny_hub.MODELS[MODEL])
+
+
+@functools.cache
+def encoded(n, seed):
+    """The grader's encoding of n synthetic questions: what the harness's data loaders hold."""
+    records = data.boolq(n, seed)
+    ids, masks = zip(*(ref.encode(tokenizer(), r["question"], r["passage"], MAX_LEN) for r in records), strict=True)
+    return {"input_ids": torch.stack(ids).tolist(), "attention_mask": torch.stack(masks).tolist(),
+            "labels": [int(r["answer"]) for r in records]}
+
+
+def harness(submission, file, task, *args, what):
+    """Run the harness's `task` on the student's `file`; the names it needs must exist (an interface error
+    otherwise), and an interface problem the harness reports (a changed signature) costs this check only."""
+    module = submission.module(file)
+    needs = {"train": ["train"], "evaluate": ["evaluate_model"], "encode": ["BoolQADataset"]}.get(task, [])
+    if file == "classification.py" and task != "encode":
+        needs.append("CustomModelforSequenceClassification")
+    for name in needs:
+        module._require(name)
+    return steps.run(submission, file, "hw6_harness", task, (submission.spec.source(file).module, *args), what, MODEL)
+
+
+def spec_of(kind):
+    return {"model": MODEL, "type": kind, "prefix_length": PREFIX}
+
+
+# Evaluation
+
+def unlabelled(n, seed):
+    return {k: v for k, v in encoded(n, seed).items() if k != "labels"}
+
+
+def secret_start(kind):
+    """The custom model's own parameters drawn from a secret of this grading, which the harness gives it: the
+    classifier, for `prefix` the prefix, and for `lora` the seed of the adapters' start (hf_probe.adapter_start)."""
+    draw = torch.Generator().manual_seed(int.from_bytes(os.urandom(8), "little"))
+    start = {"weight": torch.randn(2, D, generator=draw), "bias": torch.randn(2, generator=draw)}
+    if kind == "prefix":
+        start["prefix"] = torch.randn(PREFIX, D, generator=draw)
+    adapters = {"adapters": int(torch.randint(2 ** 62, (), generator=draw))} if kind == "lora" else {}
+    return {**{k: v.tolist() for k, v in start.items()}, **adapters}
+
+
+def linear(start):
+    classifier = torch.nn.Linear(D, 2)
+    with torch.no_grad():
+        classifier.weight.copy_(torch.tensor(start["weight"]))
+        classifier.bias.copy_(torch.tensor(start["bias"]))
+    return classifier
+
+
+def evaluation_logits(kind, dev):
+    """logits(head): what the model the harness hands evaluate_model computes with classifier `head`, computed by
+    the grader: the auto model drawn as the harness draws it, or the handout's custom model (the mean of the
+    checkpoint's last hidden state)."""
+    if kind == "auto":
+        model = rerun.classifier(MODEL)
+        return lambda head: rerun.logits(hf_probe.set_classifier(model, head), dev)
+    ids, mask = torch.tensor(dev["input_ids"]), torch.tensor(dev["attention_mask"])
+
+    def custom(head):
+        with torch.no_grad():
+            return ref.logits(checkpoint(), linear(head), ids, mask)
+    return custom
+
+
+def expect_evaluation(submission, file, kind):
+    """evaluate_model's accuracies on labels drawn from a secret of this grading, against what the grader's own
+    copy of the model (its classifier the grader's, split between the labels) predicts in eval mode: dropout (0.5
+    in the model handed over) shows as accuracies that differ. The custom file's evaluate_model gets the handout's
+    custom model, so it is judged apart from the student's forward. Autograd cannot be seen from outside the
+    sandbox, and the handout gives evaluate_model's no_grad: the harness's log of it is a note, not a verdict."""
+    dev, decoys = unlabelled(DEV, 2), rerun.decoys(DEV, 3)
+    logits_with = evaluation_logits(kind, dev)
+    head = rerun.split_head(logits_with, D)
+    out = logits_with(head)
+    got = harness(submission, file, "evaluate", spec_of(kind), dev, decoys, head,
+                  what="evaluate_model(model, dataloader, 'cpu')")
+    case = f"{DEV} questions in batches of 8, a model left in train mode with dropout 0.5"
+    bug = steps.diagnosis(lambda: steps.evaluation_bug(got["events"]))
+    for labels, returned in zip(decoys, steps.results(got, "returned", len(decoys)), strict=True):
+        bounds = rerun.accuracy_range(out, labels)
+        if not rerun.within(returned.get("accuracy") if isinstance(returned, dict) else returned, bounds):
+            fail(f"evaluate_model returned {returned!r}; the model's accuracy on the batches is {bounds[0]:g}", case,
+                 ["Return dev_accuracy.compute() (a dict with 'accuracy'), as the handout does, or the accuracy "
+                  "as a number"], bug=bug if bug == steps.NO_EVAL else None)
+    if bug == steps.NO_NO_GRAD:
+        submission.note(f"{steps.NO_NO_GRAD}: it costs memory and time (not graded)")
+
+
+def test_base_evaluate(submission):
+    expect_evaluation(submission, "base_classification.py", "auto")
+
+
+def test_custom_evaluate(submission):
+    expect_evaluation(submission, "classification.py", "full")
+
+
+# Training
+
+def run_training(submission, file, kind, epochs=EPOCHS, n=TRAIN, start=None):
+    dev = {**unlabelled(DEV, 2), "labels": rerun.decoys(DEV, 1)[0]}
+    return harness(submission, file, "train", spec_of(kind), encoded(n, 1), dev, epochs, LR, BATCH, start,
+                   what=f"train(model of type {kind!r}, num_epochs={epochs}, lr={LR})")
+
+
+def handout_training(epochs, n):
+    """The grader's run of the handout's loop on the auto model: AdamW(lr) with the linear schedule that warms up
+    over 50 steps, stepped with every batch. Returns (trained model, its starting state, rerun.Gradients' noise)."""
+    from transformers import get_scheduler
+
+    model = rerun.classifier(MODEL)
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    optimizer = torch.optim.AdamW(model.parameters(), lr=LR)
+    batches = -(-n // BATCH) * epochs
+    scheduler = get_scheduler("linear", optimizer=optimizer, num_warmup_steps=50, num_training_steps=batches)
+    return model, start, rerun.train(model, encoded(n, 1), BATCH, epochs, optimizer, scheduler)[1]
+
+
+def training_bug(got, epochs):
+    return steps.diagnosis(lambda: steps.training_bug(got["events"], got["batches"] * epochs))
+
+
+def test_base_train_step(submission):
+    """The weights train leaves after 2 epochs against the grader's run of the handout's loop from the same model
+    on the same batches; the harness's log of calls names the bug."""
+    got = run_training(submission, "base_classification.py", "auto", epochs=2, n=2 * BATCH)
+    model, start, noise = handout_training(2, 2 * BATCH)
+    wrong = rerun.differing(got["weights"], model, start, noise)
+    if wrong:
+        fail(f"after training, the weights differ from the handout's loop on the same batches ({len(wrong)} tensors, "
+             f"e.g. {wrong[0]})", f"{2 * BATCH} questions in batches of {BATCH}, 2 epochs", bug=training_bug(got, 2))
+
+
+def test_custom_train_step(submission):
+    """The custom model's weights after 2 epochs against the grader's runs of the handout's loop (full tuning)."""
+    case = f"{2 * BATCH} questions in batches of {BATCH}, 2 epochs, the model's classifier set by the grader"
+    got, start = custom_training(submission, "full", epochs=2)
+    if not any(matches_run(got, start, run) for run in custom_runs("full", start, epochs=2)):
+        fail("after training, the weights differ from the handout's loop on the same batches (AdamW, the linear "
+             "warmup schedule, with or without weight decay on biases and LayerNorm)", case,
+             bug=training_bug(got, 2))
+
+
+def test_base_train_learns(submission):
+    """The trained weights, loaded into the grader's own model, answer held-out questions whose labels never
+    enter the sandbox."""
+    got = run_training(submission, "base_classification.py", "auto")
+    dev = encoded(DEV, 2)
+    acc = rerun.accuracy(rerun.load(rerun.classifier(MODEL), got["weights"]), dev, dev["labels"])
+    if acc < LEARNED:
+        fail(f"after training, the model answers {acc:.0%} of held-out questions; at least {LEARNED:.0%} expected",
+             f"{TRAIN} synthetic yes/no questions, {EPOCHS} epochs, lr {LR}", bug=training_bug(got, EPOCHS))
+
+
+# Parameter counts
+
+def custom_training(submission, kind, epochs=1):
+    """The student's train of the custom model of type `kind` from the grader's secret start, without dropout:
+    (what the harness sent back, the start)."""
+    start = secret_start(kind)
+    return run_training(submission, "classification.py", kind, epochs=epochs, n=2 * BATCH, start=start), start
+
+
+def custom_runs(kind, start, epochs=1, build=None, forward_bugs=True):
+    """The grader's own runs of the custom model's training from `start`, one at a time, as (checkpoint's model,
+    classifier, prefix, the parameters whose gradient was rounding noise, the model's state before): each reading
+    of the handout's pooling and prefix, AdamW with weight decay 0.01 on every parameter or not on biases and
+    LayerNorm (the handout's groups), the lr constant or on the linear warmup; the forward bugs the forward checks
+    name last (unless not `forward_bugs`), so training is judged on the forward the student wrote. `build()` makes
+    the checkpoint's model (LoRA's: with adapters); by default the checkpoint itself."""
+    right, bugs = readings(kind)
+    for reading in right + [kw for _, kw in bugs if forward_bugs]:
+        for grouped in (kind == "full", kind != "full"):
+            for scheduled in (kind == "full", kind != "full"):
+                yield custom_run(kind, start, epochs, reading, grouped, scheduled, build)
+
+
+def custom_run(kind, start, epochs, reading, grouped, scheduled, build=None):
+    from transformers import get_scheduler
+
+    inner, classifier = (build() if build else copy.deepcopy(checkpoint())).train(), linear(start)
+    hf_probe.without_dropout(inner)
+    before = {k: v.clone() for k, v in inner.state_dict().items()}
+    prefix = torch.nn.Parameter(torch.tensor(start["prefix"])) if kind == "prefix" else None
+    named = [("classifier.weight", classifier.weight), ("classifier.bias", classifier.bias)]
+    named += [("prefix", prefix)] if prefix is not None else []
+    named += [(n, p) for n, p in inner.named_parameters() if kind == "full" or (kind == "lora" and p.requires_grad)]
+    spare = [grouped and (n.endswith("bias") or "LayerNorm.weight" in n) for n, _ in named]
+    gradients = rerun.Gradients(named)
+    optimizer = torch.optim.AdamW([
+        {"params": [p for (_, p), s in zip(named, spare, strict=True) if not s], "weight_decay": 0.01},
+        {"params": [p for (_, p), s in zip(named, spare, strict=True) if s], "weight_decay": 0.0}], lr=LR)
+    batches = hf_probe.loader(encoded(2 * BATCH, 1), BATCH)
+    scheduler = get_scheduler("linear", optimizer=optimizer, num_warmup_steps=50,
+                              num_training_steps=len(batches) * epochs) if scheduled else None
+    for _ in range(epochs):
+        for batch in batches:
+            logits = ref.logits(inner, classifier, batch["input_ids"], batch["attention_mask"], prefix, **reading)
+            torch.nn.functional.cross_entropy(logits, batch["labels"]).backward()
+            gradients.record()
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            optimizer.zero_grad()
+    return inner, classifier, prefix, gradients.noise(), before
+
+
+def own(got, shape):
+    """The returned parameter of the custom model's own (outside the checkpoint) with `shape`, or None."""
+    found = [t for t in steps.diagnosis(lambda: list(got["own"].values())) or []
+             if torch.is_tensor(t) and tuple(t.shape) == shape]
+    return found[0] if found else None
+
+
+def matches_run(got, start, run):
+    """Whether the returned weights (the checkpoint's model, the classifier, the prefix) are those of `run`."""
+    inner, classifier, prefix, noise, before = run
+    if rerun.differing(got.get("inner"), inner, before, noise):
+        return False
+    pairs = [((2, D), classifier.weight, "weight"), ((2,), classifier.bias, "bias")]
+    pairs += [((PREFIX, D), prefix, "prefix")] if prefix is not None else []
+    for shape, want, key in pairs:
+        t = own(got, shape)
+        want = want.detach().double()
+        scale = (want - torch.tensor(start[key]).double()).abs().max()
+        if t is None or (t.double() - want).abs().max() > rerun.UPDATE_RTOL * scale + rerun.ATOL:
+            return False
+    return True
+
+
+def moved(got, start):
+    """[(name, size)] of the returned tensors that differ from where they started: the checkpoint's (the grader's
+    own copy) and the model's own parameters (the grader's start, or the harness's `own_before`)."""
+    inner = [(n, t.numel()) for n, t in checkpoint().state_dict().items()
+             if not (torch.is_tensor(got["inner"].get(n)) and torch.equal(got["inner"][n], t))]
+    starts = {tuple(torch.tensor(v).shape): torch.tensor(v) for v in start.values()}
+    outside = [(n, t.numel()) for n, t in got["own"].items() if torch.is_tensor(t) and not torch.equal(
+        t, starts.get(tuple(t.shape), got["own_before"].get(n)))]
+    return inner + outside
+
+
+def expect_trainable(submission, kind, parts):
+    """The weights one epoch leaves against the grader's runs in which only `parts` train; the counts of what
+    moved name the bug, or else the log of calls."""
+    got, start = custom_training(submission, kind)
+    if any(matches_run(got, start, run) for run in custom_runs(kind, start)):
+        return
+    changed = steps.diagnosis(lambda: moved(got, start)) or []
+    count = sum(size for _, size in changed)
+    bug = None
+    if count > ref.trainable(D, prefix_length=PREFIX):  # more than classifier and prefix: the checkpoint trains
+        bug = f"all parameters trainable in `{kind}`: only {parts} may change"
+    elif kind == "prefix" and count == ref.trainable(D):
+        bug = "the prefix is not trained: give the optimizer mymodel.prefix as well as the classifier"
+    elif count == 0:
+        bug = "training changed no parameter"
+    else:  # the right parameters moved, by other steps: the call log names why (two optimizers stepped, ...)
+        bug = training_bug(got, 1)
+    names = ", ".join(n for n, _ in changed[:6]) + (", ..." if len(changed) > 6 else "") or "none"
+    fail(f"training with type={kind!r} changed {count} parameters, not as the handout's loop training only {parts} "
+         "does", f"hidden size d={D}, prefix_length l={PREFIX}, 2 labels, the classifier and prefix set by the grader",
+         [f"Changed: {names}"], bug=bug)
+
+
+def test_head_trainable(submission):
+    expect_trainable(submission, "head", f"the classifier's {ref.trainable(D)} parameters")
+
+
+def test_prefix_trainable(submission):
+    expect_trainable(submission, "prefix", f"the classifier and the prefix ({ref.trainable(D, prefix_length=PREFIX)} "
+                                           "parameters)")
+
+
+# Forward
+
+def parameters(got, kind):
+    """The classifier (a Linear with the student's weights) and the prefix among the parameters outside the
+    checkpoint, found by shape: (2, d) and (2,) for the classifier, (l, d) for the prefix."""
+    extra = {n: require_tensor(t, n) for n, t in got["extra"].items()}
+    pick = lambda shape: next((t for t in extra.values() if tuple(t.shape) == shape), None)  # noqa: E731
+    weight, bias, prefix = pick((2, D)), pick((2,)), pick((PREFIX, D))
+    if weight is None or bias is None or (kind == "prefix" and prefix is None):
+        shapes = ", ".join(f"{n} {tuple(t.shape)}" for n, t in extra.items()) or "none"
+        raise InterfaceError(f"the model's own parameters ({shapes}) lack a Linear(hidden_size, num_labels) "
+                             + ("and a prefix of shape (prefix_length, hidden_size)" if kind == "prefix" else ""))
+    classifier = torch.nn.Linear(D, 2)
+    with torch.no_grad():
+        classifier.weight.copy_(weight)
+        classifier.bias.copy_(bias)
+    return classifier, prefix if kind == "prefix" else None
+
+
+def expect_forward(submission, kind, readings, bugs):
+    """The student's logits equal the reference's under one of `readings` (keyword arguments of ref.logits: the
+    mean over all positions, as the handout says, or over the unmasked ones); `bugs` are (name, kwargs)."""
+    dev = encoded(8, 3)
+    got = harness(submission, "classification.py", "forward", spec_of(kind), dev,
+                  what=f"CustomModelforSequenceClassification({MODEL!r}, num_labels=2, type={kind!r})(input_ids, "
+                       "attention_mask)")
+    case = f"8 questions padded to {MAX_LEN} tokens, d={D}" + (f", prefix_length={PREFIX}" if kind == "prefix" else "")
+    for call in got["inner_calls"] if kind == "prefix" else ():
+        mask, shape = call["attention_mask"], call["inputs_embeds"]
+        if shape and mask is not None and mask.shape[-1] != shape[1]:
+            fail(f"the checkpoint's model got inputs_embeds of length {shape[1]} and an attention mask of length "
+                 f"{mask.shape[-1]}", case, bug="the prefix is not added to the attention mask: extend it by "
+                                                "prefix_length ones")
+    classifier, prefix = parameters(got, kind)
+    ids, mask = torch.tensor(dev["input_ids"]), torch.tensor(dev["attention_mask"])
+    tol = submission.tolerance(torch.float32)
+    with torch.no_grad():
+        expected = [ref.logits(checkpoint(), classifier, ids, mask, prefix, **kw) for kw in readings]
+        variants = [(name, lambda _, kw=kw: ref.logits(checkpoint(), classifier, ids, mask, prefix, **kw))
+                    for name, kw in bugs]
+    got_logits = require_tensor(got["logits"], "the forward's logits")
+    if any(matches(got_logits, want, tol) for want in expected):
+        return
+    without = got.get("without_adapters")
+    if without is not None and any(matches(require_tensor(without, "the logits"), want, tol) for want in expected):
+        fail("before training, the LoRA model's logits differ from the pretrained model's with the same classifier",
+             case, ["With the adapters' tensors set to zero, the logits match"], bug=NONZERO_START)
+    expect_close(got_logits, expected[0], tol, what="the logits", case=case, bugs=variants)
+
+
+def readings(kind):
+    """(the handout's readings of the forward of `kind`, [(named bug, its reading)]): keyword arguments of
+    ref.logits. The mean is over all positions, as the handout says, or over the unmasked ones; the prefix goes
+    before or after the input (the handout says to concatenate them)."""
+    if kind != "prefix":
+        return [{}, {"masked": True}], [(name, {"pool": lambda h, m=None, f=f: f(h)})
+                                        for name, f in POOLING_BUGS.items()]
+    right = [{"prefix_first": first, "masked": masked} for first in (True, False) for masked in (False, True)]
+    bugs = [(f"{name} (prefix {'before' if first else 'after'} the input)",
+             {"prefix_first": first, "pool": lambda h, m=None, f=f: f(h)})
+            for name, f in POOLING_BUGS.items() for first in (True, False)]
+    bugs += [("the prefix's attention-mask entries are 0: the model ignores the prefix",
+              {"prefix_first": first, "prefix_mask": 0}) for first in (True, False)]
+    bugs += [("the prefix is joined to the output of self.model.embeddings, which adds positions and LayerNorm "
+              "that the model adds again to inputs_embeds: join it to self.model.embeddings.word_embeddings",
+              {"prefix_first": first, "whole": True})
+             for first in (True, False)]
+    return right, bugs
+
+
+def test_full_forward(submission):
+    expect_forward(submission, "full", *readings("full"))
+
+
+def test_prefix_forward(submission):
+    expect_forward(submission, "prefix", *readings("prefix"))
+
+
+# Encoding
+
+def test_dataset_encoding(submission):
+    records = data.boolq(6, 4, passage_words=(1, 40))
+    got = harness(submission, "classification.py", "encode", MODEL, records, MAX_LEN, list(range(6)),
+                  what=f"BoolQADataset(..., tokenizer, max_len={MAX_LEN})[i]")
+    case = f"6 questions with passages of 1 to 40 words, max_len={MAX_LEN}"
+    if got["length"] != 6:
+        fail(f"len(dataset) is {got['length']}, expected 6", case)
+    for i, (item, r) in enumerate(zip(got["items"], records, strict=True)):
+        if not isinstance(item, dict) or not {"input_ids", "attention_mask", "labels"} <= set(item):
+            raise InterfaceError(f"dataset[{i}] is not a dict with input_ids, attention_mask and labels")
+        ids, mask = ref.encode(tokenizer(), r["question"], r["passage"], MAX_LEN)
+        got_ids = require_tensor(item["input_ids"], f"dataset[{i}]['input_ids']")
+        bug = None
+        if got_ids.dim() == 1 and got_ids.shape[0] < MAX_LEN:
+            bug = "not padded to max_len: use padding='max_length' so every item has max_len tokens"
+        elif got_ids.dim() == 1 and got_ids.shape[0] > MAX_LEN:
+            padded = bool((require_tensor(item["attention_mask"], f"dataset[{i}]['attention_mask']") == 0).any())
+            bug = (f"padded to {got_ids.shape[0]} tokens, not to max_len: pass max_length=self.max_len" if padded
+                   else "not truncated: use truncation=True so long passages are cut at max_len")
+        if bug or not torch.equal(got_ids, ids):
+            fail(f"dataset[{i}]['input_ids'] has shape {tuple(got_ids.shape)}, expected ({MAX_LEN},) equal to the "
+                 "tokenizer's encoding of question + ' [SEP] ' + passage", case, bug=bug)
+        if not torch.equal(require_tensor(item["attention_mask"], f"dataset[{i}]['attention_mask']"), mask):
+            fail(f"dataset[{i}]['attention_mask'] differs from the tokenizer's", case)
+        label = require_tensor(item["labels"], f"dataset[{i}]['labels']")
+        if label.dtype != torch.long or label.tolist() != int(r["answer"]):
+            fail(f"dataset[{i}]['labels'] is {label.tolist()!r} ({label.dtype}); expected {int(r['answer'])} "
+                 "(torch.long), which CrossEntropyLoss needs", case)
+
+
+
+# LoRA
+
+NONZERO_START = ("the LoRA update is not zero before training: initialize B (lora_B) to zeros, as peft does "
+                 "(init_lora_weights=True), so fine-tuning starts from the pretrained model")
+
+NOT_TRAINED = ("the LoRA adapters are not trained: give the optimizer the adapters' parameters (those with "
+               "requires_grad), not only the classifier's")
+NO_ADAPTER = "type='lora' adds no low-rank adapter to the checkpoint's model: wrap it with peft's get_peft_model"
+
+
+def takes_up_lora(submission):
+    """Whether classification.py's LoRA is graded: it names LoRA or peft, or the offering requires it (then a file
+    that never mentions it fails as an interface error). Otherwise the check passes with a note."""
+    text = "\n".join(c.text for c in submission.intake.files["classification.py"].cells)
+    if re.search(r"(?<![a-z])(lora|peft)", text, re.IGNORECASE):  # use_lora, LoRALinear; not "exploration"
+        return True
+    if submission.spec.options["lora_required"]:
+        raise InterfaceError("classification.py never mentions LoRA or peft: CustomModelforSequenceClassification "
+                             "must handle type='lora'")
+    submission.note("LoRA was not checked: classification.py never mentions LoRA or peft, and this offering's "
+                    "handout does not ask for it (the spec's options.lora_required is false)")
+    return False
+
+
+def test_lora_forward(submission):
+    if takes_up_lora(submission):
+        expect_forward(submission, "lora", *readings("lora"))
+
+
+def test_lora_trainable(submission):
+    """The weights one epoch of train(model of type 'lora') leaves, from the grader's start (the classifier, LoRA's
+    A and B drawn from a secret of this grading: hf_probe.adapter_start), against the grader's run of the
+    handout's loop with peft on the adapters the returned tensors show (rank from their shapes, the scaling from
+    the model's attributes): the adapters and the classifier moved as that run moved them, the checkpoint's
+    weights not at all."""
+    if not takes_up_lora(submission):
+        return
+    got, start = custom_training(submission, "lora")
+    case = f"hidden size d={D}, 2 labels, one epoch of train(model of type 'lora'), the classifier and the adapters' " \
+           "start set by the grader"
+    if not isinstance(got.get("inner"), dict):
+        raise StudentError("train(model of type 'lora') sent back no weights of the checkpoint's model")
+    layout = lora_layout(got["inner"])
+    if not layout.ranks:
+        fail("training with type='lora' left no low-rank adapter (A: r x in, B: out x r, r < d) in the checkpoint's "
+             "model", case, **not_low_rank(layout))
+    scales = lora_scales(layout, got.get("scales"))
+    canonical = {**got, "inner": {mine: got["inner"][theirs] for mine, theirs in layout.names.items()}}
+    build = functools.partial(lora_model, layout, start["adapters"])
+    if any(matches_run(canonical, start, run) for run in custom_runs("lora", start, build=lambda: build(scales[0]))):
+        return
+    fail("after training with type='lora', the weights differ from the handout's loop with peft on the same "
+         "adapters from the same start", case, bug=lora_bug(got, canonical, start, layout, build, scales))
+
+
+class Layout:
+    """The grader's reading of the checkpoint's model sent back after LoRA training: `names` {name in the grader's
+    peft model: the returned name}, `ranks` {adapted module: r}, `saved` (peft's modules_to_save), `peft` (the
+    names are peft's), `other` (returned tensors that are none of these)."""
+
+    def __init__(self):
+        self.names, self.ranks, self.saved, self.peft, self.other = {}, {}, set(), False, []
+
+
+PEFT_NAME = re.compile(r"^(.*)\.(lora_A|lora_B|modules_to_save)\.[^.]+\.(.+)$")
+
+
+def lora_layout(state):
+    """Layout of the returned state (name -> tensor). peft's names are read as they are (the adapter renamed
+    `default`); a hand-written LoRA's are found by place and shape: a checkpoint weight one name segment further
+    down (query.linear.weight) is the base layer, and under an adapted Linear (out x in) a tensor of shape (r, in)
+    is A and one of (out, r) is B, r < min(in, out)."""
+    ckpt, layout = checkpoint().state_dict(), Layout()
+    layout.peft = any((m := PEFT_NAME.match(n)) and m[2] == "lora_A" for n in state)
+    for name, t in state.items():
+        if not torch.is_tensor(t):
+            continue
+        m = PEFT_NAME.match(name) if layout.peft else None
+        if name in ckpt and t.shape == ckpt[name].shape or layout.peft and not m:
+            layout.names[name] = name
+        elif m:
+            layout.names[f"{m[1]}.{m[2]}.default.{m[3]}"] = name
+            if m[2] == "lora_A":
+                layout.ranks[m[1]] = t.shape[0]
+            elif m[2] == "modules_to_save":
+                layout.saved.add(m[1])
+        else:
+            hand_written(layout, ckpt, name, t)
+    paired = {p: r for p, r in layout.ranks.items() if f"{p}.lora_B.default.weight" in layout.names}
+    layout.other += [layout.names.pop(n) for n in list(layout.names)
+                     if ".lora_" in n and n.split(".lora_")[0] not in paired]
+    layout.ranks = paired
+    for key in [f"{p}.{w}" for p in paired for w in ("weight", "bias")]:  # a LoRA Linear that keeps W as its own
+        if key in layout.names:
+            layout.names[key.replace(".weight", ".base_layer.weight").replace(".bias", ".base_layer.bias")] = \
+                layout.names.pop(key)
+    return layout
+
+
+def hand_written(layout, ckpt, name, t):
+    """Place a returned tensor of a hand-written LoRA in `layout` by where it sits and its shape."""
+    path = max((n.rsplit(".", 1)[0] for n in ckpt if name.startswith(n.rsplit(".", 1)[0] + ".")), key=len, default="")
+    rest = name[len(path) + 1:].split(".")
+    weight = ckpt.get(f"{path}.weight")
+    if len(rest) == 2 and t.shape == ckpt.get(f"{path}.{rest[1]}", torch.empty(0)).shape:
+        layout.names[f"{path}.base_layer.{rest[1]}"] = name
+    elif weight is not None and weight.dim() == 2 and t.dim() == 2 and min(t.shape) < min(weight.shape):
+        out, into = weight.shape
+        if t.shape[1] == into:
+            layout.names[f"{path}.lora_A.default.weight"] = name
+            layout.ranks[path] = t.shape[0]
+        elif t.shape[0] == out:
+            layout.names[f"{path}.lora_B.default.weight"] = name
+        else:
+            layout.other.append(name)
+    else:
+        layout.other.append(name)
+
+
+def not_low_rank(layout):
+    """fail()'s hints and bug for a LoRA model with no low-rank pair: a full-size update, or no adapter at all."""
+    if layout.other:
+        return {"details": [f"Added tensors that are not low-rank factors: {', '.join(layout.other[:4])}; LoRA adds "
+                            "W + BA with A of shape (r, in) and B of shape (out, r), r < d: r(in+out) parameters per "
+                            "adapted matrix, 2dr for a d x d one, not a full d x d update"]}
+    return {"bug": NO_ADAPTER}
+
+
+def lora_scales(layout, record):
+    """The scalings of the update BA to rerun, the right one first: per adapted module, peft's own `scaling`, or for
+    a hand-written LoRA alpha/r (alpha and r as the module holds them, r else from the shapes), its scale, or 1;
+    then [(named bug, scalings)]: alpha alone, none, r/alpha. The numbers are the sandbox's word (a guide): a wrong
+    one only fails to match."""
+    record = record if isinstance(record, dict) else {}
+    found = {p: {k: v for k, v in record[p].items() if isinstance(v, float)} if isinstance(record.get(p), dict)
+             else {} for p in layout.ranks}
+    pick = lambda p, pattern: next((v for k, v in found[p].items() if re.search(pattern, k)), None)  # noqa: E731
+    right, bugs = {}, {}
+    for p, r in layout.ranks.items():
+        alpha, rank, scale = pick(p, "alpha"), pick(p, r"^r$|rank") or r, pick(p, "scal")
+        right[p] = scale if layout.peft and scale else alpha / rank if alpha else scale or 1.0
+        bugs.setdefault(SCALED_BY_ALPHA, {})[p] = alpha
+        bugs.setdefault(NOT_SCALED, {})[p] = 1.0
+        bugs.setdefault(SCALED_INVERSE, {})[p] = rank / alpha if alpha else None
+    named = [(bug, s) for bug, s in bugs.items() if not layout.peft and None not in s.values()
+             and any(abs(s[p] - right[p]) > 1e-6 * right[p] for p in s)]
+    return right, named
+
+
+def lora_model(layout, seed, scales):
+    """The grader's copy of the checkpoint with peft's LoRA on the modules and ranks of `layout`, A drawn where the
+    harness drew the student's (hf_probe.adapter_start, by the returned name), the update scaled by `scales`
+    {module: scaling}, dropout off."""
+    from peft import LoraConfig, get_peft_model
+
+    config = LoraConfig(r=max(layout.ranks.values()), target_modules=sorted(layout.ranks), lora_dropout=0.0,
+                        rank_pattern=dict(layout.ranks), modules_to_save=sorted(layout.saved) or None)
+    inner = get_peft_model(copy.deepcopy(checkpoint()), config).base_model.model
+    with torch.no_grad():
+        for name, p in inner.named_parameters():
+            if name in layout.names and ".lora_" in name:
+                p.copy_(hf_probe.adapter_start(seed, layout.names[name], tuple(p.shape)))
+    for path in layout.ranks:
+        inner.get_submodule(path).scaling["default"] = scales[path]
+    return inner
+
+
+SCALED_BY_ALPHA = "the LoRA update BA is scaled by alpha, not alpha/r"
+NOT_SCALED = "the LoRA update BA is not scaled by alpha/r"
+SCALED_INVERSE = "the LoRA update BA is scaled by r/alpha, not alpha/r"
+
+
+def lora_bug(got, canonical, start, layout, build, scales):
+    """The named bug of LoRA training whose weights matched no run, read by the grader from the returned tensors:
+    checkpoint weights that moved, adapters still at the grader's start, a classifier that never moved, or a
+    wrong scaling (a run with it matches)."""
+    ckpt, inner = checkpoint().state_dict(), canonical["inner"]
+    base = lambda n: re.sub(r"\.(base_layer|original_module)\.", ".", n)  # noqa: E731
+    if any(base(n) in ckpt and not torch.equal(t, ckpt[base(n)]) for n, t in inner.items() if torch.is_tensor(t)):
+        return "the pretrained weights train in `lora`: freeze the checkpoint (get_peft_model does) so only the " \
+               "adapters and the classifier change"
+    factors = [n for n in inner if ".lora_" in n]
+    if all(torch.equal(inner[n], hf_probe.adapter_start(start["adapters"], layout.names[n], tuple(inner[n].shape)))
+           for n in factors):
+        return NOT_TRAINED
+    weight = own(got, (2, D))
+    if weight is not None and torch.equal(weight, torch.tensor(start["weight"])):
+        return "the classifier does not train in `lora`: it is new, so it must"
+    right, named = scales
+    for bug, wrong in named:
+        s = {**right, **wrong}
+        runs = custom_runs("lora", start, build=lambda s=s: build(s), forward_bugs=False)
+        if any(matches_run(canonical, start, run) for run in runs):
+            return bug
+    return None

@@ -1,0 +1,1 @@
+../../../graders/checks/hf/hf_probe.py

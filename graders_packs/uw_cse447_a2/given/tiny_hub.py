@@ -1,0 +1,1 @@
+../../../graders/checks/hf/tiny_hub.py

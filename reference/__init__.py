@@ -1,1 +1,0 @@
-"""Trusted reference implementations. Imported only by the grader (parent) process, never by student code."""

@@ -1,1 +1,0 @@
-../../../reference/uw_cse447_a2.py
