@@ -187,3 +187,29 @@ def test_a_run_that_reached_an_api_the_source_hides_breaks_the_rule_and_a_lost_r
     assert verdict["broken"] and verdict["points"] == 2 and not outcomes["test_self_attention_multi_head"].passed
     assert outcomes["test_self_attention_single_head"].passed
     assert any("record of what ran is missing" in s for s in verdict["suspicions"])
+
+
+def test_a_child_that_loads_twice_keeps_one_module_hook():
+    """`Watch` is one per child: a second load (the same worker asked again) re-points it and registers no second
+    global forward pre-hook, and what a watched module runs is still recorded."""
+    from dataclasses import asdict
+
+    from graders.sandbox.session import Session
+    from graders.sandbox.worker import Limits
+
+    code = ("import torch\ndef hooks():\n    return len(torch.nn.modules.module._global_forward_pre_hooks)\n"
+            "def attend(x):\n    return torch.nn.MultiheadAttention(4, 1, batch_first=True)(x, x, x)[0]\n")
+    e = extract([Cell(code, "A2S2.py")], ["hooks", "attend"])
+    modules = [{"name": "A2S2", "file": "A2S2.py", "statements": [asdict(s) for s in e.statements]}]
+    session = Session(modules, e.texts, Limits(call_seconds=20), watch=["torch.nn.MultiheadAttention"]).start()
+    try:
+        counts = []
+        for check in ("first", "second"):
+            session.loaded_in = None  # the next call loads the code again, into the same child
+            session.begin_check(check, watching=True)
+            counts.append(session.call("A2S2", "hooks"))
+            session.call("A2S2", "attend", [torch.ones(1, 2, 4)])
+        assert session.worker is not None and counts == [1, 1]
+        assert session.reached == {"first": {"torch.nn.MultiheadAttention"}, "second": {"torch.nn.MultiheadAttention"}}
+    finally:
+        session.end()
