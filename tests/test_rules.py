@@ -106,27 +106,32 @@ VERDICTS = {
 }
 
 
-@pytest.fixture(scope="module")
-def three_costs(tmp_path_factory):
-    """(spec, sample -> results.json) of the rule samples graded under the three costs at once."""
-    root = tmp_path_factory.mktemp("rules")
+def under_costs(root, assignment, samples, without_files=()):
+    """(spec, sample -> results.json, out) of `samples` graded in one batch under an offering of `assignment` whose
+    one rule is there three times, once per cost (COSTS)."""
     specs_dir, folder = root / "specs", root / "class"
     specs_dir.mkdir()
-    shutil.copy(specs.SPECS_DIR / "uw-cse447-a2.yaml", specs_dir)
-    base = specs.get("uw-cse447-a2").rules[0].model_dump()
-    variant = {"extends": "uw-cse447-a2", "id": "uw-rules", "title": "A2 under three costs", "handout": "a test's",
-               "without_files": ["A2S1.py", "answers.yaml", "A2S3.py"], "without_rules": ["a2s2-from-scratch"],
+    for path in specs.files(assignment):
+        shutil.copy(path, specs_dir)
+    [base] = [r.model_dump() for r in specs.get(assignment).rules]
+    variant = {"extends": assignment, "id": "costs", "title": "under three costs", "handout": "a test's",
+               "without_files": list(without_files), "without_rules": [base["id"]],
                "rules": [base | {"id": name, "cost": cost} for name, cost in COSTS.items()]}
-    (specs_dir / "uw-rules.yaml").write_text(yaml.safe_dump(variant, allow_unicode=True))
-    for name in VERDICTS:
-        shutil.copytree(SAMPLES / "uw-cse447-a2" / name, folder / name, ignore=shutil.ignore_patterns(expected.FILE))
+    (specs_dir / "costs.yaml").write_text(yaml.safe_dump(variant, allow_unicode=True))
+    for name in samples:
+        shutil.copytree(SAMPLES / assignment / name, folder / name, ignore=shutil.ignore_patterns(expected.FILE))
     env = {**__import__("os").environ, "GRADERS_SPECS": str(specs_dir)}
-    run = subprocess.run([sys.executable, "-m", "graders", "batch", str(folder), "--assignment", "uw-rules", "--out",
+    run = subprocess.run([sys.executable, "-m", "graders", "batch", str(folder), "--assignment", "costs", "--out",
                           str(root / "out"), "--profile", "full"], capture_output=True, text=True, env=env, timeout=1200)
     assert run.returncode == 0, run.stderr[-3000:]
-    spec = specs.load(specs_dir / "uw-rules.yaml")
-    return spec, {name: json.loads((root / "out" / "students" / name / "results.json").read_text())
-                  for name in VERDICTS}, root / "out"
+    return specs.load(specs_dir / "costs.yaml"), {
+        name: json.loads((root / "out" / "students" / name / "results.json").read_text()) for name in samples}, root / "out"
+
+
+@pytest.fixture(scope="module")
+def three_costs(tmp_path_factory):
+    """The A2 rule samples graded under the three costs at once."""
+    return under_costs(tmp_path_factory.mktemp("rules"), "uw-cse447-a2", VERDICTS, ["A2S1.py", "answers.yaml", "A2S3.py"])
 
 
 @pytest.mark.parametrize("sample", VERDICTS)
@@ -158,6 +163,31 @@ def test_staff_see_where_source_and_run_disagree(three_costs):
     assert 'id="rules"' in page and 'href="students/bug-rule-sdpa-helper/report.html"' in page
     journal = [json.loads(line) for line in (out / "journal.jsonl").read_text().splitlines()]
     assert {"zero": 5, "deduct": 3, "flag": 0} in [e.get("rules") for e in journal]
+
+
+# hw5's rule only flags (its spec's cost); its samples under the other two. A use the source shows zeroes every
+# check whose calls ran the class that holds it; one only the run shows, the checks whose run reached the API.
+HW5 = {"bug-rule-mha-subclass": (0, 3, 10), "bug-rule-mha-getattr": (0, 3, 8), "correct-rule-experiment": None}
+
+
+@pytest.fixture(scope="module")
+def hw5_costs(tmp_path_factory):
+    return under_costs(tmp_path_factory.mktemp("hw5-rules"), "jhu-cs601-hw5", HW5)
+
+
+@pytest.mark.parametrize("sample", HW5)
+def test_a_flagged_rules_samples_cost_what_a_deduct_or_zero_rule_says(hw5_costs, sample):
+    spec, graded, _ = hw5_costs
+    results = graded[sample]
+    got = {v["rule"]: v["points"] for v in results["extra_data"]["rules"] if v["broken"]}
+    full = sum(c.points for p in spec.parts for c in p.checks if not c.job)
+    if HW5[sample] is None:
+        assert got == {} and results["score"] == full
+        return
+    assert got == dict(zip(COSTS, HW5[sample], strict=True))
+    assert results["score"] == max(0.0, full - HW5[sample][2] - 3)  # a score never goes below 0
+    outcome = expected.outcomes(spec, results)
+    assert not outcome["test_forward"][0] and "Handout rule zero" in outcome["test_forward"][1]
 
 
 def test_a_run_that_reached_an_api_the_source_hides_breaks_the_rule_and_a_lost_record_is_flagged():
