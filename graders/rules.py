@@ -200,6 +200,20 @@ def watched(spec, files):
     return sorted({n for p in patterns for n in expand(p)})
 
 
+def run_sees(api):
+    """Whether the sandbox's record can show `api` running (child.py `Watch`): a torch module class (the forward
+    hook) or a function torch's function mode dispatches. A plain Python function of another library (transformers'
+    apply_rotary_pos_emb) never shows in the run: the source is its only witness, and the run's silence about it is
+    no sign of tampering."""
+    import torch
+    from torch.overrides import get_overridable_functions
+
+    obj = lookup(api)
+    if isinstance(obj, type):
+        return issubclass(obj, torch.nn.Module)
+    return obj is not None and any(obj is f for fs in get_overridable_functions().values() for f in fs)
+
+
 def cost_words(rule):
     if rule.cost == "flag":
         return "flagged for course staff, no points lost"
@@ -241,9 +255,10 @@ def _verdict(rule, spec, submission, outcomes):
             suspicions.append(f"{check.name}: the run reached {', '.join(ran)}, which the graded source it ran does "
                               "not name (indirection: getattr on a built name, importlib, ...)")
     recorded = [c for c in checks if c.name in session.reached]
-    if uses and recorded and not any(e["ran"] for e in exercised.values()):
-        suspicions.append(f"the source uses {', '.join(sorted({u.api for u in uses}))} but no check's run reached any "
-                          "of the rule's APIs (a branch the checks never take, or a record tampered with)")
+    runnable = sorted({u.api for u in uses if run_sees(u.api)})
+    if runnable and recorded and not any(e["ran"] for e in exercised.values()):
+        suspicions.append(f"the source uses {', '.join(runnable)} but no check's run reached any of the rule's APIs "
+                          "(a branch the checks never take, or a record tampered with)")
     broken = bool(uses) or any(e["ran"] for e in exercised.values())
     if not broken and not suspicions:
         return None

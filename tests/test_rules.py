@@ -219,6 +219,40 @@ def test_a_run_that_reached_an_api_the_source_hides_breaks_the_rule_and_a_lost_r
     assert any("record of what ran is missing" in s for s in verdict["suspicions"])
 
 
+def test_a_use_the_run_cannot_see_is_no_sign_of_tampering():
+    """A run that reached nothing is suspicious where the source uses an API the sandbox watches (torch's attention),
+    not where it uses a plain Python function of another library (transformers' RoPE), which no run shows."""
+    import transformers.models.llama.modeling_llama  # noqa: F401 - imported, as a submission's load imports it
+
+    from graders.plugin import Outcome
+
+    assert rules.run_sees(SDPA) and rules.run_sees("torch.nn.MultiheadAttention")
+    assert not rules.run_sees("transformers.models.llama.modeling_llama.apply_rotary_pos_emb")
+    for assignment, sample, file, suspicious in [
+            ("uw-cse447-a2", "bug-rule-sdpa-direct", "A2S2.py", True),
+            ("cs224n-a4-2024", "attn-bug-rule-hf-rope-direct", "attention.py", False)]:
+        spec = specs.get(assignment)
+        source = spec.source(file)
+        extraction = extract([Cell((SAMPLES / assignment / sample / file).read_text(), file)],
+                             source.functions + source.classes)
+        checks = [c.name for p in spec.parts if p.file == file for c in p.checks]
+
+        class Session:
+            reached, unrecorded = dict.fromkeys(checks, set()), set()
+
+        class Submission:
+            intake = type("I", (), {"files": {file: type("F", (), {"path": file})}})
+            extractions = {file: extraction}
+            used = {c: {file: set(extraction.reads)} for c in checks}
+
+            def session_of(self, _):
+                return Session
+
+        outcomes = {c: Outcome(True) for c in checks}
+        [verdict] = rules.judge(spec.only(set(outcomes)), Submission(), outcomes)
+        assert verdict["broken"] and bool(verdict["suspicions"]) == suspicious, (sample, verdict["suspicions"])
+
+
 def test_a_child_that_loads_twice_keeps_one_module_hook():
     """`Watch` is one per child: a second load (the same worker asked again) re-points it and registers no second
     global forward pre-hook, and what a watched module runs is still recorded."""
