@@ -3,7 +3,8 @@
 Two witnesses, because outputs alone cannot tell `self_attention` written by hand from four lines around
 `F.scaled_dot_product_attention`:
 - the source: the graded statements of a file (what extraction keeps, so a comment, a string or an experiment that
-  graded code never reads is not looked at), with names resolved through imports and aliases
+  graded code never reads is not looked at; of a file whose classes students name, PA2's, the classes the checks ran),
+  with names resolved through imports and aliases
   (`import torch.nn.functional as F`, `from torch.nn import functional`, `sdpa = F.scaled_dot_product_attention`,
   `getattr(F, "name")`) and class bases (`class Block(nn.TransformerEncoderLayer)`);
 - the run: which watched torch functions and modules each of the grader's calls reached in the sandbox (child.py
@@ -238,8 +239,12 @@ def judge(spec, submission, outcomes):
 def _verdict(rule, spec, submission, outcomes):
     extraction, forbidden = submission.extractions[rule.file], Forbidden(rule)
     session = submission.session_of(rule.file)
-    uses = static_uses(rule, extraction)
     checks = [c for p in spec.parts if p.file == rule.file for c in p.checks if c.name in outcomes]
+    uses = static_uses(rule, extraction)
+    if spec.source(rule.file).any_classes and not rule.within:
+        # students name their own classes (PA2), so every class is extracted; graded are those the checks ran
+        ran = closure(extraction, {n for c in checks for n in submission.used.get(c.name, {}).get(rule.file, ())})
+        uses = [u for u in uses if ran & set(u.names)]
     exercised, suspicions = {}, []
     scope = closure(extraction, rule.within) if rule.within else None
     for check in checks:

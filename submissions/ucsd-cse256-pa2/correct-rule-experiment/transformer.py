@@ -143,5 +143,9 @@ def compare_with_torch(n_embd=64, n_head=2):
     return mine(x)[0].shape == theirs(x).shape == fused[:, 0].shape
 
 
+class TorchBlock(nn.TransformerEncoderLayer):
+    """PyTorch's layer kept for the comparison above's next step; no model builds it."""
+
+
 if __name__ == "__main__":
     print("same shapes as PyTorch's layer:", compare_with_torch())
