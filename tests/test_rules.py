@@ -165,29 +165,37 @@ def test_staff_see_where_source_and_run_disagree(three_costs):
     assert {"zero": 5, "deduct": 3, "flag": 0} in [e.get("rules") for e in journal]
 
 
-# hw5's rule only flags (its spec's cost); its samples under the other two. A use the source shows zeroes every
-# check whose calls ran the class that holds it; one only the run shows, the checks whose run reached the API.
-HW5 = {"bug-rule-mha-subclass": (0, 3, 10), "bug-rule-mha-getattr": (0, 3, 8), "correct-rule-experiment": None}
+# Other assignments' rule samples under the two costs their spec does not give (hw5 flags, PA2 zeroes), each verdict
+# again (flag, deduct 3, zero). A use the source shows zeroes every check whose calls ran the code that holds it; one
+# only the run shows, the checks whose run reached the API.
+OTHERS = {
+    "jhu-cs601-hw5": {"bug-rule-mha-subclass": (0, 3, 10), "bug-rule-mha-getattr": (0, 3, 8),
+                      "correct-rule-experiment": None},
+    "ucsd-cse256-pa2": {"bug-rule-sdpa-direct": (0, 3, 11), "bug-rule-sdpa-getattr": (0, 3, 9),
+                        "correct-rule-experiment": None},
+}
 
 
 @pytest.fixture(scope="module")
-def hw5_costs(tmp_path_factory):
-    return under_costs(tmp_path_factory.mktemp("hw5-rules"), "jhu-cs601-hw5", HW5)
+def other_costs(request, tmp_path_factory):
+    """An assignment's rule samples graded under the three costs at once (one batch per assignment)."""
+    return request.param, under_costs(tmp_path_factory.mktemp(request.param), request.param, OTHERS[request.param])
 
 
-@pytest.mark.parametrize("sample", HW5)
-def test_a_flagged_rules_samples_cost_what_a_deduct_or_zero_rule_says(hw5_costs, sample):
-    spec, graded, _ = hw5_costs
+@pytest.mark.parametrize("other_costs,sample", [(a, s) for a, samples in OTHERS.items() for s in samples],
+                         indirect=["other_costs"])
+def test_other_assignments_samples_cost_what_each_rule_says(other_costs, sample):
+    assignment, (spec, graded, _) = other_costs
     results = graded[sample]
     got = {v["rule"]: v["points"] for v in results["extra_data"]["rules"] if v["broken"]}
     full = sum(c.points for p in spec.parts for c in p.checks if not c.job)
-    if HW5[sample] is None:
+    if OTHERS[assignment][sample] is None:
         assert got == {} and results["score"] == full
         return
-    assert got == dict(zip(COSTS, HW5[sample], strict=True))
-    assert results["score"] == max(0.0, full - HW5[sample][2] - 3)  # a score never goes below 0
-    outcome = expected.outcomes(spec, results)
-    assert not outcome["test_forward"][0] and "Handout rule zero" in outcome["test_forward"][1]
+    assert got == dict(zip(COSTS, OTHERS[assignment][sample], strict=True))
+    assert results["score"] == max(0.0, full - OTHERS[assignment][sample][2] - 3)  # a score never goes below 0
+    zeroed = [out for passed, out in expected.outcomes(spec, results).values() if not passed and "Handout rule" in out]
+    assert zeroed and all("Handout rule zero" in out and "Handout rule flag" not in out for out in zeroed)
 
 
 def test_a_run_that_reached_an_api_the_source_hides_breaks_the_rule_and_a_lost_record_is_flagged():
