@@ -62,7 +62,7 @@ def per_call(calls, blocks=10):
 
     import torch
 
-    from graders import spec
+    from graders import rules, spec
     from graders.sandbox import child
 
     source = ROOT / "graders_packs/uw_cse447_a2/samples/uw-cse447-a2/reference/A2S2.py"
@@ -70,7 +70,8 @@ def per_call(calls, blocks=10):
     module.__spec__.loader.exec_module(module)
     sys.modules["A2S2"] = module
     torch.set_num_threads(1)
-    watch = child.Watch(spec.get("uw-cse447-a2").rules[0].forbid)
+    watch = child.Watch()
+    watch.look_for(rules.watched(spec.get("uw-cse447-a2"), {"A2S2.py"}))
     q = torch.randn(2, 16, 8, dtype=torch.float64)
     request = {"target": "A2S2", "fn": "self_attention", "args": [q, q, q], "kwargs": {"n_heads": 2}, "seed": 0}
     times = {False: 0.0, True: 0.0}

@@ -97,8 +97,9 @@ def disagreements(spec, expected, results):
         lines.append(f"rules broken (id: points lost) {broken}, expected {expected.rules}")
     if expected.kind in ("reference", "correct") and (expected.fail or score != full):
         lines.append(f"a {expected.kind} sample must get full marks ({full:g}), got {score:g}")
-    if expected.kind == "bug" and not (expected.fail and score < full or any(expected.rules.values())):
-        lines.append("a bug sample must name the checks it fails and lose points")
+    # a shortcut whose outputs are right, under a rule that only flags, is a bug the grader shows by the flag alone
+    if expected.kind == "bug" and not (expected.fail and score < full or expected.rules):
+        lines.append("a bug sample must name the checks it fails and lose points, or a rule it breaks")
     if expected.kind == "unchecked":  # code the grader cannot read: what it fails is "could not be checked", no verdict
         checks = numbered(spec)
         unread = {checks[t["number"]].name for t in results["tests"] if t["number"] in checks

@@ -3,7 +3,8 @@
 Two witnesses, because outputs alone cannot tell `self_attention` written by hand from four lines around
 `F.scaled_dot_product_attention`:
 - the source: the graded statements of a file (what extraction keeps, so a comment, a string or an experiment that
-  graded code never reads is not looked at), with names resolved through imports and aliases
+  graded code never reads is not looked at; of a file whose classes students name, PA2's, the classes the checks ran),
+  with names resolved through imports and aliases
   (`import torch.nn.functional as F`, `from torch.nn import functional`, `sdpa = F.scaled_dot_product_attention`,
   `getattr(F, "name")`) and class bases (`class Block(nn.TransformerEncoderLayer)`);
 - the run: which watched torch functions and modules each of the grader's calls reached in the sandbox (child.py
@@ -200,6 +201,20 @@ def watched(spec, files):
     return sorted({n for p in patterns for n in expand(p)})
 
 
+def run_sees(api):
+    """Whether the sandbox's record can show `api` running (child.py `Watch`): a torch module class (the forward
+    hook) or a function torch's function mode dispatches. A plain Python function of another library (transformers'
+    apply_rotary_pos_emb) never shows in the run: the source is its only witness, and the run's silence about it is
+    no sign of tampering."""
+    import torch
+    from torch.overrides import get_overridable_functions
+
+    obj = lookup(api)
+    if isinstance(obj, type):
+        return issubclass(obj, torch.nn.Module)
+    return obj is not None and any(obj is f for fs in get_overridable_functions().values() for f in fs)
+
+
 def cost_words(rule):
     if rule.cost == "flag":
         return "flagged for course staff, no points lost"
@@ -224,8 +239,12 @@ def judge(spec, submission, outcomes):
 def _verdict(rule, spec, submission, outcomes):
     extraction, forbidden = submission.extractions[rule.file], Forbidden(rule)
     session = submission.session_of(rule.file)
-    uses = static_uses(rule, extraction)
     checks = [c for p in spec.parts if p.file == rule.file for c in p.checks if c.name in outcomes]
+    uses = static_uses(rule, extraction)
+    if spec.source(rule.file).any_classes and not rule.within:
+        # students name their own classes (PA2), so every class is extracted; graded are those the checks ran
+        ran = closure(extraction, {n for c in checks for n in submission.used.get(c.name, {}).get(rule.file, ())})
+        uses = [u for u in uses if ran & set(u.names)]
     exercised, suspicions = {}, []
     scope = closure(extraction, rule.within) if rule.within else None
     for check in checks:
@@ -241,9 +260,10 @@ def _verdict(rule, spec, submission, outcomes):
             suspicions.append(f"{check.name}: the run reached {', '.join(ran)}, which the graded source it ran does "
                               "not name (indirection: getattr on a built name, importlib, ...)")
     recorded = [c for c in checks if c.name in session.reached]
-    if uses and recorded and not any(e["ran"] for e in exercised.values()):
-        suspicions.append(f"the source uses {', '.join(sorted({u.api for u in uses}))} but no check's run reached any "
-                          "of the rule's APIs (a branch the checks never take, or a record tampered with)")
+    runnable = sorted({u.api for u in uses if run_sees(u.api)})
+    if runnable and recorded and not any(e["ran"] for e in exercised.values()):
+        suspicions.append(f"the source uses {', '.join(runnable)} but no check's run reached any of the rule's APIs "
+                          "(a branch the checks never take, or a record tampered with)")
     broken = bool(uses) or any(e["ran"] for e in exercised.values())
     if not broken and not suspicions:
         return None

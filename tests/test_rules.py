@@ -104,27 +104,32 @@ VERDICTS = {
 }
 
 
-@pytest.fixture(scope="module")
-def three_costs(tmp_path_factory):
-    """(spec, sample -> results.json) of the rule samples graded under the three costs at once."""
-    root = tmp_path_factory.mktemp("rules")
+def under_costs(root, assignment, samples, without_files=()):
+    """(spec, sample -> results.json, out) of `samples` graded in one batch under an offering of `assignment` whose
+    one rule is there three times, once per cost (COSTS)."""
     specs_dir, folder = root / "specs", root / "class"
     specs_dir.mkdir()
-    shutil.copy(packs.spec_path("uw-cse447-a2"), specs_dir)
-    base = specs.get("uw-cse447-a2").rules[0].model_dump()
-    variant = {"extends": "uw-cse447-a2", "id": "uw-rules", "title": "A2 under three costs", "handout": "a test's",
-               "without_files": ["A2S1.py", "answers.yaml", "A2S3.py"], "without_rules": ["a2s2-from-scratch"],
+    for path in specs.files(assignment):
+        shutil.copy(path, specs_dir)
+    [base] = [r.model_dump() for r in specs.get(assignment).rules]
+    variant = {"extends": assignment, "id": "costs", "title": "under three costs", "handout": "a test's",
+               "without_files": list(without_files), "without_rules": [base["id"]],
                "rules": [base | {"id": name, "cost": cost} for name, cost in COSTS.items()]}
-    (specs_dir / "uw-rules.yaml").write_text(yaml.safe_dump(variant, allow_unicode=True))
-    for name in VERDICTS:
-        shutil.copytree(packs.samples("uw-cse447-a2") / name, folder / name, ignore=shutil.ignore_patterns(expected.FILE))
+    (specs_dir / "costs.yaml").write_text(yaml.safe_dump(variant, allow_unicode=True))
+    for name in samples:
+        shutil.copytree(packs.samples(assignment) / name, folder / name, ignore=shutil.ignore_patterns(expected.FILE))
     env = {**__import__("os").environ, "GRADERS_SPECS": str(specs_dir)}
-    run = subprocess.run([sys.executable, "-m", "graders", "batch", str(folder), "--assignment", "uw-rules", "--out",
+    run = subprocess.run([sys.executable, "-m", "graders", "batch", str(folder), "--assignment", "costs", "--out",
                           str(root / "out"), "--profile", "full"], capture_output=True, text=True, env=env, timeout=1200)
     assert run.returncode == 0, run.stderr[-3000:]
-    spec = specs.load(specs_dir / "uw-rules.yaml")
-    return spec, {name: json.loads((root / "out" / "students" / name / "results.json").read_text())
-                  for name in VERDICTS}, root / "out"
+    return specs.load(specs_dir / "costs.yaml"), {
+        name: json.loads((root / "out" / "students" / name / "results.json").read_text()) for name in samples}, root / "out"
+
+
+@pytest.fixture(scope="module")
+def three_costs(tmp_path_factory):
+    """The A2 rule samples graded under the three costs at once."""
+    return under_costs(tmp_path_factory.mktemp("rules"), "uw-cse447-a2", VERDICTS, ["A2S1.py", "answers.yaml", "A2S3.py"])
 
 
 @pytest.mark.parametrize("sample", VERDICTS)
@@ -158,6 +163,39 @@ def test_staff_see_where_source_and_run_disagree(three_costs):
     assert {"zero": 5, "deduct": 3, "flag": 0} in [e.get("rules") for e in journal]
 
 
+# Other assignments' rule samples under the two costs their spec does not give (hw5 flags, PA2 zeroes), each verdict
+# again (flag, deduct 3, zero). A use the source shows zeroes every check whose calls ran the code that holds it; one
+# only the run shows, the checks whose run reached the API.
+OTHERS = {
+    "jhu-cs601-hw5": {"bug-rule-mha-subclass": (0, 3, 10), "bug-rule-mha-getattr": (0, 3, 8),
+                      "correct-rule-experiment": None},
+    "ucsd-cse256-pa2": {"bug-rule-sdpa-direct": (0, 3, 11), "bug-rule-sdpa-getattr": (0, 3, 9),
+                        "correct-rule-experiment": None},
+}
+
+
+@pytest.fixture(scope="module")
+def other_costs(request, tmp_path_factory):
+    """An assignment's rule samples graded under the three costs at once (one batch per assignment)."""
+    return request.param, under_costs(tmp_path_factory.mktemp(request.param), request.param, OTHERS[request.param])
+
+
+@pytest.mark.parametrize("other_costs,sample", [(a, s) for a, samples in OTHERS.items() for s in samples],
+                         indirect=["other_costs"])
+def test_other_assignments_samples_cost_what_each_rule_says(other_costs, sample):
+    assignment, (spec, graded, _) = other_costs
+    results = graded[sample]
+    got = {v["rule"]: v["points"] for v in results["extra_data"]["rules"] if v["broken"]}
+    full = sum(c.points for p in spec.parts for c in p.checks if not c.job)
+    if OTHERS[assignment][sample] is None:
+        assert got == {} and results["score"] == full
+        return
+    assert got == dict(zip(COSTS, OTHERS[assignment][sample], strict=True))
+    assert results["score"] == max(0.0, full - OTHERS[assignment][sample][2] - 3)  # a score never goes below 0
+    zeroed = [out for passed, out in expected.outcomes(spec, results).values() if not passed and "Handout rule" in out]
+    assert zeroed and all("Handout rule zero" in out and "Handout rule flag" not in out for out in zeroed)
+
+
 def test_a_run_that_reached_an_api_the_source_hides_breaks_the_rule_and_a_lost_record_is_flagged():
     """The verdict from plain data: the sandbox's record adds a use; a check whose record is missing is told to
     staff and costs nothing by itself."""
@@ -185,3 +223,63 @@ def test_a_run_that_reached_an_api_the_source_hides_breaks_the_rule_and_a_lost_r
     assert verdict["broken"] and verdict["points"] == 2 and not outcomes["test_self_attention_multi_head"].passed
     assert outcomes["test_self_attention_single_head"].passed
     assert any("record of what ran is missing" in s for s in verdict["suspicions"])
+
+
+def test_a_use_the_run_cannot_see_is_no_sign_of_tampering():
+    """A run that reached nothing is suspicious where the source uses an API the sandbox watches (torch's attention),
+    not where it uses a plain Python function of another library (transformers' RoPE), which no run shows."""
+    import transformers.models.llama.modeling_llama  # noqa: F401 - imported, as a submission's load imports it
+
+    from graders.plugin import Outcome
+
+    assert rules.run_sees(SDPA) and rules.run_sees("torch.nn.MultiheadAttention")
+    assert not rules.run_sees("transformers.models.llama.modeling_llama.apply_rotary_pos_emb")
+    for assignment, sample, file, suspicious in [
+            ("uw-cse447-a2", "bug-rule-sdpa-direct", "A2S2.py", True),
+            ("cs224n-a4-2024", "attn-bug-rule-hf-rope-direct", "attention.py", False)]:
+        spec = specs.get(assignment)
+        source = spec.source(file)
+        extraction = extract([Cell((packs.samples(assignment) / sample / file).read_text(), file)],
+                             source.functions + source.classes)
+        checks = [c.name for p in spec.parts if p.file == file for c in p.checks]
+
+        class Session:
+            reached, unrecorded = dict.fromkeys(checks, set()), set()
+
+        class Submission:
+            intake = type("I", (), {"files": {file: type("F", (), {"path": file})}})
+            extractions = {file: extraction}
+            used = {c: {file: set(extraction.reads)} for c in checks}
+
+            def session_of(self, _):
+                return Session
+
+        outcomes = {c: Outcome(True) for c in checks}
+        [verdict] = rules.judge(spec.only(set(outcomes)), Submission(), outcomes)
+        assert verdict["broken"] and bool(verdict["suspicions"]) == suspicious, (sample, verdict["suspicions"])
+
+
+def test_a_child_that_loads_twice_keeps_one_module_hook():
+    """`Watch` is one per child: a second load (the same worker asked again) re-points it and registers no second
+    global forward pre-hook, and what a watched module runs is still recorded."""
+    from dataclasses import asdict
+
+    from graders.sandbox.session import Session
+    from graders.sandbox.worker import Limits
+
+    code = ("import torch\ndef hooks():\n    return len(torch.nn.modules.module._global_forward_pre_hooks)\n"
+            "def attend(x):\n    return torch.nn.MultiheadAttention(4, 1, batch_first=True)(x, x, x)[0]\n")
+    e = extract([Cell(code, "A2S2.py")], ["hooks", "attend"])
+    modules = [{"name": "A2S2", "file": "A2S2.py", "statements": [asdict(s) for s in e.statements]}]
+    session = Session(modules, e.texts, Limits(call_seconds=20), watch=["torch.nn.MultiheadAttention"]).start()
+    try:
+        counts = []
+        for check in ("first", "second"):
+            session.loaded_in = None  # the next call loads the code again, into the same child
+            session.begin_check(check, watching=True)
+            counts.append(session.call("A2S2", "hooks"))
+            session.call("A2S2", "attend", [torch.ones(1, 2, 4)])
+        assert session.worker is not None and counts == [1, 1]
+        assert session.reached == {"first": {"torch.nn.MultiheadAttention"}, "second": {"torch.nn.MultiheadAttention"}}
+    finally:
+        session.end()
