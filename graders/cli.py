@@ -61,16 +61,18 @@ def main(argv=None):
         from graders import package
 
         return package.main(args, spec)
-    if args.command == "batch":
-        from graders import batch
-
-        if not args.dir.is_dir():
-            parser.error(f"{args.dir} is not a folder of submissions")
-        return batch.main(args, spec)
-    if not args.submission.exists():
+    if args.command == "batch" and not args.dir.is_dir():
+        parser.error(f"{args.dir} is not a folder of submissions")
+    if args.command != "batch" and not args.submission.exists():
         parser.error(f"submission {args.submission} does not exist")
     if args.command == "check":
         return self_check(args, spec)
+    if not isolated(args.command, args.require_isolation):
+        return 2
+    if args.command == "batch":
+        from graders import batch
+
+        return batch.main(args, spec)
     return grade_command(args, spec)
 
 
@@ -87,9 +89,39 @@ def training_options(parser):
     t.add_argument("--account", help="Slurm account")
     t.add_argument("--cpus", type=int, default=2, help="Slurm CPUs per job")
     t.add_argument("--slurm-folder", type=Path, help="submitit's folder, on a file system the nodes share")
+    parser.add_argument("--require-isolation", action="store_true",
+                        help="refuse to grade (exit 2) unless student code can run as a dedicated uid, which needs "
+                             "the grader to run as root and other users to be able to run its Python")
     parser.add_argument("--budget", type=float, metavar="SECONDS",
                         help="wall-clock budget of grading one submission, after which its results.json says which "
                              "stage ran over (default: from the spec's limits, plus the training jobs' when they run)")
+
+
+def isolated(command, required):
+    """Whether to grade. Run as root, the sandbox runs student code as a dedicated uid; where it cannot (Python
+    under a folder other users cannot traverse, as pyenv under /root), student code runs as root, which the
+    terminal says before grading. `required` (--require-isolation, the Gradescope package) refuses instead."""
+    from graders.sandbox.worker import NOT_ROOT, why_no_dedicated_uid
+
+    why = why_no_dedicated_uid()
+    if why is None:
+        return True
+    if why == NOT_ROOT:  # student code runs as this user, as on a student's laptop: no warning
+        if required:
+            print(f"graders {command}: refusing to grade (--require-isolation): the grader is not running as root, "
+                  "so the sandbox cannot run student code as a dedicated uid. Fix: run the grader as root.",
+                  file=sys.stderr)
+        return not required
+    fix = ("Fix: grade from a Python that other users can run (/usr/bin/python3 -m venv /opt/graders-venv and "
+           "chmod -R o+rX /opt/graders-venv, as the Gradescope setup.sh does), or let them traverse that folder "
+           "(chmod o+x).")
+    if required:
+        print(f"graders {command}: refusing to grade (--require-isolation): {why}; student code would run as root. "
+              f"{fix}", file=sys.stderr)
+        return False
+    print(f"graders {command}: WARNING: student code will run as root: {why}. {fix} "
+          "Add --require-isolation to refuse to grade like this.", file=sys.stderr, flush=True)
+    return True
 
 
 def thresholds(args, spec):
