@@ -13,16 +13,16 @@ def main(argv=None):
     sub.add_parser("list", help="one assignment a line: id, then title")
     g = sub.add_parser("grade", help="grade a submission and write DIR/results.json")
     g.add_argument("submission", type=Path, help="a .py or .ipynb file, a folder or a .zip")
-    g.add_argument("--assignment", required=True)
+    assignment_option(g)
     g.add_argument("--out", required=True, type=Path)
     g.add_argument("--visibility", choices=("all", "public"), default="all")
     training_options(g)
     c = sub.add_parser("check", help="a student's self-check: public checks only")
     c.add_argument("submission", type=Path)
-    c.add_argument("--assignment", required=True)
+    assignment_option(c)
     b = sub.add_parser("batch", help="grade a class: one entry per student in DIR; reports and grades.csv")
     b.add_argument("dir", type=Path, help="a folder with one submission (file, folder, .zip, .ipynb) per student")
-    b.add_argument("--assignment", required=True)
+    assignment_option(b)
     b.add_argument("--out", required=True, type=Path)
     b.add_argument("--workers", type=int, default=None, help="parallel graders (default: the number of cores)")
     b.add_argument("--resume", action="store_true", help="keep students already graded in --out")
@@ -30,7 +30,7 @@ def main(argv=None):
     d = sub.add_parser("demo", help="grade the bundled sample class into reports/")
     d.add_argument("--out", type=Path, default=Path("reports"))
     k = sub.add_parser("package", help="build a Gradescope autograder zip or a student self-check kit")
-    k.add_argument("--assignment", required=True)
+    assignment_option(k)
     kind = k.add_mutually_exclusive_group(required=True)
     kind.add_argument("--gradescope", type=Path, metavar="OUT.zip")
     kind.add_argument("--student", type=Path, metavar="OUT.zip")
@@ -74,6 +74,14 @@ def main(argv=None):
 
         return batch.main(args, spec)
     return grade_command(args, spec)
+
+
+def assignment_option(parser):
+    """--assignment, with the ids listed one a line below the options (argparse would wrap them at hyphens)."""
+    parser.add_argument("--assignment", required=True, metavar="ID",
+                        help="the assignment: one of the ids below (graders list gives their titles)")
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = "assignment ids:\n" + "\n".join(f"  {i}" for i in specs.ids())
 
 
 def training_options(parser):

@@ -275,6 +275,11 @@ def files(assignment_id):
     return [path] + (files(base) if base else [])
 
 
+def ids():
+    """The assignment ids under specs/, read from the file names alone (no spec is loaded)."""
+    return sorted(path.stem for path in SPECS_DIR.glob("*.yaml"))
+
+
 def available():
     """Every spec under specs/, by assignment id."""
     specs = {}

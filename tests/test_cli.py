@@ -64,6 +64,19 @@ def test_a_grader_failure_exits_1_and_still_writes_results(tmp_path):
     assert "The grader failed" in results["tests"][-1]["output"] and "graders.assignments.missing" in results["tests"][-1]["output"]
 
 
+def test_assignment_help_lists_the_ids():
+    for command in ("grade", "check", "batch", "package"):
+        out = graders(command, "--help")
+        assert out.returncode == 0 and out.stdout.split("assignment ids:\n")[1].split() == specs.ids()
+
+
+def test_piped_output_does_not_break_paths(tmp_path):
+    folder = tmp_path / ("a-class-folder-with-a-name-long-enough-to-pass-eighty-columns-" * 2)
+    folder.mkdir()
+    out = graders("batch", folder, "--assignment", "uw-cse447-a2", "--out", tmp_path / "out")
+    assert out.returncode == 2 and f"graders batch: {folder} holds no submissions (files .py, .ipynb, .zip or folders)\n" in out.stderr
+
+
 def test_self_check_runs_public_checks_only():
     out = graders("check", REFERENCE, "--assignment", "uw-cse447-a2")
     assert out.returncode == 0
