@@ -253,19 +253,19 @@ def test_heatmap_pngs_share_one_scale_and_mark_missing_cells():
     other = [[0.25 + 0.25 * ((i + j) % 2) for j in range(8)] for i in range(8)]  # within 0.25..0.5
     figure = figs.heatmaps(heatmap_figure(matrix, other))
     w, h, pixel = decode_png(figure["panels"][0]["uri"])
-    assert (w, h) == (320, 320)  # 8 cells of 40 px
-    assert pixel(0, 0) == png.RAMP[0] and pixel(319, 319) == png.RAMP[-1]
-    assert pixel(7 * 40 + 5, 0 * 40 + 5) == png.MISSING and pixel(7 * 40 + 5, 1 * 40 + 5) == png.MISSING
-    assert pixel(6 * 40 + 39, 0) == png.colour(6 / 63) != pixel(6 * 40 + 40, 0) == png.MISSING
+    assert (w, h) == (288, 288)  # 8 cells of 36 px
+    assert pixel(0, 0) == png.RAMP[0] and pixel(287, 287) == png.RAMP[-1]
+    assert pixel(7 * 36 + 5, 0 * 36 + 5) == png.MISSING and pixel(7 * 36 + 5, 1 * 36 + 5) == png.MISSING
+    assert pixel(6 * 36 + 35, 0) == png.colour(6 / 63) != pixel(6 * 36 + 36, 0) == png.MISSING
     _, _, other_pixel = decode_png(figure["panels"][1]["uri"])
-    assert other_pixel(40, 0) == png.colour(0.5) != png.RAMP[-1]  # 0.5 on the shared 0..1 scale, not the top
+    assert other_pixel(36, 0) == png.colour(0.5) != png.RAMP[-1]  # 0.5 on the shared 0..1 scale, not the top
     assert (figure["lo"], figure["hi"], figure["missing"]) == (0.0, 1.0, True)
 
 
 def test_heatmap_block_size_follows_the_matrix():
     figure = figs.heatmaps(heatmap_figure([[1.0] * 3] * 2, [[0.0] * 40] * 40))
-    assert [(p["width"], p["height"]) for p in figure["panels"]] == [(318, 212), (320, 320)]  # 10 px cells at 32+
-    assert decode_png(figure["panels"][0]["uri"])[:2] == (318, 212)
+    assert [(p["width"], p["height"]) for p in figure["panels"]] == [(288, 192), (280, 280)]  # 7 px cells at 40
+    assert decode_png(figure["panels"][0]["uri"])[:2] == (288, 192)
     assert figure["missing"] is False
 
 

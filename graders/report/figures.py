@@ -13,7 +13,7 @@ import math
 
 from graders.report import png
 
-HEATMAP_PX = 320                  # a heatmap's longer side, whatever the matrix size: 10 px cells at T = 32
+HEATMAP_PX = 288                  # a heatmap's longer side: 9 px cells at T = 32, three panels on a page's width
 PALETTE = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#000000"]  # Okabe-Ito
 COLOUR_BAR = png.data_uri(png.colour_bar())
 DIFFERENCE_BAR = png.data_uri(png.colour_bar(ramp=png.DIVERGING))
