@@ -272,6 +272,7 @@ def grade_class(folder, spec, out, workers=None, resume=False, thresholds=None, 
     from graders.sandbox.worker import Zygote, sweep
 
     console = Console(stderr=True)
+    console.soft_wrap = not console.is_terminal  # piped or logged: rich would break lines, paths too, at 80 columns
     roster = students(folder)
     if not roster:
         console.print(f"graders batch: {folder} holds no submissions (files {', '.join(SUFFIXES)} or folders)")

@@ -21,16 +21,16 @@ def main(argv=None):
     add("list", help="one assignment a line: id, then title")
     g = add("grade", help="grade a submission and write DIR/results.json")
     g.add_argument("submission", type=Path, help="a .py or .ipynb file, a folder or a .zip")
-    g.add_argument("--assignment", required=True)
+    assignment_option(g)
     g.add_argument("--out", required=True, type=Path)
     g.add_argument("--visibility", choices=("all", "public"), default="all")
     training_options(g)
     c = add("check", help="a student's self-check: public checks only")
     c.add_argument("submission", type=Path)
-    c.add_argument("--assignment", required=True)
+    assignment_option(c)
     b = add("batch", help="grade a class: one entry per student in DIR; reports and grades.csv")
     b.add_argument("dir", type=Path, help="a folder with one submission (file, folder, .zip, .ipynb) per student")
-    b.add_argument("--assignment", required=True)
+    assignment_option(b)
     b.add_argument("--out", required=True, type=Path)
     b.add_argument("--workers", type=int, default=None, help="parallel graders (default: the number of cores)")
     b.add_argument("--resume", action="store_true", help="keep students already graded in --out")
@@ -39,7 +39,7 @@ def main(argv=None):
     d.add_argument("--out", type=Path, default=Path("reports"))
     d.add_argument("--assignment", action="append", help="only this assignment's sample class (repeatable)")
     k = add("package", help="build a Gradescope autograder zip or a student self-check kit")
-    k.add_argument("--assignment", required=True)
+    assignment_option(k)
     kind = k.add_mutually_exclusive_group(required=True)
     kind.add_argument("--gradescope", type=Path, metavar="OUT.zip")
     kind.add_argument("--student", type=Path, metavar="OUT.zip")
@@ -89,17 +89,27 @@ def main(argv=None):
         from graders import package
 
         return package.main(args, spec)
-    if args.command == "batch":
-        from graders import batch
-
-        if not args.dir.is_dir():
-            parser.error(f"{args.dir} is not a folder of submissions")
-        return batch.main(args, spec)
-    if not args.submission.exists():
+    if args.command == "batch" and not args.dir.is_dir():
+        parser.error(f"{args.dir} is not a folder of submissions")
+    if args.command != "batch" and not args.submission.exists():
         parser.error(f"submission {args.submission} does not exist")
     if args.command == "check":
         return self_check(args, spec)
+    if not isolated(args.command, args.require_isolation):
+        return 2
+    if args.command == "batch":
+        from graders import batch
+
+        return batch.main(args, spec)
     return grade_command(args, spec)
+
+
+def assignment_option(parser):
+    """--assignment, with the ids listed one a line below the options (argparse would wrap them at hyphens)."""
+    parser.add_argument("--assignment", required=True, metavar="ID",
+                        help="the assignment: one of the ids below (graders list gives their titles)")
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = "assignment ids:\n" + "\n".join(f"  {i}" for i in specs.ids())
 
 
 def training_options(parser):
@@ -115,9 +125,39 @@ def training_options(parser):
     t.add_argument("--account", help="Slurm account")
     t.add_argument("--cpus", type=int, default=2, help="Slurm CPUs per job")
     t.add_argument("--slurm-folder", type=Path, help="submitit's folder, on a file system the nodes share")
+    parser.add_argument("--require-isolation", action="store_true",
+                        help="refuse to grade (exit 2) unless student code can run as a dedicated uid, which needs "
+                             "the grader to run as root and other users to be able to run its Python")
     parser.add_argument("--budget", type=float, metavar="SECONDS",
                         help="wall-clock budget of grading one submission, after which its results.json says which "
                              "stage ran over (default: from the spec's limits, plus the training jobs' when they run)")
+
+
+def isolated(command, required):
+    """Whether to grade. Run as root, the sandbox runs student code as a dedicated uid; where it cannot (Python
+    under a folder other users cannot traverse, as pyenv under /root), student code runs as root, which the
+    terminal says before grading. `required` (--require-isolation, the Gradescope package) refuses instead."""
+    from graders.sandbox.worker import NOT_ROOT, why_no_dedicated_uid
+
+    why = why_no_dedicated_uid()
+    if why is None:
+        return True
+    if why == NOT_ROOT:  # student code runs as this user, as on a student's laptop: no warning
+        if required:
+            print(f"graders {command}: refusing to grade (--require-isolation): the grader is not running as root, "
+                  "so the sandbox cannot run student code as a dedicated uid. Fix: run the grader as root.",
+                  file=sys.stderr)
+        return not required
+    fix = ("Fix: grade from a Python that other users can run (/usr/bin/python3 -m venv /opt/graders-venv and "
+           "chmod -R o+rX /opt/graders-venv, as the Gradescope setup.sh does), or let them traverse that folder "
+           "(chmod o+x).")
+    if required:
+        print(f"graders {command}: refusing to grade (--require-isolation): {why}; student code would run as root. "
+              f"{fix}", file=sys.stderr)
+        return False
+    print(f"graders {command}: WARNING: student code will run as root: {why}. {fix} "
+          "Add --require-isolation to refuse to grade like this.", file=sys.stderr, flush=True)
+    return True
 
 
 def thresholds(args, spec):

@@ -26,7 +26,6 @@ ROOT = Path(__file__).resolve().parents[1]  # where graders and graders_packs li
 ENGINE = ROOT / "graders"
 COURSE = "course"  # a course's own packs, in both zips: GRADERS_COURSE names this folder
 PACKAGE_TIME = {"package.py", "record.py"}  # neither zip runs them
-TORCH = "torch>=2.1,<3"  # pyproject's range, from the CPU-only index on Gradescope
 STAND_IN = '''"""Stand-in for trusted code in the student kit: it answers the public checks' calls with results recorded
 from that code when the kit was built, and holds none of it (see graders/replay.py)."""
 from graders.replay import stand_in
@@ -39,7 +38,8 @@ def main(args, spec):
     started = time.monotonic()
     out = args.gradescope or args.student
     if args.gradescope:
-        files, lines = gradescope(spec), []
+        pins = tested_versions(spec)
+        files, lines = gradescope(spec, pins), [f"setup.sh installs {', '.join(pins)}"]
     else:
         files, lines = student_kit(spec)
     write_zip(out, files)
@@ -151,8 +151,9 @@ def source_files(names):
 
 # The Gradescope autograder.
 
-def gradescope(spec):
-    """Gradescope's zip: setup.sh and run_autograder at the top, the source they install and run beside them."""
+def gradescope(spec, pins):
+    """Gradescope's zip: setup.sh and run_autograder at the top, the source they install and run beside them;
+    setup.sh installs the `pins` (tested_versions)."""
     folder = find(spec.checks).path.parent
     drivers = [Driver.load(job.driver) for job in spec.jobs.values()]
     names, todo = set(), package_modules(spec, "*.py") + [find(d.name) for d in drivers]
@@ -165,7 +166,7 @@ def gradescope(spec):
         zip_path(p, spec.checks): p.read_bytes() for p in sorted(folder.rglob("*"))
         if p.is_file() and not {"__pycache__", "samples", "specs"} & set(p.relative_to(folder).parts)}
     files |= {zip_path(path, spec.checks): path.read_bytes() for path in specs.files(spec.id)}  # and its offerings
-    files |= {"pyproject.toml": pyproject().encode(), "setup.sh": setup_script(spec).encode(),
+    files |= {"pyproject.toml": pyproject().encode(), "setup.sh": setup_script(spec, pins).encode(),
               "run_autograder": RUN_AUTOGRADER.replace("ASSIGNMENT", spec.id).encode()}
     for d in drivers:  # job code, shipped to the sandbox as text; a JobSource has several files
         files |= {zip_path(p, d.name): p.read_bytes() for p in d.paths}
@@ -204,13 +205,35 @@ graders_packs = ["*/specs/*", "*/given/*", "*/jobs/*", "*/*.yaml"]
 """
 
 
-SETUP = f"""#!/usr/bin/env bash
+def tested_versions(spec):
+    """Requirements pinned to the versions installed here, torch first: the zip is built where its checks were
+    run, and a release that changes a check's numbers (torch), the examples drawn (hypothesis) or the API
+    (transformers, peft: assignments that run Hugging Face models) must not reach Gradescope untested. Read from
+    this environment, not from constraints.txt, which pins only CI's torch wheel, not the builder's machine."""
+    names = ["torch", "hypothesis"] + (["transformers", "peft"] if uses_hf(spec) else [])
+    pins = []
+    for name in names:
+        try:
+            version = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            raise ValueError(f"{spec.id} runs {name}, which is not installed here, so its version cannot be pinned: "
+                             "install the grader with its hf extra and run the assignment's checks") from None
+        pins.append(f"{name}=={version.split('+')[0]}")  # 2.13.0+cpu: the CPU index serves 2.13.0 as +cpu
+    return pins
+
+
+def uses_hf(spec):
+    """Whether the assignment's checks run Hugging Face models (its spec gives tiny_hub.py)."""
+    return any(f.given and f.name == "tiny_hub.py" for f in spec.files)
+
+
+SETUP = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, on its Ubuntu image: Python 3.11, a CPU-only torch (no multi-GB CUDA
 # wheels) and this folder's graders, installed in place (-e) so that the grader imports and the sandbox hides
-# one copy of graders/ and reference/.
+# one copy of graders/ and graders_packs/, with the versions of torch, hypothesis (and transformers) it was built with.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-SOURCE="$(cd "$(dirname "${{BASH_SOURCE[0]}}")" && pwd)"
+SOURCE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 VENV=/opt/graders-venv
 if ! python3.11 -c "import ensurepip, venv" 2>/dev/null; then
     apt-get update
@@ -223,22 +246,18 @@ if ! python3.11 -c "import ensurepip, venv" 2>/dev/null; then
 fi
 python3.11 -m venv "$VENV"
 "$VENV/bin/pip" install --upgrade pip
-"$VENV/bin/pip" install --index-url https://download.pytorch.org/whl/cpu "{TORCH}"
-"$VENV/bin/pip" install -e "$SOURCE"
+"$VENV/bin/pip" install --index-url https://download.pytorch.org/whl/cpu "TORCH"
+"$VENV/bin/pip" install -e SOURCE_AND_PINS
 # The sandbox runs student code as a dedicated uid, which must be able to run this Python.
 chmod -R o+rX "$VENV"
 """
 
-HF_EXTRA = '"$VENV/bin/pip" install -e "$SOURCE[hf]"  # transformers and peft: this assignment runs HF models\n'
 
-
-def setup_script(spec):
-    """setup.sh; an assignment whose checks run Hugging Face models (its spec gives tiny_hub.py) also gets the
-    hf extra, installed before the permissions are opened."""
-    if not any(f.given and f.name == "tiny_hub.py" for f in spec.files):
-        return SETUP
-    line = '"$VENV/bin/pip" install -e "$SOURCE"\n'
-    return SETUP.replace(line, line + HF_EXTRA)
+def setup_script(spec, pins):
+    """setup.sh installing `pins` (tested_versions), with the hf extra where the checks run Hugging Face models."""
+    torch, *others = (f'"{pin}"' for pin in pins)
+    source = '"$SOURCE[hf]"' if uses_hf(spec) else '"$SOURCE"'
+    return SETUP.replace('"TORCH"', torch).replace("SOURCE_AND_PINS", " ".join([source, *others]))
 
 
 RUN_AUTOGRADER = r"""#!/usr/bin/env bash
@@ -249,11 +268,16 @@ ROOT="${AUTOGRADER_ROOT:-/autograder}"
 PYTHON=/opt/graders-venv/bin/python
 [ -x "$PYTHON" ] || PYTHON=python3
 RESULTS="$ROOT/results/results.json"
+# Student code never runs as root here: without the sandbox's dedicated uid the grader refuses (exit 2, the reason on
+# stderr). GRADERS_UNISOLATED=1 grades anyway, to try this script where no other user can run the Python.
+ISOLATION=--require-isolation
+[ "${GRADERS_UNISOLATED:-}" = 1 ] && ISOLATION=
 mkdir -p "$ROOT/results"
 # Not from inside the source: `python -m graders` drops the working directory from sys.path.
 cd "$ROOT"
 [ -d "$ROOT/source/course" ] && export GRADERS_COURSE="$ROOT/source/course"  # a course's own packs
-PYTHONPATH="$ROOT/source" "$PYTHON" -m graders grade "$ROOT/submission" --assignment ASSIGNMENT --out "$ROOT/results"
+PYTHONPATH="$ROOT/source" "$PYTHON" -m graders grade "$ROOT/submission" --assignment ASSIGNMENT --out "$ROOT/results" \
+    $ISOLATION
 status=$?
 if [ ! -s "$RESULTS" ]; then
     printf '{"score": 0, "tests": [], "visibility": "visible", "output": "The autograder could not run '\

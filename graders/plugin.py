@@ -7,7 +7,7 @@ feedback: a CheckFailed carries structured feedback, a SubmissionProblem its mes
 from dataclasses import dataclass
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis.internal.conjecture import providers
 from hypothesis.internal.reflection import function_digest
 
@@ -16,11 +16,13 @@ from graders.check_kinds import CheckKind
 from graders.checks.feedback import Feedback
 from graders.problems import CheckFailed, NotRecorded, SubmissionProblem
 
-# Hypothesis (6.13x and later) also draws constants found in the source of every "local" (not installed) module
-# loaded so far: graders/, reference/, a student kit's stand-ins. The examples would then depend on the entry point
-# (grade, batch, a kit), the import order and unrelated edits. Every run must see the same examples: draw none.
-if hasattr(providers, "_get_local_constants"):
-    providers._get_local_constants = providers.Constants
+# Hypothesis also draws constants found in the source of every "local" (not installed) module loaded so far:
+# graders/, reference/, a student kit's stand-ins. The examples would then depend on the entry point (grade, batch,
+# a kit), the import order and unrelated edits. Every run must see the same examples: draw none. Hypothesis has no
+# public switch for this: it is the one private name the grader sets (function_digest, below, it only calls), within
+# the range pyproject pins and without a guard, so a release without it fails here and one that changes the draws
+# fails tests/test_drawn_examples.py.
+providers._get_local_constants = providers.Constants
 GRADERS = dict(derandomize=True, database=None, deadline=None, max_examples=25, print_blob=False,
                report_multiple_bugs=False, suppress_health_check=list(HealthCheck))
 settings.register_profile("graders", **GRADERS, phases=(Phase.explicit, Phase.generate, Phase.shrink))
@@ -28,7 +30,31 @@ settings.register_profile("graders", **GRADERS, phases=(Phase.explicit, Phase.ge
 settings.register_profile("graders-kit", **GRADERS, phases=(Phase.explicit, Phase.generate))
 
 
-DIGESTS = {}  # check function -> hypothesis's digest of its source, computed once per process
+CONFIGURED = set()  # checks given the grader's settings and seed in this process (forked graders inherit them)
+
+
+def configure(test, profile):
+    """Give a hypothesis check `profile`'s settings and its seed, with hypothesis's public decorators, once per
+    process (hypothesis refuses a second @settings). @given binds the settings in force when the check's module was
+    imported, which may have been before the profile was loaded (any process that imported the checks first), so
+    they are set outright. Where the profile derandomizes, the seed is derandomize's own, taken from the check's
+    source by hypothesis's digest (the examples are exactly the derandomized ones), but fixed now: derandomize
+    digests whatever `inner_test` is when the check runs, and a batch replaces it to record the examples. A student
+    kit seeds by the check's name (replay.reseed)."""
+    if test in CONFIGURED:
+        return
+    chosen = settings.get_profile(profile)
+    settings(chosen)(test)
+    if profile == "graders-kit":
+        replay.reseed(test, test.__name__)
+    elif chosen.derandomize:  # benchmarks/wide_examples.py turns it off to draw fresh examples
+        seed(derandomized_seed(test))(test)
+    CONFIGURED.add(test)
+
+
+def derandomized_seed(test):
+    """The seed settings(derandomize=True) draws `test`'s examples from: hypothesis's digest of its source."""
+    return int.from_bytes(function_digest(test.hypothesis.inner_test), "big")
 
 
 class Examples:
@@ -69,18 +95,6 @@ class Examples:
                 return None
             return True
         return None
-
-
-def seed_from_source(test):
-    """The seed and database key derandomize derives from the check's source, taken from a per-process cache:
-    hypothesis would read and parse the source of every check at every run (0.03 s a grade), and forked
-    graders inherit the parent's cache. The examples are exactly those of derandomize."""
-    inner = test.hypothesis.inner_test
-    digest = DIGESTS.get(inner)
-    if digest is None:
-        digest = DIGESTS[inner] = function_digest(inner)
-    test._hypothesis_internal_use_seed = int.from_bytes(digest, "big")
-    test._hypothesis_internal_database_key = digest
 
 
 @dataclass
@@ -127,13 +141,7 @@ class GradingPlugin:
         items[:] = kept
         for item in kept:
             if hasattr(item.obj, "hypothesis"):
-                # @given takes the settings in force when its module was imported, which may have been before
-                # this profile was loaded (any process that imported the checks first): set them outright.
-                item.obj._hypothesis_internal_use_settings = settings.get_profile(self.profile)
-                if replay.KIT:
-                    replay.reseed(item.obj, item.originalname)
-                else:
-                    seed_from_source(item.obj)
+                configure(item.obj, self.profile)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_pyfunc_call(self, pyfuncitem):

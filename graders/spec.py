@@ -337,6 +337,11 @@ def files(assignment_id):
     return [path] + (files(base) if base else [])
 
 
+def ids():
+    """Every assignment id, read from the spec files' names alone (no spec is loaded)."""
+    return sorted(_paths())
+
+
 def available():
     """Every assignment's spec, by id, across the built-in packs and every course."""
     specs = {}

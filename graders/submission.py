@@ -164,7 +164,8 @@ def _read_best(name, matches, found, read=True):
     exact = [p for p in matches if p.name == name or p.as_posix().endswith("/" + name)]  # name may be gpt/model.py
     best = (exact or sorted(matches, key=lambda p: (p.suffix != Path(name).suffix, len(p.name), str(p))))[0]
     source.path = best
-    source.notices.append(f"graded {best.name} as {name}")
+    if not exact:  # said only when the name differs: a note on every file would hide the ones that matter
+        source.notices.append(f"graded {best.name} as {name}")
     others = [p.name for p in matches if p != best]
     if others:
         source.notices.append(f"also found {', '.join(others)}; those were not graded")

@@ -89,6 +89,25 @@ def pytest_xdist_make_scheduler(config, log):
     return ByFixture(config, log)
 
 
+def hypothesis_checks():
+    """{(assignment id, check name): check} for every hypothesis check pytest collects from each spec's package."""
+    import importlib
+    import pkgutil
+
+    from graders import spec
+
+    found = {}
+    for assignment_id, assignment in spec.available().items():
+        package = importlib.import_module(assignment.checks)
+        for info in pkgutil.iter_modules(package.__path__):
+            if info.name.startswith("test_"):
+                module = importlib.import_module(f"{assignment.checks}.{info.name}")
+                for name, check in vars(module).items():
+                    if name.startswith("test_") and hasattr(check, "hypothesis"):
+                        found[(assignment_id, name)] = check
+    return dict(sorted(found.items()))
+
+
 def read_results(out_dir):
     return json.loads((Path(out_dir) / "results.json").read_text())
 

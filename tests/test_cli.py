@@ -1,7 +1,9 @@
 """The command line contract of docs/architecture.md: list, grade (exit codes, results.json), check, schema."""
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import read_results
@@ -62,6 +64,19 @@ def test_a_grader_failure_exits_1_and_still_writes_results(tmp_path):
     assert "The grader failed" in results["tests"][-1]["output"] and "graders_packs.missing" in results["tests"][-1]["output"]
 
 
+def test_assignment_help_lists_the_ids():
+    for command in ("grade", "check", "batch", "package"):
+        out = graders(command, "--help")
+        assert out.returncode == 0 and out.stdout.split("assignment ids:\n")[1].split() == specs.ids()
+
+
+def test_piped_output_does_not_break_paths(tmp_path):
+    folder = tmp_path / ("a-class-folder-with-a-name-long-enough-to-pass-eighty-columns-" * 2)
+    folder.mkdir()
+    out = graders("batch", folder, "--assignment", "uw-cse447-a2", "--out", tmp_path / "out")
+    assert out.returncode == 2 and f"graders batch: {folder} holds no submissions (files .py, .ipynb, .zip or folders)\n" in out.stderr
+
+
 def test_self_check_runs_public_checks_only():
     out = graders("check", REFERENCE, "--assignment", "uw-cse447-a2")
     assert out.returncode == 0
@@ -74,3 +89,37 @@ def test_schema_is_json_schema_of_a_spec(tmp_path):
     out = graders("schema", "--out", tmp_path / "schema.json")
     schema = json.loads((tmp_path / "schema.json").read_text())
     assert out.returncode == 0 and schema["title"] == "Assignment" and "parts" in schema["properties"]
+
+
+# Safe by default: student code never runs as root without the terminal saying so first.
+
+def locked(tmp_path):
+    """The environment of a grader imported through a folder other users cannot enter (a link to this checkout's
+    graders inside a 0700 folder): what the sandbox's own check sees when Python lies under /root (pyenv)."""
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o700)
+    (folder / "graders").symlink_to(Path(specs.__file__).parent)
+    return {**os.environ, "PYTHONPATH": str(folder)}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the warning is for a grader run as root")
+@pytest.mark.parametrize("command", ["grade", "batch"])
+def test_root_without_a_dedicated_uid_warns_on_the_terminal_before_grading(tmp_path, command):
+    empty = tmp_path / "class"
+    empty.mkdir()
+    out = graders(command, empty, "--assignment", "uw-cse447-a2", "--out", tmp_path / "out", env=locked(tmp_path))
+    first = out.stderr.splitlines()[0]
+    assert first.startswith(f"graders {command}: WARNING: student code will run as root: ")
+    assert "is not accessible to other users, so a dedicated uid could not run Python" in first  # the first such folder
+    assert "Fix: " in first and "chmod -R o+rX" in first and "--require-isolation" in first
+    if command == "grade":  # and then it grades
+        assert out.returncode == 0 and (tmp_path / "out" / "results.json").exists() and "Score: 0/" in out.stdout
+
+
+@pytest.mark.parametrize("command", ["grade", "batch"])
+def test_require_isolation_refuses_to_grade_without_a_dedicated_uid(tmp_path, command):
+    out = graders(command, REFERENCE.parent, "--assignment", "uw-cse447-a2", "--out", tmp_path / "out",
+                  "--require-isolation", env=locked(tmp_path))
+    assert out.returncode == 2 and out.stderr.startswith(f"graders {command}: refusing to grade (--require-isolation): ")
+    assert "Fix: " in out.stderr and not (tmp_path / "out").exists()

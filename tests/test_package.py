@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -55,16 +56,21 @@ def autograder(tmp_path_factory):
     return root
 
 
-def run_autograder(root, sample, path=None):
+def run_autograder(root, sample, path=None, isolated=False):
+    """Grade `sample` with the unpacked zip's run_autograder. The zip lies under pytest's 0700 folder, where the
+    sandbox cannot use its dedicated uid: as on Gradescope (`isolated`) the script refuses to grade there, so the
+    other tests try it with GRADERS_UNISOLATED=1. Returns results.json and the script's stderr."""
     for folder in ("submission", "results"):
         shutil.rmtree(root / folder, ignore_errors=True)
     shutil.copytree(sample, root / "submission")
     env = {**os.environ, "AUTOGRADER_ROOT": str(root), "GRADERS_MARKER": str(root / "marker"),
            "PATH": os.pathsep.join([str(path or Path(sys.executable).parent), os.environ["PATH"]])}
+    if not isolated:
+        env["GRADERS_UNISOLATED"] = "1"
     done = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, done.stderr
-    return json.loads((root / "results" / "results.json").read_text())
+    return json.loads((root / "results" / "results.json").read_text()), done.stderr
 
 
 def test_gradescope_zip_installs_cpu_torch_and_holds_one_assignment(autograder):
@@ -80,18 +86,20 @@ def test_gradescope_zip_installs_cpu_torch_and_holds_one_assignment(autograder):
     assert not [n for n in names if "cs224n" in n or "__pycache__" in n]
     setup = (autograder / "source" / "setup.sh").read_text()
     assert subprocess.run(["bash", "-n", str(autograder / "source" / "setup.sh")]).returncode == 0
-    assert "--index-url https://download.pytorch.org/whl/cpu" in setup and '"torch>=2.1,<3"' in setup
-    assert "python3.11" in setup and 'pip" install -e "$SOURCE"' in setup
+    tested = {name: version(name).split("+")[0] for name in ("torch", "hypothesis", "transformers", "peft")}
+    assert f'--index-url https://download.pytorch.org/whl/cpu "torch=={tested["torch"]}"' in setup
+    assert "python3.11" in setup and ('pip" install -e "$SOURCE[hf]" "hypothesis=={hypothesis}" '  # A2S3 fine-tunes
+                                      '"transformers=={transformers}" "peft=={peft}"\n').format(**tested) in setup
 
 
 def test_run_autograder_grades_with_the_packaged_source(autograder):
     init = autograder / "source" / "graders" / "__init__.py"
     init.write_text(init.read_text() + "import os\nopen(os.environ['GRADERS_MARKER'], 'a').write(__file__ + '\\n')\n")
-    results = run_autograder(autograder, packs.samples(A2) / "reference")
+    results, _ = run_autograder(autograder, packs.samples(A2) / "reference")
     assert results["score"] == specs.get(A2).max_score and all(t["status"] == "passed" for t in results["tests"])
     assert Path((autograder / "marker").read_text().split()[0]) == init  # not the checkout's graders
 
-    results = run_autograder(autograder, packs.samples(A2) / "bug-not-scaled")  # an A2S2.py alone
+    results, _ = run_autograder(autograder, packs.samples(A2) / "bug-not-scaled")  # an A2S2.py alone
     a2s2 = sum(c.points for p in specs.get(A2).parts if p.file == "A2S2.py" for c in p.checks)
     failed = {t["name"]: t["output"] for t in results["tests"] if t["status"] == "failed" and "A2S2.py" in t["tags"]}
     assert results["score"] == a2s2 - 5 and len(failed) == 3
@@ -103,8 +111,15 @@ def test_run_autograder_leaves_results_when_the_grader_cannot_start(autograder, 
     broken.mkdir()
     (broken / "python3").write_text("#!/bin/sh\nexit 3\n")
     (broken / "python3").chmod(0o755)
-    results = run_autograder(autograder, packs.samples(A2) / "reference", path=broken)
+    results, _ = run_autograder(autograder, packs.samples(A2) / "reference", path=broken)
     assert results["score"] == 0 and "exit status 3" in results["output"] and results["tests"] == []
+
+
+def test_run_autograder_refuses_to_grade_without_a_dedicated_uid(autograder):
+    results, stderr = run_autograder(autograder, packs.samples(A2) / "reference", isolated=True)
+    assert "--require-isolation" in (autograder / "source" / "run_autograder").read_text()
+    assert "graders grade: refusing to grade (--require-isolation): " in stderr and "Fix: " in stderr
+    assert results["score"] == 0 and "exit status 2" in results["output"] and results["tests"] == []
 
 
 # The student kit.

@@ -11,6 +11,7 @@ import zlib
 from html.parser import HTMLParser
 
 import pytest
+import torch
 
 from graders import packs
 from graders import spec as specs
@@ -392,20 +393,57 @@ def test_heatmap_pngs_share_one_scale_and_mark_missing_cells():
     other = [[0.25 + 0.25 * ((i + j) % 2) for j in range(8)] for i in range(8)]  # within 0.25..0.5
     figure = figs.heatmaps(heatmap_figure(matrix, other))
     w, h, pixel = decode_png(figure["panels"][0]["uri"])
-    assert (w, h) == (160, 160)  # 8 cells of 20 px
-    assert pixel(0, 0) == png.RAMP[0] and pixel(159, 159) == png.RAMP[-1]
-    assert pixel(7 * 20 + 5, 0 * 20 + 5) == png.MISSING and pixel(7 * 20 + 5, 1 * 20 + 5) == png.MISSING
-    assert pixel(6 * 20 + 19, 0) == png.colour(6 / 63) != pixel(6 * 20 + 20, 0) == png.MISSING
+    assert (w, h) == (288, 288)  # 8 cells of 36 px
+    assert pixel(0, 0) == png.RAMP[0] and pixel(287, 287) == png.RAMP[-1]
+    assert pixel(7 * 36 + 5, 0 * 36 + 5) == png.MISSING and pixel(7 * 36 + 5, 1 * 36 + 5) == png.MISSING
+    assert pixel(6 * 36 + 35, 0) == png.colour(6 / 63) != pixel(6 * 36 + 36, 0) == png.MISSING
     _, _, other_pixel = decode_png(figure["panels"][1]["uri"])
-    assert other_pixel(20, 0) == png.colour(0.5) != png.RAMP[-1]  # 0.5 on the shared 0..1 scale, not the top
+    assert other_pixel(36, 0) == png.colour(0.5) != png.RAMP[-1]  # 0.5 on the shared 0..1 scale, not the top
     assert (figure["lo"], figure["hi"], figure["missing"]) == (0.0, 1.0, True)
 
 
 def test_heatmap_block_size_follows_the_matrix():
     figure = figs.heatmaps(heatmap_figure([[1.0] * 3] * 2, [[0.0] * 40] * 40))
-    assert [(p["width"], p["height"]) for p in figure["panels"]] == [(159, 106), (160, 160)]
-    assert decode_png(figure["panels"][0]["uri"])[:2] == (159, 106)
+    assert [(p["width"], p["height"]) for p in figure["panels"]] == [(288, 192), (280, 280)]  # 7 px cells at 40
+    assert decode_png(figure["panels"][0]["uri"])[:2] == (288, 192)
     assert figure["missing"] is False
+
+
+def with_difference(matrix):
+    values = [[1.0, 0.0], [0.5, 0.5]]
+    figure = heatmap_figure(values, values)
+    figure["panels"].append({"label": "your code − reference", "matrix": matrix, "scale": "difference"})
+    return figure
+
+
+def test_a_difference_panel_has_a_diverging_scale_of_its_own(graded):
+    """A difference of 0.01 in one cell, beside values up to 1: on the shared scale it would be all but invisible."""
+    figure = figs.heatmaps(with_difference([[0.0, 0.01], [-0.005, None]]))
+    assert (figure["lo"], figure["hi"]) == (0.0, 1.0)  # the value panels' scale, without the difference
+    difference = figure["panels"][2]
+    assert difference["scale"]["lo"] == -0.01 and difference["scale"]["hi"] == 0.01
+    _, _, pixel = decode_png(difference["uri"])
+    cell = figs.HEATMAP_PX // 2
+    assert pixel(0, 0) == png.colour(0.5, png.DIVERGING)  # zero: the middle, near-white
+    assert pixel(cell, 0) == png.DIVERGING[-1] and pixel(0, cell) == png.colour(0.25, png.DIVERGING)
+    assert pixel(cell, cell) == png.MISSING and figure["missing"]
+    results = copy.deepcopy(graded["bug-scale-sqrt-embd"])
+    results["extra_data"]["figures"] = [with_difference([[0.0, 0.0], [0.0, 0.0]])]
+    page = student_report(results, "ada")
+    assert "0 everywhere: no difference" in page and "a difference has its own" in page
+
+
+def test_attention_maps_draw_the_difference_that_compares():
+    from graders.checks.figures import attention_maps
+
+    expected = torch.tensor([[1.0, 0.0, 0.0], [0.4, 0.6, 0.0], [0.2, 0.3, 0.5]])
+    leaking = torch.tensor([[0.9, 0.1, 0.0], [0.4, 0.5, 0.1], [0.2, 0.3, 0.5]])  # one position ahead seen
+    same = attention_maps("t", "c", leaking, expected, same_weights=True)["panels"]
+    assert [p["label"] for p in same] == ["your code", "reference", "your code − reference"]
+    assert same[2]["scale"] == "difference" and same[2]["matrix"][0][:2] == [-0.1, 0.1]
+    own = attention_maps("t", "c", leaking * 0.5 + 0.1 * (leaking > 0), expected, same_weights=False)["panels"]
+    assert own[2]["matrix"] == [[0.0, 0.15, 0.0], [0.0, 0.0, 0.15], [0.0, 0.0, 0.0]]  # only where the reference masks
+    assert [p["label"] for p in attention_maps("t", "why", None, expected, same_weights=True)["panels"]] == ["reference"]
 
 
 def test_student_page_draws_figures(graded):

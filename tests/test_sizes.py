@@ -9,29 +9,17 @@ distinct sizes, whatever hypothesis draws besides (drawn sizes may collide and s
 sizes are built as `Dims`, which refuse to be ambiguous, so importing the checks asserts them; sizes written out
 as plain numbers are not seen here.
 """
-import importlib
-import pkgutil
 import warnings
 
 import pytest
+from conftest import hypothesis_checks
 from hypothesis import strategies as st
 
-from graders import spec
 from graders.checks import sizes
 
 
-def hypothesis_checks():
-    """(assignment id, check name, check) for every hypothesis check pytest collects from each spec's package."""
-    found = {}
-    for assignment_id, assignment in spec.available().items():
-        package = importlib.import_module(assignment.checks)
-        for info in pkgutil.iter_modules(package.__path__):
-            if info.name.startswith("test_"):
-                module = importlib.import_module(f"{assignment.checks}.{info.name}")
-                for name, check in vars(module).items():
-                    if name.startswith("test_") and hasattr(check, "hypothesis"):
-                        found[(assignment_id, name)] = check
-    return [pytest.param(check, id=f"{a}::{name}") for (a, name), check in sorted(found.items())]
+def checks():
+    return [pytest.param(check, id=f"{a}::{name}") for (a, name), check in hypothesis_checks().items()]
 
 
 def draws_sizes(check):
@@ -41,7 +29,7 @@ def draws_sizes(check):
     return sizes.named(*drawn.values(), **drawn)
 
 
-@pytest.mark.parametrize("check", hypothesis_checks())
+@pytest.mark.parametrize("check", checks())
 def test_hypothesis_checks_have_an_unambiguous_example(check):
     if not draws_sizes(check):
         return

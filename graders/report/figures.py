@@ -1,9 +1,11 @@
 """Figures of results.json's extra_data["figures"], turned into what the templates draw.
 
 Two kinds (checks build them as plain data, so results.json stays JSON and the grader needs no plotting library):
-- heatmaps: {"kind": "heatmaps", "title", "caption", "panels": [{"label", "matrix": [[float | None, ...], ...]}]},
-  e.g. the student's and the reference's attention probabilities side by side; one colour scale for all panels,
-  so equal colours mean equal values across them;
+- heatmaps: {"kind": "heatmaps", "title", "caption", "panels": [{"label", "matrix": [[float | None, ...], ...],
+  "scale": "difference" (optional)}]}, e.g. the student's and the reference's attention probabilities side by
+  side; one colour scale for all value panels, so equal colours mean equal values across them. A difference
+  panel (the student's map less the reference's) gets a scale of its own, symmetric around zero on a diverging
+  ramp, so that a difference of one cell stands out however small it is next to the values;
 - curves: {"kind": "curves", "title", "x_label", "y_label", "series": [{"label", "x": [...], "y": [...]}]},
   learning curves, drawn as inline SVG.
 """
@@ -11,9 +13,10 @@ import math
 
 from graders.report import png
 
-HEATMAP_PX = 160                  # a heatmap's longer side, whatever the matrix size
+HEATMAP_PX = 288                  # a heatmap's longer side: 9 px cells at T = 32, three panels on a page's width
 PALETTE = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#000000"]  # Okabe-Ito
 COLOUR_BAR = png.data_uri(png.colour_bar())
+DIFFERENCE_BAR = png.data_uri(png.colour_bar(ramp=png.DIVERGING))
 PLOT = {"width": 520, "height": 300, "left": 64, "right": 16, "top": 14, "bottom": 46}
 
 
@@ -28,7 +31,7 @@ def prepare(figures):
 
 def heatmaps(figure):
     panels = [p for p in figure.get("panels", []) if p.get("matrix") and any(p["matrix"])]
-    values = [v for p in panels for row in p["matrix"] for v in row if png.finite(v)]
+    values = [v for p in panels if not is_difference(p) for row in p["matrix"] for v in row if png.finite(v)]
     lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
     drawn, missing = [], False
     for panel in panels:
@@ -36,12 +39,22 @@ def heatmaps(figure):
         rows, cols = len(matrix), max(len(row) for row in matrix)
         block = max(1, HEATMAP_PX // max(rows, cols))
         missing |= sum(png.finite(v) for row in matrix for v in row) < rows * cols
+        own = None
+        if is_difference(panel):
+            top = max((abs(v) for row in matrix for v in row if png.finite(v)), default=0.0)
+            own = {"lo": -top or 0.0, "hi": top, "bar": DIFFERENCE_BAR}  # not -0.0
+            uri = png.data_uri(png.heatmap(matrix, -top, top, block, png.DIVERGING))
+        else:
+            uri = png.data_uri(png.heatmap(matrix, lo, hi, block))
         drawn.append({"label": panel.get("label", ""), "rows": rows, "cols": cols,
-                      "width": cols * block, "height": rows * block,
-                      "uri": png.data_uri(png.heatmap(matrix, lo, hi, block))})
+                      "width": cols * block, "height": rows * block, "uri": uri, "scale": own})
     return {"kind": "heatmaps", "title": figure.get("title", ""), "caption": figure.get("caption", ""),
             "panels": drawn, "lo": lo, "hi": hi, "missing": missing, "colour_bar": COLOUR_BAR,
             "missing_colour": "#{:02x}{:02x}{:02x}".format(*png.MISSING)}
+
+
+def is_difference(panel):
+    return panel.get("scale") == "difference"
 
 
 def ticks(lo, hi, count=5):

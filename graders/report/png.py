@@ -9,15 +9,19 @@ import zlib
 # readers. Colours between the stops are interpolated linearly.
 RAMP = [(68, 1, 84), (71, 45, 123), (59, 82, 139), (44, 114, 142), (33, 145, 140), (40, 174, 128),
         (94, 201, 98), (173, 220, 48), (253, 231, 37)]
-MISSING = (190, 190, 190)  # no grey is on the ramp: a None or non-finite cell can't pass for a value
+# ColorBrewer's RdBu, blue (below zero) through near-white (zero) to red: for differences, where the sign and
+# the distance from zero are what matter; blue and red stay apart for the common colour blindnesses.
+DIVERGING = [(33, 102, 172), (67, 147, 195), (146, 197, 222), (209, 229, 240), (247, 247, 247), (253, 219, 199),
+             (244, 165, 130), (214, 96, 77), (178, 24, 43)]
+MISSING = (190, 190, 190)  # on neither ramp: a None or non-finite cell can't pass for a value
 
 
-def colour(t):
+def colour(t, ramp=RAMP):
     """The ramp's colour at t in [0, 1]."""
-    t = min(max(t, 0.0), 1.0) * (len(RAMP) - 1)
-    i = min(int(t), len(RAMP) - 2)
+    t = min(max(t, 0.0), 1.0) * (len(ramp) - 1)
+    i = min(int(t), len(ramp) - 2)
     f = t - i
-    return tuple(round(a + (b - a) * f) for a, b in zip(RAMP[i], RAMP[i + 1], strict=True))
+    return tuple(round(a + (b - a) * f) for a, b in zip(ramp[i], ramp[i + 1], strict=True))
 
 
 def finite(value):
@@ -39,20 +43,20 @@ def data_uri(png):
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def heatmap(matrix, lo, hi, block):
+def heatmap(matrix, lo, hi, block, ramp=RAMP):
     """A PNG of `matrix` (rows of numbers; None or non-finite cells drawn in MISSING), each cell a block x block
-    square, coloured on the scale lo..hi. Ragged rows are padded with missing cells."""
+    square, coloured on the scale lo..hi of `ramp`. Ragged rows are padded with missing cells."""
     cols = max(len(row) for row in matrix)
     span = hi - lo
     scanlines = []
     for row in matrix:
-        cells = [colour((v - lo) / span if span else 0.5) if finite(v) else MISSING
+        cells = [colour((v - lo) / span if span else 0.5, ramp) if finite(v) else MISSING
                  for v in list(row) + [None] * (cols - len(row))]
         line = b"".join(bytes(c) * block for c in cells)
         scanlines += [line] * block
     return encode(scanlines, cols * block)
 
 
-def colour_bar(width=128):
+def colour_bar(width=128, ramp=RAMP):
     """The ramp from left (low) to right (high), one pixel high: the page stretches it."""
-    return encode([b"".join(bytes(colour(x / (width - 1))) for x in range(width))], width)
+    return encode([b"".join(bytes(colour(x / (width - 1), ramp)) for x in range(width))], width)

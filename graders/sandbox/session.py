@@ -15,7 +15,7 @@ from graders.problems import (
     SignatureMismatch,
     StudentError,
 )
-from graders.sandbox.worker import Died, Timeout, Worker, Zygote
+from graders.sandbox.worker import NOT_ROOT, Died, Timeout, Worker, Zygote
 
 MAX_REACHED = 100  # names one call's record may hold
 
@@ -74,7 +74,7 @@ class Session:
         if not p:
             return []
         missing = []
-        if not p["dedicated_uid"] and p.get("no_dedicated_uid_because") != "not started as root":
+        if not p["dedicated_uid"] and p.get("no_dedicated_uid_because") != NOT_ROOT:
             missing.append(f"no dedicated uid: {p['no_dedicated_uid_because']}")
         if not p["landlock"]:
             missing.append("no Landlock: student code can read any file the grader's uid can, the reference too")

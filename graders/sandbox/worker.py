@@ -101,6 +101,20 @@ def unreachable_by_others():
     return None
 
 
+NOT_ROOT = "not started as root"
+
+
+def why_no_dedicated_uid():
+    """Why a child started now could not run as a dedicated uid, or None when it could. As root, it then runs as
+    root: the grader says so before grading (graders/cli.py)."""
+    if os.geteuid() != 0:
+        return NOT_ROOT
+    blocked = unreachable_by_others()
+    if blocked:
+        return f"{blocked} is not accessible to other users, so a dedicated uid could not run Python"
+    return None
+
+
 def kill_uid(uid):
     """SIGKILL every process of `uid`, sent as that uid. procps's kill is kill(-1, 9) without starting a
     Python (20 ms)."""
@@ -138,13 +152,9 @@ class UidSlot:
     """A uid of the grader's own for one worker, held through a lock file while the worker lives."""
 
     def __init__(self):
-        self.uid, self._lock, self.why_not = None, None, None
-        if os.geteuid() != 0:
-            self.why_not = "not started as root"
-            return
-        blocked = unreachable_by_others()
-        if blocked:
-            self.why_not = f"{blocked} is not accessible to other users, so a dedicated uid could not run Python"
+        self.uid, self._lock = None, None
+        self.why_not = why_no_dedicated_uid()
+        if self.why_not:
             return
         LOCKS.mkdir(mode=0o700, exist_ok=True)
         for slot in range(SLOTS):

@@ -1,17 +1,15 @@
 """The report's pictures of PA2: the first layer's first head of the student's encoder and decoder on a padded
 sentence, as the starter's sanity_check plots them, next to the reference's (its own weights, so compare the
-shape: padding columns empty, the decoder's upper triangle empty)."""
+shape: padding columns empty, the decoder's upper triangle empty) and the attention the student's gives where the
+reference's is empty, which shows a mask one position off that the maps themselves barely do."""
 import torch
 
+from graders.checks.figures import attention_maps
 from graders.problems import SubmissionProblem
 from graders_packs.ucsd_cse256_pa2 import roles
 from graders_packs.ucsd_cse256_pa2.reference import Decoder, Encoder
 
 T, REAL = 16, 11  # a sentence of 11 tokens padded with id 0 to 16
-
-
-def matrix(t):
-    return [[round(v, 5) if v == v and abs(v) != float("inf") else None for v in row] for row in t.tolist()]
 
 
 def student_map(submission, role, x):
@@ -35,9 +33,10 @@ def figures(submission):
         with torch.no_grad():
             expected = reference(x)[1][0][0, 0]
         got, why = student_map(submission, role, x)
-        out.append({"kind": "heatmaps", "title": f"The {role}'s attention, layer 1, head 1",
-                    "caption": why or f"{REAL} tokens padded with id 0 to {T}, as sanity_check pads a sentence. "
-                                      "Rows are queries, columns keys; the reference has weights of its own.",
-                    "panels": ([{"label": "your code", "matrix": matrix(got)}] if got is not None else [])
-                    + [{"label": "reference", "matrix": matrix(expected)}]})
+        caption = (f"{REAL} tokens padded with id 0 to {T}, as sanity_check pads a sentence. Rows are queries, "
+                   "columns keys; the reference has weights of its own, so compare the pattern. The third panel is "
+                   "the attention your code gives where the reference gives none (a later token, padding): white "
+                   "where your masks agree.")
+        out.append(attention_maps(f"The {role}'s attention, layer 1, head 1", why or caption, got, expected,
+                                  same_weights=False))
     return out
