@@ -17,6 +17,7 @@ from graders import sections
 
 MAX_REPAIRS = 100
 DEF_NAME = re.compile(r"\s*(?:async\s+)?(?:def|class)\s+(\w+)")
+STAR = "*"  # what `from m import *` binds: any name, so with all_classes every star import is kept
 
 
 @dataclass
@@ -101,8 +102,10 @@ def extract(cells, wanted, all_classes=False):
     # read) is kept too: the checks may call it before building the classes
     result.setters = {name: names for d in definitions if d.function and (names := _declared_globals(d.source))
                       for name in d.binds} if all_classes else {}
-    chosen = _select(definitions, list(wanted) + (result.classes + list(result.setters) if all_classes else []),
-                     result, bool(headings))
+    # with all_classes, star imports are kept too: a class may read any name one of them binds (students split their
+    # models over files and write `from transformer import *`)
+    extra = result.classes + list(result.setters) + [STAR] if all_classes else []
+    chosen = _select(definitions, list(wanted) + extra, result, bool(headings))
     result.statements = [Statement(d.source, d.file, d.lineno, sorted(d.binds)) for d in definitions if id(d) in chosen]
     return result
 
@@ -120,6 +123,9 @@ def _select(definitions, wanted, result, sectioned):
         if name in seen or name not in by_name:
             continue
         seen.add(name)
+        if name == STAR:  # every star import runs: each may bind what a class reads
+            chosen |= {id(d) for d in by_name[name]}
+            continue
         d, note = _graded(name, by_name[name], sectioned)
         if note and (name in wanted or d.function or d.klass):
             result.notes[name] = note
@@ -191,10 +197,14 @@ def _chunk(lines, index):
 
 
 def _bound_names(stmt):
+    """The names a top-level statement defines; a script's `if __name__ == "__main__":` body defines nothing (it is
+    the training run, never a definition), and `from m import *` binds STAR."""
     if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return {stmt.name}
     if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-        return {(a.asname or a.name).split(".")[0] for a in stmt.names if a.name != "*"}
+        return {STAR if a.name == "*" else (a.asname or a.name).split(".")[0] for a in stmt.names}
+    if _is_main_guard(stmt):
+        return set()
     if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.If, ast.Try)):
         names = set()
         for node in ast.walk(stmt):
@@ -206,6 +216,12 @@ def _bound_names(stmt):
                 names |= {(a.asname or a.name).split(".")[0] for a in node.names if a.name != "*"}
         return names
     return set()
+
+
+def _is_main_guard(stmt):
+    test = stmt.test if isinstance(stmt, ast.If) else None
+    return (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)
+            and {ast.unparse(test.left), ast.unparse(test.comparators[0])} == {"__name__", "'__main__'"})
 
 
 def _declared_globals(source):

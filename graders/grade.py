@@ -13,6 +13,8 @@ from pathlib import Path
 from graders import budget, rules
 from graders import spec as specs
 from graders.extract import Extraction, extract
+from graders.others import aliases, ordered
+from graders.others import collect as other_files
 from graders.sandbox.session import Session, StudentModule
 from graders.sandbox.worker import Limits
 from graders.submission import Cell, SourceFile, collect, scratch_dir
@@ -22,8 +24,9 @@ from graders.values import instrument
 class Submission:
     """What checks receive as the `submission` fixture."""
 
-    def __init__(self, spec, intake, extractions, sessions):
+    def __init__(self, spec, intake, extractions, sessions, others=()):
         self.spec, self.intake, self.extractions = spec, intake, extractions
+        self.others = list(others)    # the hand-in's other Python files loaded as modules (graders/others.py)
         self.sessions = sessions      # None (the shared child) or a file with `own_session` -> its Session
         self.session = sessions[None]
         self.check = None             # the check running now; the plugin sets it
@@ -47,6 +50,12 @@ class Submission:
         return StudentModule(self.session_of(file_name), source.module, self.intake.files[file_name], extraction,
                              source.classes + (extraction.classes if source.any_classes else []),
                              lambda name: self.used.setdefault(self.check, {}).setdefault(file_name, set()).add(name))
+
+    def other_modules(self, file_name):
+        """[(graders.others.Other, StudentModule)] of the hand-in's other Python files loaded beside `file_name` (a
+        spec file with `other_files`), in the order they were found."""
+        return [(o, StudentModule(self.session_of(file_name), o.module, o.source, o.extraction, o.extraction.classes,
+                                  lambda name: None)) for o in self.others]
 
     def session_of(self, file_name):
         """The sandbox session that runs `file_name`'s code (its own when the spec says `own_session`)."""
@@ -119,10 +128,21 @@ def prepared(path, spec, scratch, extra=None, gpu=False):
         if source.problem is None and not f.data:
             statements = instrument(extraction.texts, extraction.statements, f.values) if f.values else \
                 extraction.statements
-            module = {"name": f.module, "file": f.name, "statements": [asdict(s) for s in statements]}
+            module = {"name": f.module, "file": f.name, "statements": [asdict(s) for s in statements],
+                      "aliases": aliases(source) if f.other_files else []}
             for key in modules if f.given else [f.name if f.name in modules else None]:
                 modules[key].append(module)
             texts.update(extraction.texts)
+    others = []
+    for f in spec.files:
+        if f.other_files and intake.files[f.name].problem is None:
+            found, said = other_files(intake, spec, f)
+            others += found
+            notices += said
+            key = f.name if f.name in modules else None
+            modules[key] = ordered(modules[key] + [{"name": o.module, "file": o.source.name, "statements": [
+                asdict(s) for s in o.extraction.statements]} for o in found if o.source.problem is None])
+            texts.update({k: v for o in found for k, v in o.extraction.texts.items()})
     if extra:
         modules[None].append({"name": extra["name"], "file": extra["file"], "statements": [
             {"source": extra["source"], "file": extra["file"], "lineno": 1, "names": []}]})
@@ -134,7 +154,7 @@ def prepared(path, spec, scratch, extra=None, gpu=False):
         for key, session in sessions.items():  # one that runs student code starts now: torch imports meanwhile
             if any(m["name"] not in grader_code for m in modules[key]):
                 session.start()
-        yield Submission(spec, intake, extractions, sessions), notices
+        yield Submission(spec, intake, extractions, sessions, others), notices
     finally:
         for session in sessions.values():
             session.end()

@@ -52,6 +52,11 @@ class SourceSpec(Strict):
                                           "this one, with a note (PA2's model.py for transformer.py)")
     any_classes: bool = Field(False, description="students name their own classes (UCSD CSE 256 PA2): every "
                                                  "top-level class is extracted; the checks find them by what they do")
+    other_files: bool = Field(False, description="with any_classes: every other Python file handed in (classifier.py, "
+                                                 "main.py, ...) is extracted the same way and loaded as a module "
+                                                 "named after it, its top level never run, so the checks find "
+                                                 "classes in every file and the files' imports of each other work "
+                                                 "(graders/others.py)")
     given: bool = Field(False, description="handout code the grader supplies from its checks package's given/ "
                                            "folder (e.g. utils.py); a copy in the submission is not used")
     values: list[str] = Field([], description="top-level names whose values the checks read, each assignment in "
@@ -72,6 +77,8 @@ class SourceSpec(Strict):
     def _module_unless_data(self):
         if not self.data and not self.module:
             raise ValueError(f"{self.name}: a source file needs `module` (or `data: true` for a file of answers)")
+        if self.other_files and not self.any_classes:
+            raise ValueError(f"{self.name}: `other_files` finds classes, so it goes with `any_classes`")
         return self
 
 

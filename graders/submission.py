@@ -46,6 +46,7 @@ class SourceFile:
 class Intake:
     files: dict[str, SourceFile]
     found: list[str]
+    code: list[Path] = field(default_factory=list)  # every code file handed in, named by the spec or not
 
 
 def normalize(name):
@@ -89,7 +90,7 @@ def collect(submission, file_names, workdir, found_by=None):
             files[name].notices.append(f"ignored {len(links)} symbolic link(s): {', '.join(links[:5])}")
         if refused:
             files[name].notices.append(f"refused {len(refused)} zip entries: {'; '.join(refused[:5])}")
-    return Intake(files, found)
+    return Intake(files, found, candidates)
 
 
 def by_content(candidates, pattern):
@@ -154,6 +155,16 @@ def _unpack(archive, workdir):
                 with contextlib.suppress(OSError):  # never grade half of a damaged member
                     target.unlink()
     return dest, refused
+
+
+def read(path):
+    """A code file the spec does not name (graders/others.py), read as the spec's files are."""
+    source = SourceFile(path.name, path)
+    try:
+        source.cells = _read_cells(path, source.notices)
+    except ValueError as e:
+        source.problem = f"{path.name} could not be read: {e}"
+    return source
 
 
 def _read_best(name, matches, found, read=True):

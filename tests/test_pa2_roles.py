@@ -385,3 +385,20 @@ compute_classifier_accuracy(model, test_CLS_loader)
     kwargs = models.constructor_kwargs("Plain", "(vocab_size, embed_size, feed_forward_dimension)", False, main=main)
     assert kwargs == {"vocab_size": 97, "embed_size": 64, "feed_forward_dimension": 100}
     assert models.stands_for("feed_forward_dimension", {}) == "n_hidden"
+
+
+class Block(torch.nn.Module):
+    def __init__(self, n_embd):
+        super().__init__()
+
+
+def test_when_no_class_fits_the_message_says_where_the_grader_looked():
+    """Discovery that finds no model names each file handed in and its classes, and what makes a class a candidate,
+    and suggests no parameter values."""
+    module = types.SimpleNamespace(Block=Block)
+    names = {"Block": {"kind": "class", "signature": str(inspect.signature(Block))}}
+    found = roles.discover(module, names, ["Block"], looked={"transformer.py": ["Block"], "main.py": []})
+    with pytest.raises(InterfaceError) as e:
+        roles.model_for(found, "encoder")
+    assert "(transformer.py: Block; main.py: no class)" in str(e.value)
+    assert "constructor takes the vocabulary size" in str(e.value) and "=" not in str(e.value)

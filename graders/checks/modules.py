@@ -47,7 +47,8 @@ class Pair:
 
 def pair(module, cls, reference_cls, cfg, seed, parameters_only=False):
     """Build reference_cls(cfg) from `seed` and the student's cls(cfg) with the same weights, both in eval
-    mode. With `parameters_only`, buffers the student computes (a RoPE cache) stay the student's own."""
+    mode. With `parameters_only`, buffers the student computes (a RoPE cache) stay the student's own, and the
+    reference's key, query and value may go into one fused projection of the student's (fused)."""
     torch.manual_seed(seed)
     reference = reference_cls(cfg).eval()
     with torch.no_grad():
@@ -60,13 +61,83 @@ def pair(module, cls, reference_cls, cfg, seed, parameters_only=False):
     repro = f"config = GPTConfig({shown}); m = {cls}(config); m.load_state_dict(reference weights); m.eval()"
     with about(f"{cls} with config {shown}", repro):
         student = getattr(module, cls)(cfg)
+        fused = parameters_only and Fused.of(cls, state, student.state_dict())
         try:
-            student.load_state_dict(state, strict=not parameters_only)
+            if not fused:  # a fused projection is loaded by Fused.ordered
+                student.load_state_dict(state, strict=not parameters_only)
         except StudentError as e:
             raise InterfaceError(f"{cls}'s parameters differ from the handout's __init__, so the grader cannot give "
                                  f"it the reference's weights: {e}") from None
         student.eval()
-    return Pair(reference, student, call, repro)
+    p = Pair(reference, student, call, repro)
+    return fused.ordered(p, state, cfg) if fused else p
+
+
+@dataclass
+class Fused:
+    """The student's one projection of shape (3 n_embd, n_embd) (nanoGPT's c_attn) in place of the handout's key,
+    query and value: the grader stacks the reference's three into it, in the order the student's forward splits it.
+    That order is read off the output: the one of ORDERS under which the module's output on PROBE is closest to the
+    reference's (the first on a tie), so that a right module matches and a wrong one is diagnosed in the order it
+    most likely uses. Any order is the same attention with the projections named otherwise, so none hides a bug."""
+    weight: str      # the student's fused parameter, e.g. c_attn.weight
+    bias: str | None
+
+    ROLES = ("query", "key", "value")
+    ORDERS = (("query", "key", "value"), ("key", "query", "value"), ("query", "value", "key"),
+              ("key", "value", "query"), ("value", "query", "key"), ("value", "key", "query"))
+    PROBE = dict(B=2, T=3, seed=0)
+
+    @classmethod
+    def of(cls_, cls, state, theirs):
+        """The Fused layout of the student's parameters (theirs: its state dict), None when it takes the
+        reference's parameters by name, or an InterfaceError naming the parameters that have no place."""
+        shapes = {k: tuple(v.shape) for k, v in theirs.items()}
+        missing = [k for k, v in state.items() if shapes.get(k) != tuple(v.shape)]
+        if not missing:
+            return None
+        E = state["query.weight"].shape[1]
+        weights = [k for k, s in shapes.items() if s == (3 * E, E) and k not in state]
+        qkv = {f"{r}.{p}" for r in cls_.ROLES for p in ("weight", "bias")}
+        if len(weights) == 1 and set(missing) <= qkv:
+            bias = weights[0].removesuffix("weight") + "bias"
+            if shapes.get(bias) == (3 * E,) or not any(k.endswith(".bias") for k in missing):
+                return cls_(weights[0], bias if shapes.get(bias) == (3 * E,) else None)
+        raise InterfaceError(
+            f"{cls} keeps no parameter of the handout's name and shape for {', '.join(missing)}, so the grader cannot "
+            "give it the reference's weights and compare outputs: it loads them by the handout's names (key, query, "
+            f"value, proj), or key, query and value stacked into one fused projection of shape ({3 * E}, {E}) (with "
+            f"its bias of shape ({3 * E},)); {cls} has {', '.join(f'{k} {s}' for k, s in shapes.items())}")
+
+    def states(self, state):
+        """The reference's parameters with key, query and value stacked into the fused one, for each order."""
+        rest = {k: v for k, v in state.items() if k.split(".")[0] not in self.ROLES}
+        out = []
+        for order in self.ORDERS:
+            stacked = {self.weight: torch.cat([state[f"{r}.weight"] for r in order])}
+            if self.bias:
+                stacked[self.bias] = torch.cat([state[f"{r}.bias"] for r in order])
+            out.append({**rest, **stacked})
+        return out
+
+    def ordered(self, p, state, cfg):
+        """The Pair with the student's module loaded in the order whose output on PROBE is closest to the
+        reference's, its repro saying how the weights went in."""
+        x, _ = inputs(self.PROBE["B"], min(self.PROBE["T"], cfg.block_size), cfg.n_embd, self.PROBE["seed"])
+        with torch.no_grad():
+            expected = p.reference(x)
+        states, errors = self.states(state), []
+        for loaded in states:
+            p.student.load_state_dict(loaded, strict=False)
+            got = p.forward(x, "the order of the fused projection")
+            error = float((got.double() - expected.double()).abs().max()) if got.shape == expected.shape else None
+            errors.append(error if error is not None and error == error else float("inf"))  # NaN: no match
+        chosen = self.ORDERS[errors.index(min(errors))]
+        p.student.load_state_dict(states[self.ORDERS.index(chosen)], strict=False)
+        where = f"{self.weight} = cat({', '.join(f'{r}.weight' for r in chosen)})"
+        p.repro = p.repro.replace("load_state_dict(reference weights)", f"load_state_dict(reference weights with "
+                                  f"{where}{' and the biases alike' if self.bias else ''})")
+        return p
 
 
 def inputs(B, T, n_embd, seed):

@@ -60,6 +60,8 @@ def load(request, files):
         module = types.ModuleType(f"{PACKAGE}.{mod['name']}")
         module.__file__, module.__package__ = mod["file"], PACKAGE
         sys.modules[mod["name"]] = sys.modules[f"{PACKAGE}.{mod['name']}"] = module
+        for alias in mod.get("aliases", ()):  # a file graded under the spec's name, which its neighbours import
+            sys.modules.setdefault(alias, module)
         setattr(package, mod["name"], module)
         for st in mod["statements"]:
             try:

@@ -486,37 +486,70 @@ def test_lora_trainable(submission):
            "start set by the grader"
     if not isinstance(got.get("inner"), dict):
         raise StudentError("train(model of type 'lora') sent back no weights of the checkpoint's model")
-    layout = lora_layout(got["inner"])
-    if not layout.ranks:
+    readings = layouts(got["inner"])
+    if not readings:
         fail("training with type='lora' left no low-rank adapter (A: r x in, B: out x r, r < d) in the checkpoint's "
-             "model", case, **not_low_rank(layout))
-    scales = lora_scales(layout, got.get("scales"))
-    canonical = {**got, "inner": {mine: got["inner"][theirs] for mine, theirs in layout.names.items()}}
-    build = functools.partial(lora_model, layout, start["adapters"])
-    if any(matches_run(canonical, start, run) for run in custom_runs("lora", start, build=lambda: build(scales[0]))):
-        return
+             "model", case, **not_low_rank(lora_layout(got["inner"])))
+    tried = []
+    for layout in readings:
+        scales = lora_scales(layout, got.get("scales"))
+        canonical = {**got, "inner": {mine: layout.tensor(got["inner"], mine) for mine in layout.names}}
+        build = functools.partial(lora_model, layout, start["adapters"])
+        runs = custom_runs("lora", start, build=functools.partial(build, scales[0]))
+        if any(matches_run(canonical, start, run) for run in runs):
+            if layout.transposed:
+                submission.note("the LoRA factors are stored transposed (A of shape (in, r), B of (r, out), used as "
+                                "x @ A @ B) and were read so")
+            return
+        tried.append((layout, canonical, build, scales))
+    bug = next(filter(None, (lora_bug(got, c, start, lay, b, s) for lay, c, b, s in tried)), None)
     fail("after training with type='lora', the weights differ from the handout's loop with peft on the same "
-         "adapters from the same start", case, bug=lora_bug(got, canonical, start, layout, build, scales))
+         "adapters from the same start" + (", whether its factors are read as peft holds them or transposed (A of "
+               "(in, r), B of (r, out))" if len(tried) > 1 else ""), case, bug=bug)
+
+
+def layouts(state):
+    """The readings of the returned state that find low-rank adapters: as peft holds them, then (a hand-written
+    LoRA only) with A and B stored transposed."""
+    found = [lora_layout(state)]
+    if not found[0].peft:
+        found.append(lora_layout(state, transposed=True))
+    return [layout for layout in found if layout.ranks]
 
 
 class Layout:
     """The grader's reading of the checkpoint's model sent back after LoRA training: `names` {name in the grader's
     peft model: the returned name}, `ranks` {adapted module: r}, `saved` (peft's modules_to_save), `peft` (the
-    names are peft's), `other` (returned tensors that are none of these)."""
+    names are peft's), `other` (returned tensors that are none of these), `transposed` (peft names whose returned
+    tensor is stored transposed: a hand-written LoRA's A of (in, r) and B of (r, out), used as x @ A @ B)."""
 
-    def __init__(self):
+    def __init__(self, transposed=False):
         self.names, self.ranks, self.saved, self.peft, self.other = {}, {}, set(), False, []
+        self.reads_transposed, self.transposed = transposed, set()
+
+    def tensor(self, state, name):
+        """The returned tensor behind peft name `name`, in peft's layout."""
+        t = state[self.names[name]]
+        return t.T if name in self.transposed else t
+
+    def start(self, seed, name, shape):
+        """Where the harness started the returned tensor behind peft name `name` (of peft shape `shape`), in peft's
+        layout: drawn for the returned name and the returned shape (hf_probe.adapter_start)."""
+        if name in self.transposed:
+            return hf_probe.adapter_start(seed, self.names[name], tuple(shape)[::-1]).T
+        return hf_probe.adapter_start(seed, self.names[name], tuple(shape))
 
 
 PEFT_NAME = re.compile(r"^(.*)\.(lora_A|lora_B|modules_to_save)\.[^.]+\.(.+)$")
 
 
-def lora_layout(state):
+def lora_layout(state, transposed=False):
     """Layout of the returned state (name -> tensor). peft's names are read as they are (the adapter renamed
     `default`); a hand-written LoRA's are found by place and shape: a checkpoint weight one name segment further
     down (query.linear.weight) is the base layer, and under an adapted Linear (out x in) a tensor of shape (r, in)
-    is A and one of (out, r) is B, r < min(in, out)."""
-    ckpt, layout = checkpoint().state_dict(), Layout()
+    is A and one of (out, r) is B, r < min(in, out); read `transposed`, one of (in, r) is A and one of (r, out) is
+    B. A d x d layer's factors fit both readings: the checks try each (layouts)."""
+    ckpt, layout = checkpoint().state_dict(), Layout(transposed)
     layout.peft = any((m := PEFT_NAME.match(n)) and m[2] == "lora_A" for n in state)
     for name, t in state.items():
         if not torch.is_tensor(t):
@@ -552,13 +585,16 @@ def hand_written(layout, ckpt, name, t):
         layout.names[f"{path}.base_layer.{rest[1]}"] = name
     elif weight is not None and weight.dim() == 2 and t.dim() == 2 and min(t.shape) < min(weight.shape):
         out, into = weight.shape
-        if t.shape[1] == into:
-            layout.names[f"{path}.lora_A.default.weight"] = name
-            layout.ranks[path] = t.shape[0]
-        elif t.shape[0] == out:
-            layout.names[f"{path}.lora_B.default.weight"] = name
-        else:
+        shape = t.shape[::-1] if layout.reads_transposed else t.shape  # (r, in) or (out, r) as peft holds them
+        role = "lora_A" if shape[1] == into else "lora_B" if shape[0] == out else None
+        if role is None:
             layout.other.append(name)
+            return
+        layout.names[f"{path}.{role}.default.weight"] = name
+        if layout.reads_transposed:
+            layout.transposed.add(f"{path}.{role}.default.weight")
+        if role == "lora_A":
+            layout.ranks[path] = shape[0]
     else:
         layout.other.append(name)
 
@@ -605,7 +641,7 @@ def lora_model(layout, seed, scales):
     with torch.no_grad():
         for name, p in inner.named_parameters():
             if name in layout.names and ".lora_" in name:
-                p.copy_(hf_probe.adapter_start(seed, layout.names[name], tuple(p.shape)))
+                p.copy_(layout.start(seed, name, p.shape))
     for path in layout.ranks:
         inner.get_submodule(path).scaling["default"] = scales[path]
     return inner
@@ -626,8 +662,7 @@ def lora_bug(got, canonical, start, layout, build, scales):
         return "the pretrained weights train in `lora`: freeze the checkpoint (get_peft_model does) so only the " \
                "adapters and the classifier change"
     factors = [n for n in inner if ".lora_" in n]
-    if all(torch.equal(inner[n], hf_probe.adapter_start(start["adapters"], layout.names[n], tuple(inner[n].shape)))
-           for n in factors):
+    if all(torch.equal(inner[n], layout.start(start["adapters"], n, inner[n].shape)) for n in factors):
         return NOT_TRAINED
     weight = own(got, (2, D))
     if weight is not None and torch.equal(weight, torch.tensor(start["weight"])):

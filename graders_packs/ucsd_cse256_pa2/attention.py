@@ -456,7 +456,7 @@ def unknown_heads(submission, model, got):
     that stands for no hyper-parameter may set the heads (or the sizes) its own way; per-head maps show the head
     count; a heads' mean shows nothing, so then the constructor must have been given the grader's n_head."""
     n, main = roles.HP["n_head"], mainpy.conventions(submission)
-    signature = submission.session.names(submission.spec.source(roles.FILE).module)[model.cls]["signature"]
+    signature = roles.handed(submission).names[model.cls]["signature"]
     given = models.main_arguments(main, model.cls, signature)
     constants = [f"{name}={value!r}" for name, (kind, value) in given.items() if kind == "value" and name in
                  model.kwargs and models.stands_for(name, given) is None and name.lower() not in models.CAUSAL]
@@ -490,9 +490,9 @@ def test_decoder_scores_orientation(submission, found):
 
 def alibi_model(submission):
     """Part 3's ALiBi model, built with ALiBi on (a class named for it, or one with an alibi flag), or None."""
-    names = submission.session.names(submission.spec.source(roles.FILE).module)
-    module, main = submission.module(roles.FILE), mainpy.conventions(submission)
-    for cls in submission.extractions[roles.FILE].classes:
+    handed, main = roles.handed(submission), mainpy.conventions(submission)
+    names, module = handed.names, handed.module
+    for cls in handed.classes:
         signature = names.get(cls, {}).get("signature")
         params = [n for n, _ in models.parameters(signature) or []] if signature else []
         flags = [n for n in params if n.lower() in models.ALIBI]
@@ -507,8 +507,7 @@ def alibi_model(submission):
         with about(f"{cls} built with ALiBi on"):
             obj = getattr(module, cls)(**kwargs)
             obj.eval()
-        cells = [c.text for c in submission.intake.files[roles.FILE].cells]
-        plan = models.forward_plans(models.forward_parameters(cells, [cls])[cls],
+        plan = models.forward_plans(models.forward_parameters(handed.texts, [cls])[cls],
                                     (main or {}).get("masks", {}).get(cls), decoder=causal)[0]
         return roles.Model(None, cls, obj, kwargs, "", plan=plan)
     return None

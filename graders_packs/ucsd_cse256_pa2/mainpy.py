@@ -57,16 +57,24 @@ def conventions(submission):
         cells = [c.text for c in source.cells] if source and source.problem is None else []
         models = submission.extractions[next(f.name for f in submission.spec.files if f.any_classes)]  # transformer.py
         # the helpers that set module globals too: main.py's call of one names their hyper-parameters
-        submission.pa2_main = read(cells, models.classes + list(models.setters)) if cells else None
+        submission.pa2_main = read(cells, handed_in_classes(submission) + list(models.setters)) if cells else None
     return submission.pa2_main
+
+
+def handed_in_classes(submission):
+    """The classes of transformer.py and of the hand-in's other Python files (classifier.py, main.py), in load
+    order, each name once."""
+    models = submission.extractions[next(f.name for f in submission.spec.files if f.any_classes)]
+    return list(dict.fromkeys(models.classes + [c for o in submission.others for c in o.extraction.classes]))
 
 
 def job_args(submission):
     """The training jobs' extra arguments, as plain data (they build the models as the checks do): main.py's reading
-    and transformer.py's helpers that set hyper-parameter globals (models.module_globals)."""
+    and transformer.py's helpers that set hyper-parameter globals (models.module_globals), with the modules of the
+    hand-in's other files whose classes count too ("others")."""
     extraction = submission.extractions[next(f.name for f in submission.spec.files if f.any_classes)]
-    return {"main": conventions(submission),
-            "module": module_globals(extraction.setters, {c: extraction.reads.get(c, ()) for c in extraction.classes})}
+    facts = module_globals(extraction.setters, {c: extraction.reads.get(c, ()) for c in extraction.classes})
+    return {"main": conventions(submission), "module": {**facts, "others": [o.module for o in submission.others]}}
 
 
 def read(cells, classes):

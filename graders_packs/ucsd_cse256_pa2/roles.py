@@ -79,29 +79,77 @@ class Found(NamedTuple):
     models: dict            # {role: Model}
     errors: list            # [(class, SubmissionProblem)]
     main: dict | None       # main.py's reading (mainpy.py), None without one
+    looked: dict = {}       # {file: [its classes]}: where the grader looked, for the message when nothing fits
+
+
+class Handed(NamedTuple):
+    """The classes of every Python file handed in, as one module: `module.Cls` runs in the sandbox module that
+    defines Cls (transformer.py's first, on a name two files define)."""
+    module: object
+    names: dict             # {name: the sandbox's {"kind", "signature"}}
+    classes: list           # class names, transformer.py's first
+    files: dict             # {class or helper: the file that defines it}
+    texts: list             # every file's code cells, transformer.py's last (its definitions win on a clash)
+    looked: dict            # {file: the classes it defines}
+
+
+def handed(submission):
+    """Handed: transformer.py (or the file found for it) and the hand-in's other Python files (graders/others.py),
+    read once per sandbox child."""
+    session, spec_module = submission.session, submission.spec.source(FILE).module
+    cached = getattr(submission, "pa2_handed", None)
+    if cached is not None and cached[0] == session.generation:
+        return cached[1]
+    files = [(submission.intake.files[FILE], spec_module, submission.module(FILE), submission.extractions[FILE])]
+    files += [(o.source, o.module, module, o.extraction) for o, module in submission.other_modules(FILE)]
+    owners, names, classes, texts, looked = {}, {}, [], [], {}
+    for source, module_name, module, extraction in files:
+        looked[source.name] = extraction.classes
+        defined = session.names(module_name) if source.problem is None else {}
+        own = extraction.classes + (list(extraction.setters) if module_name == spec_module else [])
+        for name in own:
+            if name not in owners and name in defined:
+                owners[name], names[name] = (module, source.name), defined[name]
+        classes += [c for c in extraction.classes if owners.get(c, (None, None))[1] == source.name]
+        texts = [c.text for c in source.cells] + texts
+    submission.pa2_handed = (session.generation, Handed(Owners({n: m for n, (m, _) in owners.items()}), names,
+                                                        classes, {n: f for n, (_, f) in owners.items()}, texts, looked))
+    return submission.pa2_handed[1]
+
+
+class Owners:
+    """Names looked up in the sandbox module that defines each."""
+
+    def __init__(self, owners):
+        self._owners = owners
+
+    def __getattr__(self, name):
+        if name.startswith("_") or name not in self._owners:
+            raise AttributeError(name)
+        return getattr(self._owners[name], name)
 
 
 def found(submission):
-    """The models of transformer.py (Found), found once per sandbox child (its objects die with it)."""
+    """The models of the hand-in (Found), found once per sandbox child (its objects die with it)."""
     session = submission.session
     cached = getattr(submission, "pa2_models", None)
     if cached is None or cached[0] != session.generation:
         source = submission.intake.files[FILE]
         if source.problem:
             raise NotGradable(source.problem)
-        names = session.names(submission.spec.source(FILE).module)
-        classes = submission.extractions[FILE].classes
-        forwards = forward_parameters([c.text for c in source.cells], classes)
-        cached = (session.generation, discover(submission.module(FILE), names, classes, mainpy.conventions(submission),
-                                               forwards, mainpy.job_args(submission)["module"]))
+        h = handed(submission)
+        forwards = forward_parameters(h.texts, h.classes)
+        cached = (session.generation, discover(h.module, h.names, h.classes, mainpy.conventions(submission),
+                                               forwards, mainpy.job_args(submission)["module"], h.files, h.looked))
         submission.pa2_models = cached
     return cached[1]
 
 
-def discover(module, names, classes, main=None, forwards=None, module_facts=None):
-    """Found: the classes of transformer.py built in the sandbox, as main.py (main: its reading) builds them when
-    it does, called as their forwards' parameters (forwards: models.forward_parameters) ask, after the helpers
-    that set hyper-parameter globals (module_facts: models.module_globals), and given their roles."""
+def discover(module, names, classes, main=None, forwards=None, module_facts=None, files=None, looked=None):
+    """Found: the classes of transformer.py and the hand-in's other files built in the sandbox, as main.py (main: its
+    reading) builds them when it does, called as their forwards' parameters (forwards: models.forward_parameters)
+    ask, after the helpers that set hyper-parameter globals (module_facts: models.module_globals), and given their
+    roles; `files` ({class: file}) names where a class outside transformer.py was found."""
     facts = module_facts or {"setters": [], "models": []}
 
     def setter(name, kwargs):
@@ -136,10 +184,12 @@ def discover(module, names, classes, main=None, forwards=None, module_facts=None
         notes += [f"transformer.py's hyper-parameter globals were set first by {helpers} with the grader's "
                   "values"] if set_by and cls in facts["models"] else []
         notes += [f"its forward is called as {described(plan)}"] if described(plan) else []
+        notes += [f"{cls} is defined in {files[cls]}"] if (files or {}).get(cls, FILE) != FILE else []
         models[role] = Model(role, cls, obj, kwargs, describe(result), shown and shown[1], contract(role, result, maps),
                              calls.get(cls, {}).get("text"), notes, plan)
     overruled(models, errors, main)
-    return Found(models, [(c, InterfaceError(str(e)) if isinstance(e, Unusable) else e) for c, e in errors], main)
+    return Found(models, [(c, InterfaceError(str(e)) if isinstance(e, Unusable) else e) for c, e in errors], main,
+                 looked or {FILE: list(classes)})
 
 
 def overruled(models, errors, main):
@@ -187,8 +237,10 @@ def model_for(found, role):
         raise copy.copy(e)  # a fresh exception per check: pytest and `about` annotate the one they get
     what = "an encoder (a model returning (output, attn_maps))" if role == "encoder" else \
         "a decoder (a model returning next-token logits of shape (B, T, vocab_size))"
-    raise InterfaceError(f"{FILE} has no class that builds {what} from the starter's hyper-parameters; "
-                         "its model's constructor must take vocab_size (or vocab, n_vocab, ...)")
+    where = "; ".join(f"{f}: {', '.join(cs) or 'no class'}" for f, cs in found.looked.items())
+    raise InterfaceError(f"no class handed in builds {what}: the grader looked at every class of the Python files "
+                         f"handed in ({where}) and builds those whose constructor takes the vocabulary size "
+                         "(vocab_size, vocab, n_vocab, ...) or one config object; none does")
 
 
 def forward(model, x, what):

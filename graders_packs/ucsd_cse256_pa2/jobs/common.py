@@ -14,23 +14,28 @@ import importlib
 import inspect
 import sys
 import time
+import types
 import weakref
 
 import torch
 from torch.nn import functional as F
 
 
-def student_classes(name):
-    """The module and [(class name, constructor signature)] of the classes defined in it."""
+def student_classes(name, others=()):
+    """The module and [(class name, constructor signature)] of the classes defined in it and in the modules of the
+    hand-in's other files (`others`: graders/others.py), as one namespace: the module's names, then each class of
+    the others that it does not define."""
     module = sys.modules[name] if name in sys.modules else importlib.import_module(name)
-    classes = []
-    for cls_name, cls in vars(module).items():
-        if inspect.isclass(cls) and cls.__module__ == module.__name__:
-            try:
-                classes.append((cls_name, str(inspect.signature(cls))))
-            except (TypeError, ValueError):
-                continue
-    return module, classes
+    merged, classes = types.SimpleNamespace(**vars(module)), []
+    for each in [module] + [sys.modules[o] for o in others if o in sys.modules]:
+        for cls_name, cls in vars(each).items():
+            if inspect.isclass(cls) and cls.__module__ == each.__name__ and cls_name not in dict(classes):
+                try:
+                    classes.append((cls_name, str(inspect.signature(cls))))
+                except (TypeError, ValueError):
+                    continue
+                setattr(merged, cls_name, cls)
+    return merged, classes
 
 
 PLANS = weakref.WeakKeyDictionary()  # {model: its forward plan (forward_plans)}, as find chose it
@@ -58,8 +63,8 @@ def student_model(module_name, role, hp, main, facts=None):
     """The student's model playing `role`, freshly built from hp["seed"] on hp["device"] (as main.py builds it, main
     being its reading or None, after the helpers that set hyper-parameter globals: facts, models.module_globals),
     and the module."""
-    module, classes = student_classes(module_name)
     facts = facts or {"setters": [], "models": []}
+    module, classes = student_classes(module_name, facts.get("others", ()))
     helpers = {f: str(inspect.signature(getattr(module, f))) for f in facts["setters"]}
     failed = set_globals(facts["setters"], helpers, lambda f, kwargs: getattr(module, f)(**kwargs), (Exception,),
                          hp, main)
