@@ -22,7 +22,14 @@ from graders.values import instrument
 
 
 class Submission:
-    """What checks receive as the `submission` fixture."""
+    """What checks receive as the `submission` fixture (docs/authoring.md, Checks).
+
+    Checks use its methods: module, other_modules, source, extraction, defined, memo, note, write, tolerance, and
+    `spec` and `others`. The rest is the engine's. It takes no attribute of a check's own (__slots__): state a check
+    keeps goes in memo(), which also forgets what a restarted sandbox child no longer holds."""
+
+    __slots__ = ("spec", "intake", "extractions", "others", "sessions", "session", "check", "notes", "used",
+                 "watched", "_memo")
 
     def __init__(self, spec, intake, extractions, sessions, others=()):
         self.spec, self.intake, self.extractions = spec, intake, extractions
@@ -34,6 +41,29 @@ class Submission:
         self.used = {}                # check -> {file name: {student names it called}}
         ruled = {r.file for r in spec.rules}
         self.watched = {c.name for p in spec.parts if p.file in ruled for c in p.checks}  # their calls are recorded
+        self._memo = {}
+
+    def source(self, file_name):
+        """The spec file as handed in (graders.submission.SourceFile: its cells, path, problem), or None."""
+        return self.intake.files.get(file_name)
+
+    def extraction(self, file_name):
+        """What extraction kept of the spec file (graders.extract.Extraction: classes, broken, setters, reads)."""
+        return self.extractions[file_name]
+
+    def defined(self, module):
+        """{name: what it is} of the sandbox module `module` (a spec file's module, or one of `others`), as loaded."""
+        owner = next((f.name for f in self.spec.files if f.module == module), None)
+        return self.session_of(owner).names(module)
+
+    def memo(self, key, compute, per_child=True):
+        """compute() once, then its value: per sandbox child where `per_child` (its objects, handles and readings
+        die with a restarted child), else per submission."""
+        generation = self.session.generation if per_child else None
+        hit = self._memo.get(key)
+        if hit is None or hit[0] != generation:
+            hit = self._memo[key] = (generation, compute())
+        return hit[1]
 
     def write(self, files):
         """Input files ({name: text}) in the sandbox's working directory, for the student's code to read."""

@@ -95,7 +95,7 @@ def submission_with(tmp_path, name, data, check="test_written_params", visibilit
     path = tmp_path / name
     path.write_bytes(data if isinstance(data, bytes) else data.encode())
     part = SimpleNamespace(checks=[SimpleNamespace(name=check, visibility=specs.Visibility(visibility))])
-    return SimpleNamespace(intake=SimpleNamespace(files={"answers.yaml": SourceFile("answers.yaml", path)}),
+    return SimpleNamespace(source={"answers.yaml": SourceFile("answers.yaml", path)}.get,
                            spec=SimpleNamespace(parts=[part]), check=check)
 
 
@@ -133,7 +133,7 @@ def test_malformed_answers_files_say_why(tmp_path, data, message):
 
 def test_a_missing_answers_file_costs_only_the_written_checks(tmp_path):
     missing = SourceFile("answers.yaml", problem="answers.yaml was not found in the submission; files found: A2S2.py")
-    stand_in = SimpleNamespace(intake=SimpleNamespace(files={"answers.yaml": missing}))
+    stand_in = SimpleNamespace(source={"answers.yaml": missing}.get)
     with pytest.raises(NotGradable, match="was not found in the submission"):
         read_answers(stand_in, "answers.yaml")
 

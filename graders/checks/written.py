@@ -215,7 +215,7 @@ def read_answers(submission, name):
 
 
 def _read_answers(submission, name):
-    source = submission.intake.files[name]
+    source = submission.source(name)
     if source.problem:
         raise NotGradable(source.problem)
     path = source.path

@@ -45,7 +45,7 @@ TWIN = {**UNAMBIGUOUS, "T": 2}
 @pytest.fixture
 def model_py(submission):
     """The student's gpt/model.py; a renamed class is an interface error that lists the classes the file has."""
-    source, extraction = submission.intake.files[FILE], submission.extractions[FILE]
+    source, extraction = submission.source(FILE), submission.extraction(FILE)
     if source.problem is None and extraction.classes and CLASS not in extraction.classes + list(extraction.broken):
         raise NotGradable(f"{FILE} defines no class {CLASS}, the name the handout's Block builds its attention with; "
                           f"the classes it defines: {', '.join(extraction.classes)}")

@@ -457,7 +457,7 @@ NO_ADAPTER = "type='lora' adds no low-rank adapter to the checkpoint's model: wr
 def takes_up_lora(submission):
     """Whether classification.py's LoRA is graded: it names LoRA or peft, or the offering requires it (then a file
     that never mentions it fails as an interface error). Otherwise the check passes with a note."""
-    text = "\n".join(c.text for c in submission.intake.files["classification.py"].cells)
+    text = "\n".join(c.text for c in submission.source("classification.py").cells)
     if re.search(r"(?<![a-z])(lora|peft)", text, re.IGNORECASE):  # use_lora, LoRALinear; not "exploration"
         return True
     if submission.spec.options["lora_required"]:

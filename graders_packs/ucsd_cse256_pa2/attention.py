@@ -344,18 +344,15 @@ class Reading(NamedTuple):
 def reading(submission, model, causal):
     """The Reading of the model's first layer, made once per model and shared by the scale and orientation checks
     (NotChecked, raised again for each, where it cannot be made)."""
-    cache = getattr(submission, "pa2_readings", None)
-    if cache is None:
-        cache = submission.pa2_readings = {}
-    key = (submission.session.generation, model.cls, causal)
-    if key not in cache:
+    def read():
         try:
-            cache[key] = read_first_layer(submission, model, causal)
+            return read_first_layer(submission, model, causal)
         except NotChecked as e:
-            cache[key] = e
-    if isinstance(cache[key], NotChecked):
-        raise NotChecked(str(cache[key]))
-    return cache[key]
+            return e
+    got = submission.memo(("pa2 reading", model.cls, causal), read)
+    if isinstance(got, NotChecked):
+        raise NotChecked(str(got))
+    return got
 
 
 def read_first_layer(submission, model, causal):

@@ -52,19 +52,19 @@ MAX_CHARS = 256 << 10  # characters of main.py the grader reads (the starter's h
 
 def conventions(submission):
     """The reading of the submission's main.py (see the module docstring), or None; read once per submission."""
-    if not hasattr(submission, "pa2_main"):
-        source = submission.intake.files.get(FILE)
+    def reading():
+        source = submission.source(FILE)
         cells = [c.text for c in source.cells] if source and source.problem is None else []
-        models = submission.extractions[next(f.name for f in submission.spec.files if f.any_classes)]  # transformer.py
+        models = submission.extraction(next(f.name for f in submission.spec.files if f.any_classes))  # transformer.py
         # the helpers that set module globals too: main.py's call of one names their hyper-parameters
-        submission.pa2_main = read(cells, handed_in_classes(submission) + list(models.setters)) if cells else None
-    return submission.pa2_main
+        return read(cells, handed_in_classes(submission) + list(models.setters)) if cells else None
+    return submission.memo("pa2 main.py", reading, per_child=False)
 
 
 def handed_in_classes(submission):
     """The classes of transformer.py and of the hand-in's other Python files (classifier.py, main.py), in load
     order, each name once."""
-    models = submission.extractions[next(f.name for f in submission.spec.files if f.any_classes)]
+    models = submission.extraction(next(f.name for f in submission.spec.files if f.any_classes))
     return list(dict.fromkeys(models.classes + [c for o in submission.others for c in o.extraction.classes]))
 
 
@@ -72,7 +72,7 @@ def job_args(submission):
     """The training jobs' extra arguments, as plain data (they build the models as the checks do): main.py's reading
     and transformer.py's helpers that set hyper-parameter globals (models.module_globals), with the modules of the
     hand-in's other files whose classes count too ("others")."""
-    extraction = submission.extractions[next(f.name for f in submission.spec.files if f.any_classes)]
+    extraction = submission.extraction(next(f.name for f in submission.spec.files if f.any_classes))
     facts = module_globals(extraction.setters, {c: extraction.reads.get(c, ()) for c in extraction.classes})
     return {"main": conventions(submission), "module": {**facts, "others": [o.module for o in submission.others]}}
 

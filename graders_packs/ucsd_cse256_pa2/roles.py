@@ -96,25 +96,26 @@ class Handed(NamedTuple):
 def handed(submission):
     """Handed: transformer.py (or the file found for it) and the hand-in's other Python files (graders/others.py),
     read once per sandbox child."""
-    session, spec_module = submission.session, submission.spec.source(FILE).module
-    cached = getattr(submission, "pa2_handed", None)
-    if cached is not None and cached[0] == session.generation:
-        return cached[1]
-    files = [(submission.intake.files[FILE], spec_module, submission.module(FILE), submission.extractions[FILE])]
+    return submission.memo("pa2 handed", lambda: read_handed(submission))
+
+
+def read_handed(submission):
+    """Handed, read now (handed() keeps it for the sandbox child)."""
+    spec_module = submission.spec.source(FILE).module
+    files = [(submission.source(FILE), spec_module, submission.module(FILE), submission.extraction(FILE))]
     files += [(o.source, o.module, module, o.extraction) for o, module in submission.other_modules(FILE)]
     owners, names, classes, texts, looked = {}, {}, [], [], {}
     for source, module_name, module, extraction in files:
         looked[source.name] = extraction.classes
-        defined = session.names(module_name) if source.problem is None else {}
+        defined = submission.defined(module_name) if source.problem is None else {}
         own = extraction.classes + (list(extraction.setters) if module_name == spec_module else [])
         for name in own:
             if name not in owners and name in defined:
                 owners[name], names[name] = (module, source.name), defined[name]
         classes += [c for c in extraction.classes if owners.get(c, (None, None))[1] == source.name]
         texts = [c.text for c in source.cells] + texts
-    submission.pa2_handed = (session.generation, Handed(Owners({n: m for n, (m, _) in owners.items()}), names,
-                                                        classes, {n: f for n, (_, f) in owners.items()}, texts, looked))
-    return submission.pa2_handed[1]
+    return Handed(Owners({n: m for n, (m, _) in owners.items()}), names, classes,
+                  {n: f for n, (_, f) in owners.items()}, texts, looked)
 
 
 class Owners:
@@ -131,18 +132,15 @@ class Owners:
 
 def found(submission):
     """The models of the hand-in (Found), found once per sandbox child (its objects die with it)."""
-    session = submission.session
-    cached = getattr(submission, "pa2_models", None)
-    if cached is None or cached[0] != session.generation:
-        source = submission.intake.files[FILE]
-        if source.problem:
-            raise NotGradable(source.problem)
+    source = submission.source(FILE)
+    if source.problem:
+        raise NotGradable(source.problem)
+
+    def discovered():
         h = handed(submission)
-        forwards = forward_parameters(h.texts, h.classes)
-        cached = (session.generation, discover(h.module, h.names, h.classes, mainpy.conventions(submission),
-                                               forwards, mainpy.job_args(submission)["module"], h.files, h.looked))
-        submission.pa2_models = cached
-    return cached[1]
+        return discover(h.module, h.names, h.classes, mainpy.conventions(submission), forward_parameters(h.texts,
+                        h.classes), mainpy.job_args(submission)["module"], h.files, h.looked)
+    return submission.memo("pa2 models", discovered)
 
 
 def discover(module, names, classes, main=None, forwards=None, module_facts=None, files=None, looked=None):

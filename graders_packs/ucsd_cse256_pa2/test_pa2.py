@@ -34,7 +34,7 @@ def parameter_count(model):
 
 def expect_interface(submission, found, role):
     model = model_for(found, role)
-    source = submission.intake.files[roles.FILE]
+    source = submission.source(roles.FILE)
     if source.by_content and not submission.spec.options["misnamed_transformer_accepted"]:
         raise InterfaceError(f"the models must be handed in as {roles.FILE}; the grader found them in "
                              f"{source.path.name} by its content and graded them there, but this offering counts "

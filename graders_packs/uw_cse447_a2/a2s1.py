@@ -37,15 +37,15 @@ SCALED = ("the query gives the target only when scores are divided by sqrt(3), a
 def _function(submission, names):
     """The first of `names` the student's A2S1.py defines as a function, or None; one whose definition cannot
     be graded (a syntax error) says why."""
-    source = submission.intake.files[FILE]
+    source = submission.source(FILE)
     if source.problem:  # unreadable (an absent file's checks do not run: plugin.py)
         raise NotGradable(source.problem)
-    defined = submission.session.names(submission.spec.source(FILE).module)
+    defined = submission.defined(submission.spec.source(FILE).module)
     for name in names:
         if defined.get(name, {}).get("kind") == "function":
             return name
-        if name in submission.extractions[FILE].broken:
-            raise NotGradable(f"{name} could not be graded: {submission.extractions[FILE].broken[name]}")
+        if name in submission.extraction(FILE).broken:
+            raise NotGradable(f"{name} could not be graded: {submission.extraction(FILE).broken[name]}")
     return None
 
 
