@@ -11,11 +11,23 @@ from graders import spec as specs
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="graders", description="Grade attention and transformer coursework.")
     course = argparse.ArgumentParser(add_help=False)
     course.add_argument("--course", type=Path, action="append", default=[], metavar="DIR",
                         help=f"a folder of the course's own assignment packs, besides the built-in ones (also "
                              f"${packs.COURSES}, several joined by '{os.pathsep}')")
+    # The course folders first, so that every command's help lists their assignments too; `new` makes its folder.
+    early = argparse.ArgumentParser(add_help=False, parents=[course])
+    early.add_argument("command", nargs="?")
+    known, _ = early.parse_known_args(argv)
+    parser = argparse.ArgumentParser(prog="graders", description="Grade attention and transformer coursework.")
+    try:
+        for folder in known.course:
+            if known.command == "new":
+                folder.mkdir(parents=True, exist_ok=True)
+            packs.use_course(folder)
+        packs.specs()  # every course readable, no id twice
+    except (packs.PackError, OSError) as e:
+        parser.error(str(e))
     sub = parser.add_subparsers(dest="command", required=True)
     add = lambda name, **kw: sub.add_parser(name, parents=[course], **kw)  # noqa: E731 - every command knows --course
     add("list", help="one assignment a line: id, then title")
@@ -50,15 +62,10 @@ def main(argv=None):
     v = add("verify", help="check a pack's sample rules: every sample graded as its expected.yaml says, every check "
                            "failed by some bug sample and passed by every correct one")
     v.add_argument("assignment", metavar="ID")
-    v.add_argument("--out", type=Path, help="keep the samples' batch here (default: a temporary folder)")
+    v.add_argument("--out", type=Path,
+                   help="keep the samples' batch here, replacing what it holds (default: a temporary folder)")
     args = parser.parse_args(argv)
 
-    try:
-        for folder in args.course:
-            packs.use_course(folder)
-        packs.specs()  # every course readable, no id twice
-    except packs.PackError as e:
-        parser.error(str(e))
     if args.command == "new":
         return new_pack(args, parser)
 

@@ -56,6 +56,8 @@ def course_folders():
 
 def use_course(folder):
     """Add a course folder (`--course DIR`) for this process and the graders it starts."""
+    if not Path(folder).is_dir():
+        raise PackError(f"--course {folder}: no such folder")
     os.environ[COURSES] = os.pathsep.join([str(Path(folder).resolve()), *filter(None, os.environ.get(COURSES,
                                                                                                        "").split(os.pathsep))])
     _catalogue.cache_clear()

@@ -35,6 +35,12 @@ tolerances:
 INIT = '''"""TODO: one line on the assignment this pack grades (docs/authoring.md)."""
 '''
 
+README = """# {id}
+
+TODO: for course staff: which handout each offering follows, what each check grades and why it carries its points,
+and what the sample class shows. `graders verify {id}` checks the sample rules (docs/authoring.md).
+"""
+
 REFERENCE = '''"""The trusted reference: imported only by the grader's process, never by the sandbox or a kit."""
 import torch
 
@@ -44,13 +50,20 @@ def softmax(x):
     return torch.softmax(x, dim=-1)
 '''
 
-BUGS = '''"""Known bugs: what a buggy solution returns, so a check can name the bug an output matches (TODO: yours)."""
+BUGS = '''"""Known bugs: what a solution with each bug returns, so a check can name the bug an output matches (TODO).
+
+Each bug is the reference with one mistake, so this module would show the answer: the student kit replays what it
+returns for the kit's inputs instead of shipping it (KIT = "recorded"; arguments and results must be plain data).
+"""
 import torch
 
-KNOWN = {
-    "softmax over the wrong dimension (dim=0, down the columns): each row must sum to 1":
-        lambda x: torch.softmax(x, dim=0),
-}
+KIT = "recorded"
+
+
+def outputs(x):
+    """{the bug, as the feedback names it: what a softmax with that bug returns for x}."""
+    wrong_dim = "softmax over the wrong dimension (dim=0, down the columns): each row must sum to 1"
+    return {wrong_dim: torch.softmax(x, dim=0)}
 '''
 
 CHECKS = '''"""Checks of solution.py (TODO: yours; docs/authoring.md, "Checks").
@@ -60,11 +73,11 @@ the sandbox and return plain data (tensors, numbers). Expected values come from 
 """
 import pytest
 import torch
+from graders.checks.compare import close, require_tensor
+from graders.checks.feedback import fail
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from graders.checks.compare import close, require_tensor
-from graders.checks.feedback import fail
 from {module} import bugs, reference
 
 
@@ -85,7 +98,7 @@ def test_softmax_matches_reference(solution, submission, rows, cols, seed):
     if got.shape != want.shape:
         fail(f"{{call}} returned shape {{tuple(got.shape)}}, expected {{tuple(want.shape)}}", case, repro=repro)
     if not close(got, want, tol).all():
-        bug = next((name for name, f in bugs.KNOWN.items() if close(got, f(x), tol).all()), None)
+        bug = next((name for name, out in bugs.outputs(x).items() if close(got, out, tol).all()), None)
         fail(f"{{call}} differs from the reference", case, bug=bug, repro=repro)
 '''
 
@@ -118,8 +131,9 @@ def create(assignment_id, course):
     folder = Path(course) / module
     if folder.exists():
         raise ValueError(f"{folder} already exists")
-    files = {"__init__.py": INIT, "reference.py": REFERENCE, "bugs.py": BUGS, f"test_{module}.py": CHECKS.format(
-        module=module), f"specs/{assignment_id}.yaml": SPEC.format(id=assignment_id)}
+    files = {"__init__.py": INIT, "README.md": README.format(id=assignment_id), "reference.py": REFERENCE,
+             "bugs.py": BUGS, f"test_{module}.py": CHECKS.format(module=module),
+             f"specs/{assignment_id}.yaml": SPEC.format(id=assignment_id)}
     for sample, (kind, code, fail) in SOLUTIONS.items():
         files[f"samples/{assignment_id}/{sample}/solution.py"] = code
         files[f"samples/{assignment_id}/{sample}/expected.yaml"] = expected_yaml(kind, fail)

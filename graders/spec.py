@@ -99,7 +99,7 @@ class Profile(Strict):
 
 
 class Job(Strict):
-    driver: str = Field(description="grader-side module: inputs(profile, hp, data_dir) gives the job's arguments "
+    driver: str = Field(description="grader-side module: inputs(profile, hp, data_dir, seed) gives the job's arguments "
                                     "and what only the grader keeps; score(result, kept) the metric; JOB the "
                                     "job's own source, run in the sandbox next to the student's code; optionally "
                                     "submission_args(submission), arguments read from the submission as data")
@@ -158,7 +158,8 @@ class Assignment(Strict):
     course: str
     handout: str = Field("", description="the handout this spec follows (offering, term, starter) and what it "
                                          "assumes where the handout is silent")
-    checks: str = Field(description="Python package holding the pytest checks; default: the pack the spec is in")
+    checks: str | None = Field(None, description="Python package holding the pytest checks; leave it out in a pack "
+                                                  "(the pack the spec is in), give it for a spec outside one")
     files: list[SourceSpec]
     parts: list[Part]
     tolerances: dict[str, Tolerance] = Field(description="per dtype, e.g. float32: {rtol, atol}")
@@ -170,6 +171,8 @@ class Assignment(Strict):
 
     @model_validator(mode="after")
     def _consistent(self):
+        if self.checks is None:  # the loader gives a pack's spec its pack (load); anything else must say
+            raise ValueError("checks: required for a spec outside a pack")
         names = {f.name for f in self.files}
         for i, rule in enumerate(self.rules):
             if rule.file not in names:

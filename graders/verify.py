@@ -7,6 +7,7 @@ packs also keep this project's counts (a base offering has at least 4 correct an
 packs need only show that every check can fail and pass. tests/test_samples.py asserts the same for every
 discovered pack, so a new pack is tested without being listed anywhere.
 """
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -69,21 +70,23 @@ def outcomes(assignment_id, out):
     from graders import batch
 
     spec, folder = specs.get(assignment_id), packs.samples(assignment_id)
+    if out.exists():  # a previous batch there would be read instead of this one's: grade afresh
+        shutil.rmtree(out)
     batch.grade_class(folder, spec, out)
     found = batch.agreement(out, spec, batch.students(folder))
     return {sample.name: found.get(sample.name, ["it was not graded"]) for sample in samples(assignment_id)}
 
 
 def main(args):
-    """Print what the pack lacks and where its samples' grades disagree; 0 when nothing, 1 otherwise."""
+    """Print what the pack lacks and which samples' grades disagree (the batch says how); 0 when nothing, else 1."""
     problems = coverage(args.assignment)
     with tempfile.TemporaryDirectory() as scratch:
         out = args.out or Path(scratch) / "verify"
         wrong = {name: lines for name, lines in outcomes(args.assignment, out).items() if lines}
     for line in problems:
         print(f"MISSING  {line}")
-    for name, lines in sorted(wrong.items()):
-        print(f"DISAGREE {name}: " + "; ".join(lines))
+    for name in sorted(wrong):  # the batch said how, above
+        print(f"DISAGREE {name}")
     count = len(samples(args.assignment))
     print(f"{args.assignment}: {count - len(wrong)}/{count} samples graded as expected"
           + (f"; {len(problems)} sample rule(s) not met" if problems else "; every check can fail and pass"))

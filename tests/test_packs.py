@@ -107,12 +107,18 @@ def course(tmp_path_factory):
 
 
 def test_a_new_pack_verifies_as_generated(tmp_path):
-    made = graders("new", "cse599-example", "--course", tmp_path)
+    course = tmp_path / "course"  # made by `new`
+    made = graders("new", "cse599-example", "--course", course)
     assert made.returncode == 0, made.stderr
-    run = graders("verify", "cse599-example", "--course", tmp_path)
+    run = graders("verify", "cse599-example", "--course", course, "--out", tmp_path / "verify")
     assert run.returncode == 0, run.stdout + run.stderr
     assert "3/3 samples graded as expected; every check can fail and pass" in run.stdout
-    assert graders("new", "cse599-example", "--course", tmp_path).returncode == 2  # never overwritten
+    assert graders("new", "cse599-example", "--course", course).returncode == 2  # never overwritten
+    # verify grades afresh into an --out that holds its last batch: a reference broken since then is caught
+    (course / "cse599_example" / "samples" / "cse599-example" / "reference" / "solution.py").write_text(
+        "def softmax(x):\n    return x\n")
+    run = graders("verify", "cse599-example", "--course", course, "--out", tmp_path / "verify")
+    assert run.returncode == 1 and "2/3 samples graded as expected" in run.stdout and "DISAGREE reference" in run.stdout
 
 
 def test_the_filled_in_pack_verifies_and_grades_with_course(course, tmp_path):
@@ -158,7 +164,7 @@ def test_the_packs_kit_and_gradescope_zip_grade_like_the_grader(course, tmp_path
         archive.extractall(root / "source")
     shutil.copytree(course / PACK / "samples" / ID / "correct-einsum", root / "submission")
     done = subprocess.run(["bash", root / "source" / "run_autograder"], capture_output=True, text=True, timeout=300,
-                          env={**plain, "AUTOGRADER_ROOT": str(root),
+                          env={**plain, "AUTOGRADER_ROOT": str(root), "GRADERS_UNISOLATED": "1",
                                "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])})
     assert done.returncode == 0, done.stderr
     assert json.loads((root / "results" / "results.json").read_text())["score"] == 2

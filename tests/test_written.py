@@ -90,12 +90,17 @@ def test_key_items_need_a_question_and_one_kind():
         Key({"test_x": {"question": "q", "formula": "2x", "variables": ["d"]}})
 
 
+def compute_now(key, compute, per_child=True):
+    """The stand-ins' Submission.memo: nothing kept."""
+    return compute()
+
+
 def submission_with(tmp_path, name, data, check="test_written_params", visibility="visible"):
     """A stand-in for the `submission` fixture: an answers file found by intake and one written check."""
     path = tmp_path / name
     path.write_bytes(data if isinstance(data, bytes) else data.encode())
     part = SimpleNamespace(checks=[SimpleNamespace(name=check, visibility=specs.Visibility(visibility))])
-    return SimpleNamespace(source={"answers.yaml": SourceFile("answers.yaml", path)}.get,
+    return SimpleNamespace(source={"answers.yaml": SourceFile("answers.yaml", path)}.get, memo=compute_now,
                            spec=SimpleNamespace(parts=[part]), check=check)
 
 
@@ -133,7 +138,7 @@ def test_malformed_answers_files_say_why(tmp_path, data, message):
 
 def test_a_missing_answers_file_costs_only_the_written_checks(tmp_path):
     missing = SourceFile("answers.yaml", problem="answers.yaml was not found in the submission; files found: A2S2.py")
-    stand_in = SimpleNamespace(source={"answers.yaml": missing}.get)
+    stand_in = SimpleNamespace(source={"answers.yaml": missing}.get, memo=compute_now)
     with pytest.raises(NotGradable, match="was not found in the submission"):
         read_answers(stand_in, "answers.yaml")
 

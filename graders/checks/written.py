@@ -202,13 +202,12 @@ class Key:
 def read_answers(submission, name):
     """The student's answers as {question: answer}; a file that cannot be read raises with the reason. Read once
     per submission: every written check asks, and a file made to be slow to parse would cost each of them."""
-    cache = submission.__dict__.setdefault("written_answers", {})  # name -> (answers, why they cannot be read)
-    if name not in cache:
+    def read():
         try:
-            cache[name] = _read_answers(submission, name), None
+            return _read_answers(submission, name), None
         except NotGradable as e:
-            cache[name] = None, str(e)
-    answers, problem = cache[name]
+            return None, str(e)
+    answers, problem = submission.memo(("written answers", name), read, per_child=False)
     if problem:
         raise NotGradable(problem)
     return answers
