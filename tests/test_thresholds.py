@@ -44,7 +44,7 @@ def test_no_pretraining_fails_the_threshold():
     job = spec.jobs["birthplace"]
     smoke = job.profiles["smoke"].model_copy(update={"hp": {"pretrain_iters": 0}})
     spec = spec.model_copy(update={"jobs": {"birthplace": job.model_copy(update={"profiles": {"smoke": smoke}})}})
-    outcomes, _ = thresholds.evaluate({"ref": SAMPLES / "reference"}, spec, "smoke", runners.Options())["ref"]
+    outcomes = thresholds.evaluate({"ref": SAMPLES / "reference"}, spec, "smoke", runners.Options())["ref"].outcomes
     assert not outcomes[CHECK].passed and "not reached" in outcomes[CHECK].output, outcomes[CHECK].output
 
 
