@@ -19,9 +19,11 @@ def duration(seconds):
     return f"{seconds} s" if seconds < 60 else f"{seconds // 60} min {seconds % 60:02d} s"
 
 
-def describe(record):
-    """One job's latest record in words: its step, loss, elapsed time and, from the pace so far, the time left."""
-    words = [f"{record['phase']} step {record['step']}" + (f"/{record['steps']}" if "steps" in record else "")]
+def describe(record, steps=True):
+    """One job's latest record in words: its step (unless a bar shows it), loss, elapsed time and, from the pace so
+    far, the time left."""
+    words = [f"{record['phase']} step {record['step']}" + (f"/{record['steps']}" if "steps" in record else "")
+             if steps else record["phase"]]
     if "loss" in record:
         words.append(f"loss {record['loss']:.3f}")
     if "elapsed" in record:
@@ -86,7 +88,8 @@ class TrainingView:
             return
         if key not in self.tasks:
             self.tasks[key] = self.bar.add_task(key, total=None, info="")
-        self.bar.update(self.tasks[key], total=record.get("steps"), completed=record["step"], info=describe(record))
+        self.bar.update(self.tasks[key], total=record.get("steps"), completed=record["step"],
+                        info=describe(record, steps=False))
 
     def lines(self):
         """What a log shows now: the jobs done so far, then one line per running job."""

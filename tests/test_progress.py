@@ -1,14 +1,18 @@
 """Training you can watch (issue 18): a threshold job's progress travels from the sandbox child as plain numbers,
 through a file the runner reads, to `graders batch`'s output, which shows it every few seconds when piped; it
 never reaches a grade. Reports give grading and training time apart."""
+import io
 import itertools
 import json
 import math
+import re
 import shutil
 import subprocess
 import sys
 import threading
 import time
+
+from rich.console import Console
 
 from graders import packs
 from graders.report import stats
@@ -59,6 +63,16 @@ def test_the_view_forgets_a_job_that_ended():
         lines = view.lines()
     assert lines[0].startswith("training: 1/2 jobs done, 1 reporting")
     assert lines[1:] == ["  bo gpt_lm: training step 1/10"]
+
+
+def test_a_terminal_shows_a_bar_per_running_job():
+    screen = io.StringIO()
+    view = TrainingView(Console(file=screen, force_terminal=True, width=120))
+    with view(2):
+        view.update("ana", "gpt_lm", {"phase": "training", "step": 5, "steps": 10, "loss": 2.0, "elapsed": 3.0})
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.getvalue())
+    assert "ana gpt_lm" in shown and "5/10 training, loss 2.000, 3 s elapsed, ETA 3 s" in shown, shown
+    assert "0/2   jobs done" in shown, shown
 
 
 def test_batch_shows_training_progress_when_piped(tmp_path):
