@@ -54,7 +54,7 @@ def by_path(name, path):
     return module
 
 
-job = load("birthplace_job", birthplace.JOB)  # the job's source files, read as one
+job = birthplace.JOB.load_here("birthplace_job")  # the job's modules, as the sandbox child loads them
 encyclopedia = by_path("encyclopedia", ROOT / "graders_packs" / "cs224n" / "encyclopedia.py")
 SPEC = yaml.safe_load((packs.spec_path("cs224n-a4-2024")).read_text())
 THRESHOLD = SPEC["jobs"]["birthplace"]["profiles"]["smoke"]["threshold"]  # the spec's, which grading uses

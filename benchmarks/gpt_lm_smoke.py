@@ -43,7 +43,7 @@ def module(name, path):
     m = types.ModuleType(name)
     m.__file__ = str(path)
     sys.modules[name] = m
-    exec(compile(path.read_text(), str(name), "exec"), m.__dict__)  # a Path or a JobSource
+    exec(compile(path.read_text(), str(name), "exec"), m.__dict__)
     return m
 
 
@@ -54,7 +54,7 @@ def main():
     parser.add_argument("--hp", default="{}", help="JSON overrides of the job's LM_SMOKE hyper-parameters")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    job = module("gpt_lm_job", driver.JOB)
+    job = driver.JOB.load_here("gpt_lm_job")
     overrides = json.loads(args.hp)
     print(f"hp: {json.dumps({**job.LM_SMOKE, **overrides})}; threshold {THRESHOLD}; torch {torch.__version__}")
     print(f"{'variant':<22} {'seed':>4} {'metric':>6} {'ppl':>6} {'unigram':>7} {'verdict':>7} {'wall':>6} {'cpu':>6} "

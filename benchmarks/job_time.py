@@ -24,7 +24,7 @@ def main(spec_id, sample, mode="trained"):
         profiles = {**job.profiles, "smoke": smoke}
         one = spec.model_copy(update={"jobs": {name: job.model_copy(update={"profiles": profiles})}})
         start = time.perf_counter()
-        outcomes, _ = thresholds.evaluate({"s": Path(sample)}, one, "smoke", runners.Options())["s"]
+        outcomes = thresholds.evaluate({"s": Path(sample)}, one, "smoke", runners.Options())["s"].outcomes
         verdicts = ", ".join(f"{check} {'passed' if o.passed else 'failed'}" for check, o in outcomes.items())
         print(f"{spec_id} {name} {mode}: {time.perf_counter() - start:.1f} s ({verdicts})", flush=True)
 

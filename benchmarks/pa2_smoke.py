@@ -62,7 +62,7 @@ def main():
         driver, steps = DRIVERS[job_name]
         profile = JOBS[job_name]["profiles"][args.profile]
         threshold, profile_hp = profile["threshold"], profile.get("hp", {})
-        job = module(f"pa2_{job_name}_job", driver.JOB.read_text(), f"{job_name} job")
+        job = driver.JOB.load_here(f"pa2_{job_name}_job")
         for name in args.variants:
             sample, trained, must_pass = VARIANTS[name]
             must_pass = must_pass if must_pass is not None else job_name == "classifier"

@@ -203,12 +203,14 @@ def complete_thresholds(out, spec, roster, journal, plan, console):
     job array), and merge the outcomes into their results and reports."""
     from graders import thresholds
     from graders.results import merge
+    from graders.training import TrainingView
 
     waiting = pending_students(out, roster)
     if not waiting:
         return
     console.print(f"training for {len(waiting)} students ({plan.profile} profile, {plan.options.runner} runner)")
-    done = thresholds.evaluate({s.id: s.path for s in waiting}, spec, plan.profile, plan.options, plan.data_dir)
+    done = thresholds.evaluate({s.id: s.path for s in waiting}, spec, plan.profile, plan.options, plan.data_dir,
+                               TrainingView(console))
     for student in waiting:
         path = student_dir(out, student.id) / "results.json"
         data = merge(json.loads(path.read_text()), spec, *done[student.id])

@@ -183,10 +183,14 @@ def thresholds(args, spec):
 
 def grade_command(args, spec):
     import signal
+    from dataclasses import replace
+
+    from rich.console import Console
 
     from graders import budget
     from graders.grade import grade_or_explain
     from graders.results import Result, gradescope, summary, write_json
+    from graders.training import TrainingView
 
     terminal = os.fdopen(os.dup(1), "w")  # stdout as it is now: the checks' pytest redirects fd 1 while it runs
 
@@ -197,9 +201,11 @@ def grade_command(args, spec):
     # A grader stopped with SIGTERM (a batch system, a container stopping) still cleans up its sandbox.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     seconds = args.budget or budget.default_seconds(spec, args.thresholds)
+    plan = args.thresholds
+    if plan is not None and plan.mode == "run":  # the jobs' progress on stderr while they train
+        plan = replace(plan, view=TrainingView(Console(stderr=True, soft_wrap=not sys.stderr.isatty())))
     with budget.Budget(seconds, lambda stage, s: finish(Result(spec, {}, error=budget.message(stage, s)))):
-        result, status = grade_or_explain(args.submission, spec, visibility=args.visibility,
-                                          thresholds=args.thresholds)
+        result, status = grade_or_explain(args.submission, spec, visibility=args.visibility, thresholds=plan)
     finish(result)
     return status
 

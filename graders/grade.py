@@ -136,7 +136,8 @@ def given(spec, name):
 @contextmanager
 def prepared(path, spec, scratch, extra=None, gpu=False):
     """The submission at `path` read, extracted and loaded into a started sandbox: what checks receive.
-    `extra` ({name, file, source}) is grader code loaded after the student's modules (a training job);
+    `extra` ([{name, package, file, source}]) is grader code loaded after the student's modules, each module of
+    `package` (a training job's files: graders/jobs.py);
     `gpu` lets the sandbox child use CUDA (a training job on a GPU runner).
     Yields (Submission, notices); the sandbox stops on exit."""
     budget.stage("intake")
@@ -173,10 +174,10 @@ def prepared(path, spec, scratch, extra=None, gpu=False):
             modules[key] = ordered(modules[key] + [{"name": o.module, "file": o.source.name, "statements": [
                 asdict(s) for s in o.extraction.statements]} for o in found if o.source.problem is None])
             texts.update({k: v for o in found for k, v in o.extraction.texts.items()})
-    if extra:
-        modules[None].append({"name": extra["name"], "file": extra["file"], "statements": [
-            {"source": extra["source"], "file": extra["file"], "lineno": 1, "names": []}]})
-        texts[extra["file"]] = extra["source"]
+    for code in extra or ():
+        modules[None].append({"name": code["name"], "package": code["package"], "file": code["file"], "statements": [
+            {"source": code["source"], "file": code["file"], "lineno": 1, "names": []}]})
+        texts[code["file"]] = code["source"]
     sessions = {key: Session(loaded, texts, limits(spec, intake, gpu, key),
                              rules.watched(spec, {m["file"] for m in loaded})) for key, loaded in modules.items()}
     grader_code = {f.module for f in spec.files if f.given}
@@ -233,6 +234,7 @@ class Thresholds:
     profile: str = "smoke"
     options: object = None         # graders.runners.Options
     data_dir: Path | None = None
+    view: object = None            # graders.training.TrainingView: the jobs' progress on the terminal
 
 
 def grade(path, assignment, visibility="all", thresholds=None):
@@ -253,6 +255,7 @@ def grade(path, assignment, visibility="all", thresholds=None):
             pictures = figures(spec, submission) if visibility == "all" else []
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    graded, training = time.monotonic(), 0.0
     if thresholds and visibility == "all":
         from graders import thresholds as jobs
 
@@ -260,10 +263,11 @@ def grade(path, assignment, visibility="all", thresholds=None):
             outcomes.update(jobs.pending(spec, thresholds.profile))
         elif jobs.job_checks(spec):
             budget.stage("thresholds")
-            graded, drawn = jobs.evaluate({"student": path}, spec, thresholds.profile, thresholds.options,
-                                          thresholds.data_dir)["student"]
-            outcomes.update(graded)
-            pictures += drawn
+            trained = jobs.evaluate({"student": path}, spec, thresholds.profile, thresholds.options,
+                                    thresholds.data_dir, thresholds.view)["student"]
+            outcomes.update(trained.outcomes)
+            pictures += trained.figures
+            training = time.monotonic() - graded
     warnings = {w: None for s in submission.sessions.values() for w in s.warnings()}
     return Result(spec, outcomes, notices + list(warnings) + replay.notes() + rules.notices(verdicts),
-                  time.monotonic() - started, sandbox=submission.protections(), figures=pictures, rules=verdicts)
+                  graded - started, training, sandbox=submission.protections(), figures=pictures, rules=verdicts)

@@ -19,7 +19,8 @@ class Result:
     spec: object
     outcomes: dict                     # check name -> plugin.Outcome
     notices: list[str] = field(default_factory=list)
-    execution_time: float = 0.0
+    execution_time: float = 0.0                # grading: intake, sandbox, checks
+    training_time: float = 0.0                 # threshold jobs, apart (reports show both)
     error: str | None = None           # set when the grader itself failed
     sandbox: dict | None = None        # the protections the sandbox child ran with
     figures: list = field(default_factory=list)  # plain-data figures for the HTML report (see report/)
@@ -87,12 +88,14 @@ def gradescope(result):
             "extra_data": {"assignment": result.spec.id, "title": result.spec.title, "max_score": result.spec.max_score,
                            "environment": environment(), "sandbox": result.sandbox, "hidden_feedback": hidden,
                            "hidden_fields": hidden_fields, "diagnoses": diagnoses, "feedback": feedback,
-                           "figures": result.figures, "rules": result.rules},
+                           "figures": result.figures, "rules": result.rules,
+                           "training_time": round(result.training_time, 3)},
             "tests": tests}
 
 
-def merge(data, spec, outcomes, figures=()):
-    """results.json `data` with the outcomes of checks that ran later (threshold jobs) in place of theirs."""
+def merge(data, spec, outcomes, figures=(), seconds=0.0):
+    """results.json `data` with the outcomes of checks that ran later (threshold jobs, which trained for `seconds`)
+    in place of theirs."""
     fresh = gradescope(Result(spec, outcomes))
     by_number = {t["number"]: t for t in fresh["tests"]}
     data["tests"] = [by_number.get(t["number"], t) for t in data["tests"]]
@@ -103,6 +106,7 @@ def merge(data, spec, outcomes, figures=()):
         kept = {k: v for k, v in extra.get(key, {}).items() if k not in merged}
         extra[key] = kept | fresh["extra_data"][key]
     extra["figures"] = [*extra.get("figures", []), *figures]
+    extra["training_time"] = round(seconds, 3)
     data["score"] = max(0.0, sum(t["score"] for t in data["tests"]) - deducted(extra.get("rules") or []))
     return data
 

@@ -4,7 +4,7 @@ A threshold check names a job of its assignment (spec `jobs`: a driver module, a
 threshold, the time limit and the hyper-parameters). The grader asks the driver for the job's inputs, drawn
 from a per-grading secret (job_seed), and keeps what the job must not see (the answers); the job runs on a
 runner (graders/runners: here or on Slurm) in two sandbox children, each holding the student's code and the
-job's own code (the driver's JOB, plain source) and the arguments a driver's optional
+job's own code (the driver's JOB: its files, each a module of the job's package) and the arguments a driver's optional
 submission_args(submission) reads from the submission as data (such as PA2's main.py): the first trains on
 the training data and returns the weights; the grader checks them against the architecture; the second, fresh,
 loads them and predicts for the held-out inputs, which the first never sees. Each call has the job's time
@@ -19,9 +19,9 @@ container), threshold checks are pending: they score 0 with a note, and a later 
 import hashlib
 import os
 import shutil
-import types
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import replace
+from typing import NamedTuple
 
 from graders import runners
 from graders import spec as specs
@@ -30,9 +30,16 @@ from graders.checks.feedback import Feedback
 from graders.jobs import Driver
 from graders.plugin import Outcome
 from graders.problems import LimitExceeded, MachineProblem
+from graders.runners import progress
 from graders.sandbox.worker import BACKSTOP_FACTOR
 
-JOB_MODULE = "threshold_job"  # the job's code in the sandbox child (a name the child does not hide)
+
+class Trained(NamedTuple):
+    """A student's threshold checks, as the grader scored what their jobs returned."""
+
+    outcomes: dict        # check name -> Outcome
+    figures: list         # the jobs' figures (learning curves)
+    seconds: float        # the jobs' wall time, apart from the grading's (reports show both)
 
 
 def job_checks(spec):
@@ -58,14 +65,15 @@ def run_job(submission, spec_id, job_name, profile, args, device="cpu"):
     driver, hp = Driver.load(specs.get(spec_id).jobs[job_name].driver), {**args["hp"], "device": device}
     job = job_code(driver)
     with sandboxed(submission, spec_id, job_name, profile, device) as (session, extra):
-        trained = session.call(JOB_MODULE, "train_job", kwargs={**args["train"], **extra, "hp": hp},
-                               label=f"the {job_name} training job")
+        trained = session.call(driver.job.entry, "train_job", kwargs={**args["train"], **extra, "hp": hp},
+                               label=f"the {job_name} training job", progress=progress.sender("training"))
     why = refusal(trained, job, {**args["train"], **extra, "hp": hp})
     if why:
         return {"refused": why}
     with sandboxed(submission, spec_id, job_name, profile, device) as (session, extra):
         kwargs = {**args["evaluate"], **extra, "weights": trained["weights"], "model": trained.get("model"), "hp": hp}
-        evaluated = session.call(JOB_MODULE, "evaluate_job", kwargs=kwargs, label=f"the {job_name} prediction")
+        evaluated = session.call(driver.job.entry, "evaluate_job", kwargs=kwargs, label=f"the {job_name} prediction",
+                                 progress=progress.sender("prediction"))
     return merged(trained, evaluated)
 
 
@@ -98,10 +106,10 @@ def sandboxed(submission, spec_id, job_name, profile, device):
     seconds = job.profiles[profile].minutes * 60
     limits = spec.limits.model_copy(update={"call_seconds": seconds, "submission_seconds": seconds + 60})
     driver = Driver.load(job.driver)
-    code = {"name": JOB_MODULE, "file": f"{job_name} job", "source": driver.job.read_text()}
     scratch = scratch_dir()
     try:
-        with prepared(submission, spec.model_copy(update={"limits": limits}), scratch, extra=code,
+        with prepared(submission, spec.model_copy(update={"limits": limits}), scratch,
+                      extra=driver.job.modules(f"{job_name} job"),
                       gpu=device == "cuda") as (sub, _):
             sub.session.load_errors()  # starts the child, whose protections say whether it has the GPU
             found = sub.session.protections.get("cuda", "")
@@ -113,10 +121,9 @@ def sandboxed(submission, spec_id, job_name, profile, device):
 
 
 def job_code(driver):
-    """The job's source as a module of this (trusted) process, for its architecture(): never the student's."""
-    module = types.ModuleType(JOB_MODULE)
-    exec(compile(driver.job.read_text(), f"{driver.name} job", "exec"), module.__dict__)  # noqa: S102 - ours
-    return module
+    """The job's entry module, built in this (trusted) process from the job's files, for its architecture(): never
+    the student's."""
+    return driver.job.load_here(f"graders_job_{driver.name.replace('.', '_')}")
 
 
 def refusal(trained, job, args):
@@ -150,9 +157,9 @@ def refusal(trained, job, args):
     return None
 
 
-def evaluate(submissions, spec, profile, options, data_dir=None):
-    """Run every job of every submission ({student: path}) in one go on the runner; returns {student:
-    ({check name: Outcome}, figures)}."""
+def evaluate(submissions, spec, profile, options, data_dir=None, view=None):
+    """Run every job of every submission ({student: path}) in one go on the runner, showing their progress on `view`
+    (graders/training.py) when there is one; returns {student: Trained}."""
     todo, kept = [], []
     device = runners.resolve_device(options) if submissions else "cpu"
     for student, path in submissions.items():
@@ -169,10 +176,14 @@ def evaluate(submissions, spec, profile, options, data_dir=None):
         # the runner's wall-clock limit, there for a job process that hangs, must not end a job on a busy machine
         # first. A Slurm job has its CPUs to itself and keeps the profile's time.
         minutes *= 2 * BACKSTOP_FACTOR
-    done = runners.run(todo, replace(options, time_minutes=minutes + 2)) if todo else []  # + start-up, load
-    results = {student: ({}, []) for student in submissions}
+    watch = (lambda i, record: view.update(kept[i][0], kept[i][1], record)) if view else None
+    with view(len(todo)) if view and todo else nullcontext():
+        done = runners.run(todo, replace(options, time_minutes=minutes + 2,  # + start-up, load
+                                         progress=watch)) if todo else []
+    results = {student: Trained({}, [], 0.0) for student in submissions}
     for (student, name, driver, secret), outcome in zip(kept, done, strict=True):
-        outcomes, figures = results[student]
+        outcomes, figures, seconds = results[student]
+        results[student] = Trained(outcomes, figures, seconds + outcome.seconds)
         threshold = spec.jobs[name].profiles[profile].threshold
         for _, check in job_checks(spec):
             if check.job == name:
@@ -206,7 +217,11 @@ def verdict(driver, outcome, secret, threshold, profile, figures):
     except (TypeError, ValueError, KeyError, IndexError) as e:
         return Outcome(False, f"the training job's output could not be scored{where}: {e}", CheckKind.ERROR)
     figures += list(pictures)
-    passed = value >= threshold and bug is None
-    shown = driver.threshold_format.format(threshold)
-    lines.insert(1, f"threshold {shown}: {'reached' if value >= threshold else 'not reached'}{where}")
-    return Outcome.of(Feedback(lines[0], details=lines[1:], bug=bug), None if passed else CheckKind.WRONG, passed)
+    reached = f"threshold {driver.threshold_format.format(threshold)}: "
+    reached += f"{'reached' if value >= threshold else 'not reached'}{where}"
+    if bug is not None:  # the reason first, whatever the metric; what the model reached under it
+        return Outcome.of(Feedback(f"the trained model fails whatever its metric: {bug}", details=[reached, *lines],
+                                   bug=bug), CheckKind.WRONG)
+    if value < threshold:
+        return Outcome.of(Feedback(f"{reached}: {lines[0]}", details=lines[1:]), CheckKind.WRONG)
+    return Outcome.of(Feedback(lines[0], details=[reached, *lines[1:]]), None, True)

@@ -44,7 +44,7 @@ def test_no_pretraining_fails_the_threshold():
     job = spec.jobs["birthplace"]
     smoke = job.profiles["smoke"].model_copy(update={"hp": {"pretrain_iters": 0}})
     spec = spec.model_copy(update={"jobs": {"birthplace": job.model_copy(update={"profiles": {"smoke": smoke}})}})
-    outcomes, _ = thresholds.evaluate({"ref": SAMPLES / "reference"}, spec, "smoke", runners.Options())["ref"]
+    outcomes = thresholds.evaluate({"ref": SAMPLES / "reference"}, spec, "smoke", runners.Options())["ref"].outcomes
     assert not outcomes[CHECK].passed and "not reached" in outcomes[CHECK].output, outcomes[CHECK].output
 
 
@@ -83,8 +83,7 @@ def _forge():
         except OSError:
             pass
     print("dev accuracy 100.0% (64 of 64 held-out people)")
-    job = sys.modules.get("threshold_job")
-    if job is not None:
+    for job in [m for n, m in list(sys.modules.items()) if n.split(".")[0] == "threshold_job"]:  # its modules
         job.predict = lambda model, stoi, itos, questions: ["Accra"] * len(questions)
         job.score = lambda *args: 1.0
 '''

@@ -40,8 +40,7 @@ def _places_by_regex(model, stoi, itos, questions):
 
 def _take_over_the_job():
     """No training, answers by regex, a causal-looking probe: what replacing the job's functions used to win."""
-    job = sys.modules.get("threshold_job")
-    if job is not None:
+    for job in [m for n, m in list(sys.modules.items()) if n.split(".")[0] == "threshold_job"]:  # its modules
         job.train = lambda model, batches, iters, lr, hp, ignore_index: []
         job.predict = _places_by_regex
         job.probe = lambda model, probes, vocab_size, forward=None: {

@@ -27,23 +27,8 @@ CODAS = ("", "n", "l", "r", "m")
 SMOKE = {"train_chars": 60000, "heldout_chars": 12000, "contexts": 512, "context_length": 32, "probe_pairs": 4}
 PROBE_PAIRS = SMOKE["probe_pairs"]
 CAUSAL_ATOL = 1e-4  # float32 logits of the same prefix, computed in two forward passes
-JOB_WEIGHTS = Path(__file__).with_name("job_weights.py")  # every job's first source file
+JOB_WEIGHTS = Path(__file__).with_name("job_weights.py")  # every job's first module (graders.jobs.JobSource)
 PROBE_MODES = ("eval", "train")  # the probes run in both: attention that masks in one mode only leaks in the other
-
-
-class JobSource:
-    """A job's source made of several files, read as one, shared job code first (a driver's JOB): the job runs in
-    the sandbox as a single module and can import nothing of the grader's."""
-
-    def __init__(self, *parts):
-        """Each part a path or another JobSource, whose files come in its order."""
-        self.paths = [path for p in parts for path in (p.paths if isinstance(p, JobSource) else [Path(p)])]
-
-    def read_text(self):
-        return "\n\n".join(p.read_text() for p in self.paths)
-
-    def is_file(self):
-        return all(p.is_file() for p in self.paths)
 
 
 def _word(rng, syllables):

@@ -67,7 +67,8 @@ def student_report(results, student, class_link=None):
     return ENV.get_template("student.html").render(
         student=student, class_link=class_link, assignment=extra.get("title") or extra.get("assignment", ""),
         score=results.get("score", 0), max_score=extra.get("max_score", 0),
-        execution_time=results.get("execution_time", 0), environment=extra.get("environment") or {},
+        execution_time=results.get("execution_time", 0), training_time=stats.training_time(results),
+        environment=extra.get("environment") or {},
         notices=[n for n in results.get("output", "").splitlines() if n.strip()],
         grader_error=stats.grader_error(results), parts=parts(results.get("tests", []), extra.get("feedback")),
         figures=figures.prepare(extra.get("figures") or []))

@@ -162,10 +162,20 @@ def rows(spec, students):
     return sorted(table, key=attention)
 
 
+def training_time(result):
+    """The seconds a student's threshold jobs trained (results.json extra_data), 0 when none ran."""
+    return (result.get("extra_data") or {}).get("training_time", 0)
+
+
+def seconds(result):
+    """A student's whole time: grading and training."""
+    return result.get("execution_time", 0) + training_time(result)
+
+
 def summarize(spec, students):
     table = rows(spec, students)
     completed = [r["score"] for r in table if r["grader_error"] is None]
-    slowest = sorted(students, key=lambda sid: -students[sid].get("execution_time", 0))[:SLOWEST]
+    slowest = sorted(students, key=lambda sid: -seconds(students[sid]))[:SLOWEST]
     return {"n": len(students), "completed": len(completed), "rows": table,
             "mean": statistics.fmean(completed) if completed else None,
             "median": statistics.median(completed) if completed else None,
@@ -173,8 +183,9 @@ def summarize(spec, students):
                               if r["grader_error"] is None),
             "histogram": histogram(completed, spec.max_score), "checks": check_rates(spec, students),
             "bugs": bugs(students), "kinds": kinds(students), "rules": rules(spec, students),
-            "slowest": [{"id": sid, "time": students[sid].get("execution_time", 0),
-                         "score": students[sid].get("score", 0)} for sid in slowest],
+            "slowest": [{"id": sid, "time": seconds(students[sid]), "grading": students[sid].get("execution_time", 0),
+                         "training": training_time(students[sid]), "score": students[sid].get("score", 0)}
+                        for sid in slowest],
             "grader_failures": [r for r in table if r["grader_error"] is not None],
             "to_regrade": to_regrade(students), "pending": pending(spec, students),
             "machine": machine_problems(students)}

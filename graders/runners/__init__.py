@@ -61,6 +61,8 @@ class Options:
     account: str | None = None  # slurm --account
     folder: Path | None = None  # submitit's scripts, pickles and logs (local: the jobs' logs); default: temporary
     cpus: int = 2  # slurm --cpus-per-task
+    progress: Callable[[int, dict | None], None] | None = None  # (job index, a record: runners/progress.py; None
+    # when the job ended), called from the runner's threads while the jobs run; display only, never scored
 
 
 @dataclass

@@ -17,6 +17,8 @@ import sys
 import time
 import traceback
 
+from graders.runners import progress
+
 MAX_MESSAGE = 500
 
 
@@ -61,6 +63,7 @@ def local_main(payload_path: str, result_path: str) -> None:
     with open(payload_path, "rb") as f:
         payload = pickle.load(f)
     _adopt_sys_path(payload["sys_path"])
+    progress.use(progress.path_for(result_path))
     envelope = execute(payload["blob"])
     tmp = result_path + ".tmp"
     with open(tmp, "wb") as f:
@@ -68,14 +71,17 @@ def local_main(payload_path: str, result_path: str) -> None:
     os.replace(tmp, result_path)
 
 
-def slurm_entry(parent_path: list[str], blob: bytes) -> dict:
-    """What submitit calls on the Slurm node. submitit pickles the envelope it returns."""
+def slurm_entry(parent_path: list[str], blob: bytes, progress_path: str | None = None) -> dict:
+    """What submitit calls on the Slurm node, with the progress file the runner reads (on the shared folder).
+    submitit pickles the envelope it returns."""
     # submitit asks Slurm for a USR2 signal 90 s before the time limit (which Slurm may send up to 60 s early)
     # and then ends a job that cannot checkpoint as "timed out". Our jobs do not checkpoint: let them use
     # their whole time limit; Slurm ends them at the limit and reports TIMEOUT, which the runner reads.
     # Ignoring the signal also keeps it from killing the job's children (its default action is to terminate).
     signal.signal(signal.SIGUSR2, signal.SIG_IGN)
     _adopt_sys_path(parent_path)
+    if progress_path:
+        progress.use(progress_path)
     return execute(blob)
 
 

@@ -4,7 +4,8 @@ On the CPU, jobs run side by side, one per CPU this process may use (a smoke job
 one at a time, since a full job wants the whole card.
 
 The job process is started with ``python -c`` in a new session (so in a process group of its own), gets its
-function and arguments from a pickle file and writes its envelope (see ``_job``) to another. A job that
+function and arguments from a pickle file and writes its envelope (see ``_job``) to another, and its training
+progress to a third, which the runner reads every second while it waits (``progress``). A job that
 crashes, exits or overruns its wall-clock limit costs that job only: on a timeout the whole process group is
 killed, and after every job whatever the job left behind in its group is killed too.
 """
@@ -23,8 +24,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from graders import budget
-from graders.runners import Options, Outcome, limit_words
+from graders.runners import Options, Outcome, limit_words, progress
 from graders.runners._job import BOOTSTRAP
+
+POLL_SECONDS = 1.0
 
 
 def run(jobs: list[tuple[Callable, tuple]], options: Options, device: str) -> list[Outcome]:
@@ -64,10 +67,10 @@ def _run_one(fn, args, options: Options, where: str, scratch: Path, log: Path, i
             stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
     token = budget.started(lambda: _kill_group(proc.pid))
+    tail = {index: progress.Tail(progress.path_for(result))}
     try:
-        try:
-            returncode = proc.wait(timeout=limit_s)
-        except subprocess.TimeoutExpired:
+        returncode = _wait(proc, start + limit_s, tail, options.progress)
+        if returncode is None:
             _kill_group(proc.pid)
             proc.wait()
             return Outcome(False, reason=f"the job ran past its {limit_words(options.time_minutes)} limit",
@@ -78,6 +81,7 @@ def _run_one(fn, args, options: Options, where: str, scratch: Path, log: Path, i
         if proc.poll() is None:
             proc.wait()
         budget.stopped(token)
+        progress.forward(tail, options.progress, ended=tail)
     seconds = time.monotonic() - start
     if result.exists():
         with open(result, "rb") as f:
@@ -94,6 +98,17 @@ def _run_one(fn, args, options: Options, where: str, scratch: Path, log: Path, i
     else:
         reason = "the job died: its process ended without returning a result"
     return Outcome(False, reason=reason, seconds=seconds, where=where)
+
+
+def _wait(proc, deadline: float, tail: dict, callback) -> int | None:
+    """The job's exit status, or None past `deadline`; its progress goes to `callback` meanwhile."""
+    while True:
+        try:
+            return proc.wait(timeout=max(0.0, min(POLL_SECONDS, deadline - time.monotonic())))
+        except subprocess.TimeoutExpired:
+            if time.monotonic() >= deadline:
+                return None
+            progress.forward(tail, callback)
 
 
 def envelope_outcome(envelope: dict, where: str, fallback_seconds: float = 0.0) -> Outcome:

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from graders.runners import Options, Outcome, limit_words
+from graders.runners import Options, Outcome, limit_words, progress
 from graders.runners._job import slurm_entry
 from graders.runners.local import envelope_outcome
 
@@ -39,6 +39,7 @@ RESULT_GRACE_DEFAULT_S = 5.0
 FORGOTTEN_S = 120.0  # a job that neither sacct nor squeue lists for this long is gone
 UNREACHABLE_S = 600.0  # give up when Slurm cannot be asked about the jobs for this long
 QUERY_TIMEOUT_S = 60.0
+PROGRESS_S = 2.0  # how often the jobs' progress files are read between two polls of Slurm
 
 
 @dataclass
@@ -100,9 +101,10 @@ def _run(jobs, options: Options, folder: Path) -> list[Outcome]:
         executor.update_parameters(**parameters)
         submitted = []
         with executor.batch():
-            for blob in blobs:
+            for index, blob in enumerate(blobs):
                 if not isinstance(blob, Exception):
-                    submitted.append(executor.submit(slurm_entry, list(sys.path), blob))
+                    submitted.append(executor.submit(slurm_entry, list(sys.path), blob,
+                                                     progress.path_for(folder / f"job-{index}")))
     except Exception as exc:
         detail = getattr(exc, "stderr", None) or getattr(exc, "output", None) or b""
         if isinstance(detail, bytes):
@@ -121,8 +123,9 @@ def _run(jobs, options: Options, folder: Path) -> list[Outcome]:
         else:
             job = next(jobs_iter)
             tracked[job.job_id] = _Tracked(index, job, now, last_listed=now)
+    tails = {t.index: progress.Tail(progress.path_for(folder / f"job-{t.index}")) for t in tracked.values()}
     try:
-        _wait(tracked, outcomes, options, timeout_min)
+        _wait(tracked, outcomes, options, timeout_min, tails)
     except BaseException:
         _cancel([t.job.job_id for t in tracked.values() if outcomes[t.index] is None])
         raise
@@ -134,7 +137,9 @@ def _cancel(job_ids: list[str]) -> None:
         subprocess.run(["scancel", *job_ids], capture_output=True, timeout=QUERY_TIMEOUT_S, check=False)
 
 
-def _wait(tracked: dict[str, _Tracked], outcomes: list, options: Options, timeout_min: int) -> None:
+def _wait(tracked: dict[str, _Tracked], outcomes: list, options: Options, timeout_min: int, tails: dict) -> None:
+    """Poll Slurm (less often as the wait grows) until every job has its outcome; between polls, hand the jobs'
+    progress to options.progress every PROGRESS_S."""
     states_from = _StateReader()
     start = last_answer = time.monotonic()
     while any(outcomes[t.index] is None for t in tracked.values()):
@@ -161,8 +166,12 @@ def _wait(tracked: dict[str, _Tracked], outcomes: list, options: Options, timeou
             outcome = _decide(t, states is not None and info is None, now, options, timeout_min)
             if outcome is not None:
                 outcomes[t.index] = outcome
+                progress.forward({t.index: tails.pop(t.index)}, options.progress, ended=[t.index])
         if any(outcomes[t.index] is None for t in tracked.values()):
-            time.sleep(min(0.5 + (time.monotonic() - start) / 20, 15.0))
+            until = time.monotonic() + min(0.5 + (time.monotonic() - start) / 20, 15.0)
+            while (left := until - time.monotonic()) > 0:
+                time.sleep(min(left, PROGRESS_S))
+                progress.forward(tails, options.progress)
 
 
 def _base(state: str) -> str:

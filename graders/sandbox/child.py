@@ -16,6 +16,7 @@ import os
 import random
 import signal
 import sys
+import time
 import types
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -43,26 +44,33 @@ class HideGrader(importlib.abc.MetaPathFinder):
         return None
 
 
-def load(request, files):
+def load(request, files, report):
     """Run the extracted statements of each module; one failing statement costs only what depends on it.
 
     Modules load in the spec's order, each also as a member of a package PACKAGE, so a later file can
     import an earlier one either way the handouts do it: `import attention` or `from .attention import X`.
+    A module that names its own `package` (a training job's files) is only a member of that one, where its
+    neighbours import it relatively, and that package's `report` sends the job's progress (`report`).
     """
-    errors, names = [], {}
+    errors, names, packages = [], {}, {}
     for text_file, text in request["texts"].items():
         linecache.cache[text_file] = (len(text), None, text.splitlines(True), text_file)
         files.add(text_file)
-    package = types.ModuleType(PACKAGE)
-    package.__path__ = []
-    sys.modules[PACKAGE] = package
     for mod in request["modules"]:
-        module = types.ModuleType(f"{PACKAGE}.{mod['name']}")
-        module.__file__, module.__package__ = mod["file"], PACKAGE
-        sys.modules[mod["name"]] = sys.modules[f"{PACKAGE}.{mod['name']}"] = module
+        home = mod.get("package", PACKAGE)
+        if home not in packages:
+            packages[home] = sys.modules[home] = types.ModuleType(home)
+            packages[home].__path__ = []
+            if home != PACKAGE:
+                packages[home].report = report
+        module = types.ModuleType(f"{home}.{mod['name']}")
+        module.__file__, module.__package__ = mod["file"], home
+        sys.modules[module.__name__] = module
+        if home == PACKAGE:
+            sys.modules[mod["name"]] = module
         for alias in mod.get("aliases", ()):  # a file graded under the spec's name, which its neighbours import
             sys.modules.setdefault(alias, module)
-        setattr(package, mod["name"], module)
+        setattr(packages[home], mod["name"], module)
         for st in mod["statements"]:
             try:
                 tree = ast.parse(st["source"], st["file"])
@@ -72,7 +80,8 @@ def load(request, files):
                 errors.append({"file": st["file"], "lineno": st["lineno"], "names": st["names"],
                                "error": describe(e, files)})
         callables = [(k, v) for k, v in vars(module).items() if callable(v) and not k.startswith("__")]
-        names[mod["name"]] = {k: signature(v) for k, v in callables[:MAX_NAMES]}
+        key = mod["name"] if home == PACKAGE else module.__name__
+        names[key] = {k: signature(v) for k, v in callables[:MAX_NAMES]}
     return {"errors": errors, "names": names}
 
 
@@ -237,8 +246,27 @@ def call(request, files, objects):
     return {"ok": results[0] if calls is None else results}
 
 
+class Progress:
+    """A training job's progress (a dict of numbers) as a frame of its own between a request and its reply, at most
+    one every INTERVAL seconds; the grader shows it and never scores it (graders/runners/progress.py)."""
+
+    INTERVAL = 0.5
+
+    def __init__(self, proto_out, max_bytes):
+        self.proto_out, self.max_bytes, self.last = proto_out, max_bytes, 0.0
+
+    def __call__(self, fields):
+        now = time.monotonic()
+        if now - self.last >= self.INTERVAL and type(fields) is dict:
+            self.last = now
+            self.proto_out.write(wire.encode({"progress": {k: v for k, v in list(fields.items())[:8]
+                                                           if type(k) is str and type(v) in (int, float)}},
+                                             self.max_bytes))
+
+
 def serve(proto_in, proto_out, config):
     files, objects, watch = set(), {}, Watch()
+    report = Progress(proto_out, config["max_bytes"])
     read_exact = exact_reader(proto_in)
     while True:
         try:
@@ -247,7 +275,7 @@ def serve(proto_in, proto_out, config):
             return
         op = request["op"]
         if op == "load":
-            reply = load(request, files)
+            reply = load(request, files, report)
             watch.look_for(request.get("watch") or [])
         elif op == "write":
             reply = write(request["files"])

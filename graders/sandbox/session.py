@@ -92,11 +92,12 @@ class Session:
     def load_errors(self):
         return self._load()["errors"]
 
-    def call(self, target, fn, args=(), kwargs=None, seed=0, keep=False, calls=None, label=None):
+    def call(self, target, fn, args=(), kwargs=None, seed=0, keep=False, calls=None, label=None, progress=None):
         """Run `fn` of module `target` (a name) or of a kept object (a handle) in the child.
 
         `keep` leaves the result in the child and returns its handle; `calls`, a list of (args, seed) pairs,
-        runs `fn` once per pair and returns the list of results. `label` names the call in feedback.
+        runs `fn` once per pair and returns the list of results. `label` names the call in feedback; `progress`
+        gets what a training job reports meanwhile (graders/runners/progress.py: shown, never scored).
         """
         if self.tripped:
             raise self.tripped
@@ -107,7 +108,7 @@ class Session:
         request = {"op": "call", "target": target, "fn": fn, "args": list(args), "kwargs": kwargs or {}, "seed": seed,
                    "keep": keep, "calls": [[list(a), s] for a, s in calls] if calls is not None else None,
                    "watch": self.watching}
-        reply = self._request(request, label or fn)
+        reply = self._request(request, label or fn, progress)
         self._record(reply.get("reached", False))
         if "error" in reply:
             problem = self._problem(label or fn, reply["error"])
@@ -159,11 +160,11 @@ class Session:
                 raise
         return self.loaded
 
-    def _request(self, request, what):
+    def _request(self, request, what, progress=None):
         from graders.sandbox import wire  # not at import time: see worker.py
 
         try:
-            return self.worker.request(request, self.limits.call_seconds)
+            return self.worker.request(request, self.limits.call_seconds, progress)
         except Timeout as e:
             problem = self._timeout(what, e)
         except Died as e:

@@ -300,10 +300,11 @@ class Worker:
         self.budget_token = budget.started(self.kill)
         return self
 
-    def request(self, message, seconds):
+    def request(self, message, seconds, progress=None):
         """Send one request and wait for its reply, for at most `seconds` of the student's time (clock.py); the
-        clock starts once the child is ready (torch and the preloads imported). Raises Timeout, Died or
-        wire.WireError. `self.charged` is the time the request was charged."""
+        clock starts once the child is ready (torch and the preloads imported). Frames of progress the child sends
+        meanwhile go to `progress` (or nowhere). Raises Timeout, Died or wire.WireError. `self.charged` is the
+        time the request was charged."""
         from graders.sandbox import wire
 
         self.charged = 0.0
@@ -320,7 +321,13 @@ class Worker:
             raise Died(self._how_it_died()) from None
         watch = Stopwatch(self.proc.pid)
         try:
-            return self._receive(self._call_clock(watch, seconds))
+            clock = self._call_clock(watch, seconds)
+            while True:
+                reply = self._receive(clock)
+                if type(reply) is not dict or set(reply) != {"progress"}:
+                    return reply
+                if progress is not None:
+                    progress(reply["progress"])
         finally:
             self.charged = watch.charged()
 

@@ -11,10 +11,10 @@ import random
 from pathlib import Path
 
 from graders.checks import lm
-from graders.jobs import Score
+from graders.jobs import JobSource, Score
 from graders_packs.cs224n import encyclopedia
 
-JOB = lm.JobSource(lm.JOB_WEIGHTS, Path(__file__).with_name("jobs") / "birthplace.py")
+JOB = JobSource(lm.JOB_WEIGHTS, Path(__file__).with_name("jobs") / "birthplace.py")
 PROBE_PAIRS = 4
 COURSE_FILES = ("wiki.txt", "birth_places_train.tsv", "birth_dev.tsv")
 

@@ -9,10 +9,10 @@ probe logits: a model whose attention sees the future fails whatever its perplex
 from pathlib import Path
 
 from graders.checks import lm
-from graders.jobs import Score
+from graders.jobs import JobSource, Score
 from graders_packs.cs224n import birthplace
 
-JOB = lm.JobSource(birthplace.JOB, Path(__file__).with_name("jobs") / "gpt_lm.py")
+JOB = JobSource(birthplace.JOB, Path(__file__).with_name("jobs") / "gpt_lm.py")
 THRESHOLD_FORMAT = "{:g}x the unigram model's perplexity"  # the metric is unigram perplexity / the model's
 COURSE_FILES = ("train.txt", "val.txt")
 

@@ -8,11 +8,11 @@ and the grader computes the accuracy itself.
 from pathlib import Path
 
 from graders.checks import lm
-from graders.jobs import Score
+from graders.jobs import JobSource, Score
 from graders_packs.ucsd_cse256_pa2 import mainpy, speeches
 
 HERE = Path(__file__).parent
-JOB = lm.JobSource(lm.JOB_WEIGHTS, HERE / "models.py", HERE / "jobs" / "common.py", HERE / "jobs" / "part1.py")
+JOB = JobSource(lm.JOB_WEIGHTS, HERE / "models.py", HERE / "jobs" / "common.py", HERE / "jobs" / "part1.py")
 submission_args = mainpy.job_args  # main.py's reading: the job builds the models as the checks did
 SMOKE = {"train": 900, "test": 300}   # segments of the synthetic speakers
 

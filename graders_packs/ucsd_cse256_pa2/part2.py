@@ -12,11 +12,11 @@ from pathlib import Path
 import torch
 
 from graders.checks import lm
-from graders.jobs import Score
+from graders.jobs import JobSource, Score
 from graders_packs.ucsd_cse256_pa2 import mainpy, models, speeches
 
 HERE = Path(__file__).parent
-JOB = lm.JobSource(lm.JOB_WEIGHTS, HERE / "models.py", HERE / "jobs" / "common.py", HERE / "jobs" / "part2.py")
+JOB = JobSource(lm.JOB_WEIGHTS, HERE / "models.py", HERE / "jobs" / "common.py", HERE / "jobs" / "part2.py")
 submission_args = mainpy.job_args  # main.py's reading: the job builds the models as the checks did
 THRESHOLD_FORMAT = "{:g}x the unigram model's perplexity"
 CONTEXTS = 512  # per test set

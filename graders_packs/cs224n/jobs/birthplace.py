@@ -1,8 +1,9 @@
 """CS224N birthplace job: pretrain a char-level minGPT with the student's span corruption, finetune it on
 `Where was NAME born?<TAB>PLACE`, predict places for held-out names.
 
-Shipped as source text into two sandbox children and run next to the student's modules, so it imports only
-the standard library and torch (never `graders` or `reference`). In the first, train_job pretrains and
+Loaded into two sandbox children as a module of the job's package (graders.jobs.JobSource), after
+graders/checks/job_weights.py, and run next to the student's modules, so it imports only the standard library,
+torch and its neighbour job_weights (never `graders` or `reference`). In the first, train_job pretrains and
 finetunes and returns the weights and the vocabulary; in the second, fresh, evaluate_job loads them, gets the
 dev questions without their answers and returns plain data (predictions, logits of probe sequences, timings);
 the grader checks the weights in between (architecture) and scores the predictions and checks causality on the
@@ -12,7 +13,6 @@ The model, the finetune dataset and the greedy prediction follow the handouts (m
 dataset.py's NameDataset, run.py, utils.sample); the student's CausalSelfAttention sits in every block and
 the student's CharCorruptionDataset makes every pretraining example.
 """
-# ruff: noqa: F821 - JobError, state, load: graders/checks/job_weights.py's, above this
 import importlib
 import math
 import random
@@ -22,6 +22,8 @@ import time
 import torch
 import torch.nn as nn
 from torch.nn import functional as F
+
+from .job_weights import JobError, load, progress, state
 
 MASK_CHAR = "\u2047"  # ⁇, as in the handouts
 PAD_CHAR = "\u25A1"   # □
@@ -164,6 +166,7 @@ def train(model, batches, iters, lr, hp, ignore_index):
         torch.nn.utils.clip_grad_norm_(model.parameters(), hp["grad_clip"])
         opt.step()
         window.append(loss.item())
+        progress(step + 1, iters, window[-1])
         if len(window) == every or step == iters - 1:
             curve.append([step + 1, sum(window) / len(window)])
             window = []

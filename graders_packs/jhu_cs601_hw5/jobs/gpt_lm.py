@@ -3,17 +3,18 @@ CausalSelfAttention on the text the grader gives, then return the logits for the
 context (the next tokens stay with the grader), the logits of probe sequences, the loss curve and timings.
 
 Training (train_job) and prediction (evaluate_job, in a fresh sandbox, from the trained weights) run apart, so
-the held-out contexts never meet the training code. Runs appended to the CS224N birthplace job's source
-(graders.checks.lm.JobSource), whose minGPT (GPTConfig, Block, GPT: the student's attention plugged into the
-reference's block), training loop (train, epochs, optimizer), student_module, probe, state and load it reuses; like
-that job it imports only the standard library and torch.
+the held-out contexts never meet the training code. A module of the job's package beside the CS224N birthplace
+job (graders.jobs.JobSource), whose minGPT (GPTConfig, GPT: the student's attention plugged into the reference's
+block), training loop (train, epochs), student_module and probe it reuses; like that job it imports only the
+standard library, torch and its neighbours.
 """
-# ruff: noqa: F821 - GPTConfig, GPT, JobError, train, epochs, student_module, probe, state, load, gpt_architecture: the
-# birthplace job's, above this
 import random
 import time
 
 import torch
+
+from .birthplace import GPT, GPTConfig, epochs, gpt_architecture, probe, student_module, train
+from .job_weights import JobError, load, state
 
 # The smoke profile (CPU, one thread, well under a minute): calibrated by benchmarks/gpt_lm_smoke.py. Dropout is the
 # handout's (GPTConfig's 0.2, as in the full profile), so the student's dropout trains as the course's model does.

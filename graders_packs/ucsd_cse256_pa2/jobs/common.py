@@ -1,15 +1,13 @@
-"""What both PA2 jobs share: the student's models found in this process (models.py's find, whose source runs
-above this one, with main.py's reading when the grader hands one over, so a model is built as the checks built
-it), the handout's batching, and a training loop.
+"""What both PA2 jobs share: the student's models found in this process (models.py's find, the same module the
+checks use, loaded beside this one, with main.py's reading when the grader hands one over, so a model is built as
+the checks built it), the handout's batching, and a training loop.
 
-Shipped as source text into the sandbox child next to the student's transformer.py, so it imports only the
-standard library and torch. The jobs get token ids made by the grader and return plain data; the grader
-scores it. Each job trains in one sandbox (train_job: the weights come back as a state dict) and predicts in a
-fresh one (evaluate_job: the student's model rebuilt as in training, loaded with those weights), so the held-out
-data never meets the training code.
+A module of the job's package (graders.jobs.JobSource) in the sandbox child next to the student's transformer.py, so
+it imports only the standard library, torch and its neighbours. The jobs get token ids made by the grader and return
+plain data; the grader scores it. Each job trains in one sandbox (train_job: the weights come back as a state dict)
+and predicts in a fresh one (evaluate_job: the student's model rebuilt as in training, loaded with those weights),
+so the held-out data never meets the training code.
 """
-# ruff: noqa: F821 - find, classify, constructor_kwargs, parameters, ...: models.py's, above this; JobError, state,
-# load: graders/checks/job_weights.py's
 import importlib
 import inspect
 import sys
@@ -19,6 +17,9 @@ import weakref
 
 import torch
 from torch.nn import functional as F
+
+from .job_weights import JobError, progress
+from .models import classify, find, forward_kwargs, parameters, set_globals
 
 
 def student_classes(name, others=()):
@@ -126,6 +127,7 @@ def train_model(model, next_batch, steps, role, hp):
         loss.backward()
         opt.step()
         window.append(loss.item())
+        progress(step + 1, steps, window[-1])
         if len(window) == every or step == steps - 1:
             curve.append([step + 1, sum(window) / len(window)])
             window = []
@@ -133,11 +135,10 @@ def train_model(model, next_batch, steps, role, hp):
     return curve, time.perf_counter() - start
 
 
-def architecture(hp, vocab_size, **_):
-    """Run by the grader on what train_job returned: no weights of the job's own, and room for three times the
-    numbers of the handout's model at these sizes (embeddings, blocks with their feed-forward, a head for each
+def handout_room(hp, vocab_size):
+    """A job's architecture() at its hyper-parameters `hp`: no weights of the job's own, and room for three times
+    the numbers of the handout's model at these sizes (embeddings, blocks with their feed-forward, a head for each
     part) plus a causal mask per layer."""
-    hp = {**JOB_SMOKE, **hp}
     d, t, layers, hidden = hp["n_embd"], hp["block_size"], hp["n_layer"], hp["n_hidden"]
     handout = vocab_size * d + t * d + layers * (12 * d * d + 13 * d) + d * vocab_size + d * hidden + \
         hidden * hp["n_output"]

@@ -3,12 +3,17 @@ speakers of the test segments (their labels stay with the grader).
 
 The classifier is the student's class that maps token ids to (logits, attn_maps); failing one, the student's
 encoder with their feed-forward classifier class (n_input, n_hidden, n_output) on the mean of the encoder's
-outputs over real tokens. Runs after models.py and jobs/common.py in one module.
+outputs over real tokens. A module of the job's package beside models.py and jobs/common.py
+(graders.jobs.JobSource).
 """
-# ruff: noqa: F821 - models.py's and jobs/common.py's names, above this
 import random
+import time
 
 import torch
+
+from .common import batches, call, handout_room, output, student_model, train_model
+from .job_weights import JobError, load, state
+from .models import classify, constructor_kwargs, main_arguments, parameters, stands_for
 
 # The smoke profile (CPU, one thread, well under a minute): calibrated by benchmarks/pa2_smoke.py.
 JOB_SMOKE = {"n_embd": 64, "n_head": 2, "n_layer": 2, "block_size": 32, "n_hidden": 100, "n_output": 3,
@@ -48,6 +53,11 @@ def classifier(module_name, hp, main, facts=None):
             head = getattr(module, cls)(**constructor_kwargs(cls, signature, False, hp, main)).to(hp["device"])
             return EncoderWithHead(found["encoder"][1], head, hp)
     raise JobError("an encoder but no classifier class (one taking n_output) found in the student's module")
+
+
+def architecture(hp, vocab_size, **_):
+    """Run by the grader on what train_job returned (common.handout_room)."""
+    return handout_room({**JOB_SMOKE, **hp}, vocab_size)
 
 
 def fit(ids, block_size):

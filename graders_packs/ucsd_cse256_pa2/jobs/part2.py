@@ -1,13 +1,15 @@
 """PA2 part 2 job: train the student's decoder on the training text (the handout's LanguageModelingDataset
 windows), then return its next-token logits for held-out contexts, whose next tokens stay with the grader, and
-its logits for probe sequences, on which the grader checks causality. Runs after models.py and jobs/common.py
-in one module.
+its logits for probe sequences, on which the grader checks causality. A module of the job's package beside
+models.py and jobs/common.py (graders.jobs.JobSource).
 """
-# ruff: noqa: F821 - models.py's and jobs/common.py's names, above this
 import random
 import time
 
 import torch
+
+from .common import batches, handout_room, output, student_model, train_model
+from .job_weights import JobError, load, state
 
 # The smoke profile (CPU, one thread, well under a minute): calibrated by benchmarks/pa2_smoke.py.
 JOB_SMOKE = {"n_embd": 64, "n_head": 2, "n_layer": 2, "block_size": 32, "n_hidden": 100, "n_output": 3,
@@ -22,6 +24,11 @@ def prepare(hp, vocab_size):
     random.seed(hp["seed"])
     torch.manual_seed(hp["seed"])
     return hp
+
+
+def architecture(hp, vocab_size, **_):
+    """Run by the grader on what train_job returned (common.handout_room)."""
+    return handout_room({**JOB_SMOKE, **hp}, vocab_size)
 
 
 def train_job(model_module, train_ids, vocab_size, hp, main=None, module=None):
