@@ -38,7 +38,9 @@ def main(argv=None):
     d = add("demo", help="grade a small sample class per assignment into reports/ (--all: every sample)")
     d.add_argument("--out", type=Path, default=Path("reports"))
     d.add_argument("--assignment", action="append", metavar="ID",
-                   help="only this assignment's sample class (repeatable; graders list gives the ids)")
+                   help="only this assignment's sample class (repeatable): one of the ids below")
+    d.formatter_class = argparse.RawDescriptionHelpFormatter
+    d.epilog = "assignment ids:\n" + "\n".join(f"  {i}" for i in specs.ids())
     d.add_argument("--all", action="store_true", dest="everything",
                    help="every sample of each class, not the few its pack's samples/ID/demo.yaml names")
     k = add("package", help="build a Gradescope autograder zip or a student self-check kit")

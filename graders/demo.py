@@ -73,8 +73,9 @@ def summary(assignment, target: Path, roster) -> dict:
 
 
 def run(out: Path, only=None, everything=False) -> int:
-    """Grade the demo classes into out/ and write out/index.html; 1 when a sample did not get its expected grade,
-    2 on an unknown assignment or a class that could not be graded."""
+    """Grade the demo classes into out/ID/ (the assembled hand-ins kept in out/.classes/ID/) and write
+    out/index.html; 1 when a sample did not get its expected grade, 2 on an unknown assignment or a class that
+    could not be graded."""
     unknown = sorted(set(only or ()) - set(packs.specs()))
     if unknown:
         print(f"graders demo: unknown assignment {', '.join(unknown)}", file=sys.stderr)
