@@ -39,8 +39,7 @@ def main(argv=None):
     d.add_argument("--out", type=Path, default=Path("reports"))
     d.add_argument("--assignment", action="append", metavar="ID",
                    help="only this assignment's sample class (repeatable): one of the ids below")
-    d.formatter_class = argparse.RawDescriptionHelpFormatter
-    d.epilog = "assignment ids:\n" + "\n".join(f"  {i}" for i in specs.ids())
+    list_ids(d)
     d.add_argument("--all", action="store_true", dest="everything",
                    help="every sample of each class, not the few its pack's samples/ID/demo.yaml names")
     k = add("package", help="build a Gradescope autograder zip or a student self-check kit")
@@ -115,6 +114,11 @@ def assignment_option(parser):
     """--assignment, with the ids listed one a line below the options (argparse would wrap them at hyphens)."""
     parser.add_argument("--assignment", required=True, metavar="ID",
                         help="the assignment: one of the ids below (graders list gives their titles)")
+    list_ids(parser)
+
+
+def list_ids(parser):
+    """The assignment ids one a line below the options."""
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = "assignment ids:\n" + "\n".join(f"  {i}" for i in specs.ids())
 
