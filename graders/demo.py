@@ -101,7 +101,8 @@ def run(out: Path, only=None, everything=False) -> int:
             print(f"graders demo: {e}", file=sys.stderr)
             status = 2
             break
-        shutil.rmtree(target, ignore_errors=True)  # a previous demo's batch: grade afresh
+        if (target / "journal.jsonl").exists():  # a previous demo's batch: grade afresh
+            shutil.rmtree(target)
         row["state"] = "grading"
         index(False)
         graded = batch.grade_class(classroom, assignment, target)
