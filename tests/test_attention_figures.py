@@ -40,6 +40,12 @@ def test_a_bug_shows_in_the_difference_and_a_correct_variant_does_not(assignment
     assert max(largest_difference(f) for f in bad) > 0.2
 
 
+def test_a_fused_projection_gets_the_weights_in_its_order():
+    """A correct module with q, k and v in one projection (nanoGPT's c_attn) draws the reference's map."""
+    figures = drawn("cs224n-a4-2024", packs.samples("cs224n-a4-2024") / "correct-fused-qkv")
+    assert [len(f["panels"]) for f in figures] == [3, 3] and max(map(largest_difference, figures)) < 1e-5
+
+
 def test_the_perceiver_cross_attention_is_drawn_and_its_caption_says_what_it_shows(tmp_path):
     """The map is of attention.py's CausalCrossAttention (6 latent rows over 8 inputs), not of the blocks: the
     caption says so. A cross-attention without its causal mask shows in the difference."""

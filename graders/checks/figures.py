@@ -1,5 +1,7 @@
 """Attention maps for the report, as plain data (graders/report/figures.py draws them): the student's map, the
 reference's and a difference panel, so that a wrong mask or scale shows at a glance, even one cell off."""
+import types
+
 import torch
 
 
@@ -63,6 +65,7 @@ def maps_read_through_output(what: str, reference: torch.nn.Module, build, n_hea
     """Heatmaps figures, one per head, of the student's module (`build()` makes it in the sandbox) and the
     reference, both with the reference's parameters, which the caller has set as positions_as_values says.
     With `queries`, a cross-attention's map: module(x, q) with that many random query tokens q."""
+    from graders.checks.modules import Fused, Pair
     from graders.problems import SubmissionProblem
 
     x = positions_input(T, E, seed)
@@ -74,12 +77,18 @@ def maps_read_through_output(what: str, reference: torch.nn.Module, build, n_hea
     got, why = None, None
     try:
         student = build()
-        theirs = set(student.state_dict())
-        missing = sorted(set(state) - theirs)
-        if missing:
+        theirs = student.state_dict()
+        if not isinstance(theirs, dict):
+            raise ValueError(f"its state_dict() returned {type(theirs).__name__}, not a dict")
+        fused = "query.weight" in state and not queries and Fused.of(what, state, theirs)
+        missing = sorted(set(state) - set(theirs))
+        if fused:  # q, k and v in one projection, in the order its output says (graders/checks/modules.py)
+            fused.ordered(Pair(reference, student, what, ""), state, types.SimpleNamespace(n_embd=E, block_size=T))
+        elif missing:
             raise ValueError(f"it keeps no parameter named {', '.join(missing)}, so the grader cannot give it the "
                              "reference's weights")
-        student.load_state_dict(state, strict=False)
+        else:
+            student.load_state_dict(state, strict=False)
         student.eval()
         got = maps_in_output(student(*inputs), n_head, rows, T)
     except (SubmissionProblem, ValueError) as e:
