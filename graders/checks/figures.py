@@ -55,8 +55,9 @@ def positions_as_values(E: int, n_head: int, T: int) -> torch.Tensor:
 def maps_in_output(y, n_head: int, rows: int, T: int) -> torch.Tensor:
     """(n_head, rows, T) maps from the output (1, rows, E) of a module weighted as positions_as_values says."""
     if not isinstance(y, torch.Tensor) or y.dim() != 3 or y.shape[:2] != (1, rows) or y.shape[2] % n_head:
-        raise ValueError(f"the module returned {type(y).__name__} {tuple(getattr(y, 'shape', ()))}, not the "
-                         f"output of shape (1, {rows}, n_embd) the map is read from")
+        shape = f" of shape {tuple(y.shape)}" if isinstance(y, torch.Tensor) else ""
+        raise ValueError(f"the module returned {type(y).__name__}{shape}, not the output of shape (1, {rows}, "
+                         "n_embd) the map is read from")
     return y[0].double().view(rows, n_head, -1)[:, :, :T].transpose(0, 1)
 
 
