@@ -47,9 +47,13 @@ def main(argv=None):
     b.add_argument("--workers", type=int, default=None, help="parallel graders (default: the number of cores)")
     b.add_argument("--resume", action="store_true", help="keep students already graded in --out")
     training_options(b)
-    d = add("demo", help="grade the bundled sample class into reports/")
+    d = add("demo", help="grade a small sample class per assignment into reports/ (--all: every sample)")
     d.add_argument("--out", type=Path, default=Path("reports"))
-    d.add_argument("--assignment", action="append", help="only this assignment's sample class (repeatable)")
+    d.add_argument("--assignment", action="append", metavar="ID",
+                   help="only this assignment's sample class (repeatable): one of the ids below")
+    list_ids(d)
+    d.add_argument("--all", action="store_true", dest="everything",
+                   help="every sample of each class, not the few its pack's samples/ID/demo.yaml names")
     k = add("package", help="build a Gradescope autograder zip or a student self-check kit")
     assignment_option(k)
     kind = k.add_mutually_exclusive_group(required=True)
@@ -78,7 +82,9 @@ def main(argv=None):
         args.out.write_text(text) if args.out else sys.stdout.write(text)
         return 0
     if args.command == "demo":
-        return demo(args.out, args.assignment)
+        from graders import demo
+
+        return demo.run(args.out, args.assignment, args.everything)
     try:
         spec = specs.get(args.assignment)
     except specs.SpecError as e:
@@ -115,6 +121,11 @@ def assignment_option(parser):
     """--assignment, with the ids listed one a line below the options (argparse would wrap them at hyphens)."""
     parser.add_argument("--assignment", required=True, metavar="ID",
                         help="the assignment: one of the ids below (graders list gives their titles)")
+    list_ids(parser)
+
+
+def list_ids(parser):
+    """The assignment ids one a line below the options."""
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = "assignment ids:\n" + "\n".join(f"  {i}" for i in specs.ids())
 
@@ -235,43 +246,3 @@ def new_pack(args, parser):
     print(f"created {folder}: a working example (a row softmax) to change into your assignment; every TODO marks a "
           f"place, docs/authoring.md explains each part.\nNext: graders verify {args.id} --course {course}")
     return 0
-
-
-def demo(out, only=None):
-    """Grade each assignment's bundled sample class with `graders batch` into out/ID/, and write out/index.html,
-    the entry page linking their class reports and saying how many samples got their expected.yaml's grade.
-    Exits 1 when one did not."""
-    import shutil
-
-    from graders import batch, report
-
-    classes, disagreeing = [], 0
-    unknown = sorted(set(only or ()) - set(packs.specs()))
-    if unknown:
-        print(f"graders demo: unknown assignment {', '.join(unknown)}", file=sys.stderr)
-        return 2
-    for assignment in specs.available().values():
-        if only and assignment.id not in only:
-            continue
-        folder, target = packs.samples(assignment.id), out / assignment.id
-        if not folder.is_dir():
-            continue
-        if (target / "journal.jsonl").exists():  # a previous demo's batch: grade afresh
-            shutil.rmtree(target)
-        status = batch.grade_class(folder, assignment, target)
-        agreement = batch.agreement(target, assignment, batch.students(folder))
-        if status and not agreement:
-            return status
-        scores = [json.loads(p.read_text())["score"] for p in target.glob("students/*/results.json")]
-        wrong = sorted(sid for sid, lines in agreement.items() if lines)
-        disagreeing += len(wrong)
-        classes.append({"id": assignment.id, "title": assignment.title, "course": assignment.course,
-                        "link": f"{assignment.id}/index.html", "students": len(scores),
-                        "full": sum(s >= assignment.max_score for s in scores),
-                        "mean": sum(scores) / max(len(scores), 1), "max_score": assignment.max_score,
-                        "samples": len(agreement), "agree": len(agreement) - len(wrong), "disagree": wrong})
-    (out / "index.html").write_text(report.demo_index(classes))
-    total = sum(c["samples"] for c in classes)
-    print(f"{total - disagreeing} of {total} samples got the grade their expected.yaml names")
-    print(f"reports written under {out}/: open {out / 'index.html'}")
-    return 1 if disagreeing else 0

@@ -278,3 +278,38 @@ def test_a_pending_check_reads_as_waiting(browser, site):
     assert "dee" not in page["kinds"] and "pending" not in page["kinds"].lower()
     assert page["heads"] == [p.id for p in specs.get("uw-cse447-a2").parts]
     assert page["machine"].startswith("Machine problems")
+
+
+@pytest.fixture(scope="module")
+def demo_site(tmp_path_factory):
+    """`graders demo` over a tiny class of hw5 (the reference and a bug whose map is wrong): threshold checks stay
+    pending, and each page has the attention maps."""
+    from graders import demo
+
+    out = tmp_path_factory.mktemp("demo")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(demo, "chosen", lambda folder, everything: [folder / "reference", folder / "bug-mask-triu"])
+        status = demo.run(out, ["jhu-cs601-hw5"])
+    assert status == 0, (out / "jhu-cs601-hw5" / "journal.jsonl").read_text()  # what each sample got, if not
+    return out
+
+
+def test_the_demo_pages_load_cleanly(browser, demo_site):
+    """The demo's index, the class report it links, a student page with a pending check and figures, and one with
+    a bug's figures: drawn without errors, the index's full marks counting the reference alone, pending apart."""
+    index = (demo_site / "index.html").as_uri()
+    report, logged = browser.visit(index)
+    assert (report["page"], logged, problems(report)) == ("demo", [], [])
+    row = browser.evaluate("document.getElementById('class-jhu-cs601-hw5').innerText")
+    cells = [c.strip() for c in row.split("\t")]
+    assert cells[2:4] == ["2", "1\n2 with checks pending, their points left aside"], cells
+    classes = [link["href"] for link in report["links"]]
+    assert classes == [(demo_site / "jhu-cs601-hw5" / "index.html").as_uri()]
+    report, logged = browser.visit(classes[0])
+    assert (report["page"], logged, problems(report)) == ("class", [], [])
+    for student in ("reference", "bug-mask-triu"):
+        report, logged = browser.visit((demo_site / "jhu-cs601-hw5" / "students" / student / "report.html").as_uri())
+        assert (report["page"], logged, problems(report)) == ("student", [], []), student
+        shown = browser.evaluate("""(() => ({pending: document.querySelectorAll('li.check.pending').length,
+          maps: [...document.querySelectorAll('figure.heatmaps')].map((f) => f.querySelectorAll('.panel').length)}))()""")
+        assert shown["pending"] >= 1 and shown["maps"] == [3, 3], (student, shown)

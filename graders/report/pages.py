@@ -80,7 +80,9 @@ def class_report(spec, students, links):
     return ENV.get_template("class.html").render(spec=spec, links=links, **stats.summarize(spec, students))
 
 
-def demo_index(classes):
+def demo_index(classes, done=True, everything=False):
     """The entry page of `graders demo`: one row per assignment's sample class, linking its class report.
-    classes: dicts with id, title, course, link, students, full, mean, max_score."""
-    return ENV.get_template("demo.html").render(classes=classes)
+    classes: dicts with id, title, course, link, max_score and state (waiting, grading, done); a done class also
+    students, full, pending, mean, samples, agree, disagree (graders/demo.py). Until `done` the page reloads
+    itself every few seconds (a meta refresh: the pages run no script)."""
+    return ENV.get_template("demo.html").render(classes=classes, done=done, everything=everything)

@@ -172,6 +172,12 @@ def seconds(result):
     return result.get("execution_time", 0) + training_time(result)
 
 
+def full_marks(spec, table):
+    """How many students of `table` (rows()) have every point of the checks graded so far: a pending check's
+    points are left aside (not yet earned, not lost), a grader failure is never full marks."""
+    return sum(r["score"] >= spec.max_score - r["pending_points"] for r in table if r["grader_error"] is None)
+
+
 def summarize(spec, students):
     table = rows(spec, students)
     completed = [r["score"] for r in table if r["grader_error"] is None]
@@ -179,8 +185,7 @@ def summarize(spec, students):
     return {"n": len(students), "completed": len(completed), "rows": table,
             "mean": statistics.fmean(completed) if completed else None,
             "median": statistics.median(completed) if completed else None,
-            "full_marks": sum(r["score"] >= spec.max_score - r["pending_points"] for r in table
-                              if r["grader_error"] is None),
+            "full_marks": full_marks(spec, table),
             "histogram": histogram(completed, spec.max_score), "checks": check_rates(spec, students),
             "bugs": bugs(students), "kinds": kinds(students), "rules": rules(spec, students),
             "slowest": [{"id": sid, "time": seconds(students[sid]), "grading": students[sid].get("execution_time", 0),
