@@ -5,11 +5,14 @@ reference as they are, with Gradescope's setup.sh and run_autograder. The studen
 and no hidden check: check modules lose their hidden tests (cut out by line, so the tests left keep their exact
 source), modules that derive from the reference (`KIT = "recorded"`, and a pack's `reference` itself) become stand-ins
 that replay results recorded at package time (graders/record.py, graders/replay.py), and modules that cannot be
-replayed or would reveal the reference (`KIT = "withheld"`) stay out, their public checks with them.
+replayed or would reveal the reference (`KIT = "withheld"`) stay out, their public checks with them. A kit is
+written only once it grades every sample of the class as the autograder does (graders/kitcheck.py).
 """
 import ast
 import importlib
 import importlib.metadata
+import re
+import sys
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -18,14 +21,14 @@ from pathlib import Path
 
 import yaml
 
-from graders import packs, replay
+from graders import kitcheck, packs, replay
 from graders import spec as specs
 from graders.jobs import Driver
 
 ROOT = Path(__file__).resolve().parents[1]  # where graders and graders_packs lie: a checkout or site-packages
 ENGINE = ROOT / "graders"
 COURSE = "course"  # a course's own packs, in both zips: GRADERS_COURSE names this folder
-PACKAGE_TIME = {"package.py", "record.py"}  # neither zip runs them
+PACKAGE_TIME = {"package.py", "record.py", "kitcheck.py"}  # neither zip runs them
 STAND_IN = '''"""Stand-in for trusted code in the student kit: it answers the public checks' calls with results recorded
 from that code when the kit was built, and holds none of it (see graders/replay.py)."""
 from graders.replay import stand_in
@@ -42,6 +45,12 @@ def main(args, spec):
         files, lines = gradescope(spec, pins), [f"setup.sh installs {', '.join(pins)}"]
     else:
         files, lines = student_kit(spec)
+        if problems := verified(files, spec):
+            print(f"graders package: the kit grades unlike the autograder, so {out} was not written:",
+                  *problems[:50], sep="\n  ", file=sys.stderr)
+            return 1
+        lines.append(f"verified: the kit grades each of the {len(kitcheck.samples(spec.id))} samples (the reference "
+                     "among them) as the autograder does")
     write_zip(out, files)
     print(*lines, sep="\n")
     print(f"{out}: {len(files)} files, {out.stat().st_size / 1e6:.1f} MB, built in {time.monotonic() - started:.0f} s")
@@ -96,8 +105,8 @@ class Module:
         return {node.name: node for node in self.tree.body
                 if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")}
 
-    def imports(self):
-        """(import statement, [modules of this project it imports])."""
+    def imports(self, wanted=None):
+        """(import statement, [modules of this project it imports]): course content, or the modules `wanted` says."""
         package = self.name if self.path.name == "__init__.py" else self.name.rpartition(".")[0]
         for node in ast.walk(self.tree):
             if isinstance(node, ast.Import):
@@ -108,7 +117,7 @@ class Module:
                 names = [base] + [f"{base}.{alias.name}" for alias in node.names if alias.name != "*"]
             else:
                 continue
-            found = [name for name in names if in_pack(name) and find(name)]
+            found = [name for name in names if (wanted or in_pack)(name) and find(name)]
             if found:
                 yield node, found
 
@@ -141,6 +150,30 @@ def engine_files():
     return {f"graders/{p.relative_to(ENGINE)}": p.read_bytes() for p in sorted(ENGINE.rglob("*"))
             if p.is_file() and "__pycache__" not in p.parts
             and p.name not in PACKAGE_TIME}
+
+
+# The engine's commands a kit does not run (grading a class, packaging, training, new packs): its self-check never
+# imports them, and they would only weigh on the student's install (Slurm, Hugging Face, report templates).
+NOT_IN_KIT = ("graders.batch", "graders.jobs", "graders.kitcheck", "graders.package", "graders.record",
+              "graders.report", "graders.runners", "graders.scaffold", "graders.thresholds", "graders.verify")
+
+
+def in_kit_engine(name):
+    return name.split(".")[0] == "graders" and not any(name == m or name.startswith(f"{m}.") for m in NOT_IN_KIT)
+
+
+def kit_engine(modules):
+    """The engine's files a kit needs: the modules that `modules` (the kit's checks) and the self-check command
+    import, transitively, lazy imports too, but none of NOT_IN_KIT; the sandbox whole (its child runs by path)."""
+    names, todo = set(), [find("graders.cli"), find("graders.__main__"), find("graders.replay"), *modules]
+    while todo:
+        module = todo.pop()
+        if module.name not in names:
+            names.add(module.name)
+            todo += [find(name) for _, found in module.imports(in_kit_engine) for name in found]
+    paths = {find(n).path for n in names if n.split(".")[0] == "graders"} | set((ENGINE / "sandbox").glob("*.py"))
+    paths |= {ENGINE / "pytest.ini"} | {p.parent / "__init__.py" for p in paths}
+    return {f"graders/{p.relative_to(ENGINE)}": p.read_bytes() for p in sorted(paths)}
 
 
 def source_files(names):
@@ -340,7 +373,13 @@ class Kit:
         return self.checks(self.withheld)
 
     def spec_text(self):
+        """The kit's spec: its checks, and no file whose checks all stay in the autograder (a kit never loads a
+        student's A2S3.py, whose imports are Hugging Face's), and its YAML."""
         spec = self.spec.only({c.name for c in self.included})
+        graded = {p.file for p in spec.parts}
+        dropped = {p.file for p in self.spec.parts} - graded - {f.name for f in spec.files if f.given}
+        spec = spec.model_copy(update={"files": [f for f in spec.files if f.name not in dropped],
+                                       "rules": [r for r in spec.rules if r.file not in dropped]})
         header = "# The checks this self-check kit runs; the course autograder runs more (see README.md).\n"
         return spec, header + yaml.safe_dump(spec.model_dump(mode="json", exclude_defaults=True), sort_keys=False,
                                              allow_unicode=True, width=120)
@@ -390,17 +429,19 @@ def student_kit(spec):
     kit_spec, spec_text = kit.spec_text()
     recording = record(kit_spec, sorted(kit.recorded)) if kit.recorded else {"calls": {}, "surfaces": {}}
     notes = kit.notes()
-    files = engine_files() | {zip_path(m.path, m.name): kit.source(m).encode() for m in kit.shipped.values()}
+    files = kit_engine(kit.shipped.values()) | {zip_path(m.path, m.name): kit.source(m).encode()
+                                                 for m in kit.shipped.values()}
     files |= {zip_path(find(name).path, name): STAND_IN.encode() for name in kit.recorded}
     files |= {zip_path(find(p).path, p): b'"""Stand-ins for trusted code (see graders/replay.py)."""\n'
               for name in kit.recorded for p in parents(name) if p not in kit.shipped and find(p)}
     folder = find(spec.checks).path.parent
     files |= {zip_path(p, spec.checks): p.read_bytes() for p in sorted((folder / "given").glob("*")) if p.is_file()}
+    needs = requirements(files)
     files |= {"graders/recording.grd": replay.save({**recording, "notes": notes}),
               zip_path(folder / "specs" / f"{spec.id}.yaml", spec.checks): spec_text.encode(),
-              "requirements.txt": requirements().encode(),
+              "requirements.txt": needs.encode(),
               "selfcheck.py": SELFCHECK.replace("ASSIGNMENT", spec.id).encode(),
-              "README.md": readme(kit, notes).encode()}
+              "README.md": readme(kit, notes, needs).encode()}
     top = f"{spec.id}-self-check"
     lines = [f"kit checks: {', '.join(c.name for c in kit.included) or 'none'}",
              f"public checks only in the autograder: {', '.join(c.name for c in kit.autograder_only) or 'none'}",
@@ -408,8 +449,26 @@ def student_kit(spec):
     return {f"{top}/{path}": data for path, data in files.items()}, lines
 
 
-def requirements():
-    return "\n".join(dependencies()) + "\n"
+def verified(files, spec):
+    """What the built kit (`files`) grades unlike the autograder (graders/kitcheck.py); [] when nothing."""
+    return kitcheck.check(files, Kit.plan(spec).spec_text()[0], next(iter(files)).split("/")[0])
+
+
+def requirements(files):
+    """The engine's requirements that the kit's Python `files` ({path: bytes}) import, with the engine's ranges:
+    torch unpinned, so a student's torch stays as it is (no Hugging Face, Slurm or report libraries)."""
+    imported = set()
+    for path, data in files.items():
+        if path.endswith(".py"):
+            for node in ast.walk(ast.parse(data)):
+                if isinstance(node, ast.Import):
+                    imported |= {alias.name.split(".")[0] for alias in node.names}
+                elif isinstance(node, ast.ImportFrom) and not node.level:
+                    imported.add(node.module.split(".")[0])
+    imported |= {"numpy"} if "torch" in imported else set()  # Tensor.numpy(): replay.py hashes tensors' bytes
+    distributions = importlib.metadata.packages_distributions()
+    used = {d.lower() for name in imported for d in distributions.get(name, [])}
+    return "".join(f"{r}\n" for r in dependencies() if re.split(r"[<>=!~ \[]", r)[0].lower() in used)
 
 
 SELFCHECK = '''"""Self-check a submission with this kit's public checks: python selfcheck.py SUBMISSION"""
@@ -427,14 +486,28 @@ raise SystemExit(main(["check", *sys.argv[1:], "--assignment", "ASSIGNMENT"]))
 '''
 
 
-def readme(kit, notes):
+def readme(kit, notes, requirements):
     checks = "\n".join(f"- {c.title} ({points([c])})" for c in kit.included)
+    needs = ", ".join(f"`{r}`" for r in requirements.split())
     return f"""# Self-check kit: {kit.spec.title}
 
 Runs the assignment's public checks on your code, on your machine, with the autograder's feedback.
 
-    python -m pip install -r requirements.txt   # Python 3.11+; see https://pytorch.org for a CPU-only torch
-    python selfcheck.py path/to/your/submission  # a .py, a .ipynb, a folder or a .zip
+Use the environment you do the assignment in (Python 3.11+ with torch). The kit needs {needs}: an installed
+torch is kept, whatever its version in that range. In a virtual environment (or in your conda environment, after
+`conda activate`, the same pip line):
+
+    python3 -m venv --system-site-packages .venv   # --system-site-packages: reuse a torch installed already
+    . .venv/bin/activate                             # Windows: .venv\\Scripts\\activate
+    python -m pip install -r requirements.txt        # seconds when torch is there
+
+No torch yet? Install the CPU-only build first (no multi-GB CUDA libraries), then the line above:
+
+    python -m pip install torch --index-url https://download.pytorch.org/whl/cpu
+
+Then, the one command (a .py, a .ipynb, a folder or a .zip):
+
+    python selfcheck.py path/to/your/submission
 
 {chr(10).join(notes)}
 

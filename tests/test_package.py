@@ -1,11 +1,15 @@
 """`graders package`: the Gradescope zip grades from its own source and always leaves results.json; the student kit
 holds no reference code and no hidden check, and still self-checks with the autograder's verdicts and diagnoses."""
 import ast
+import contextlib
+import copy
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import types
 import zipfile
 from importlib.metadata import version
 from pathlib import Path
@@ -13,8 +17,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from graders import packs, replay
+from graders import kitcheck, packs, replay
+from graders import package as packaging
 from graders import spec as specs
+from graders.expected import Expected
 
 ROOT = Path(__file__).resolve().parents[1]
 A2 = "uw-cse447-a2"
@@ -156,20 +162,96 @@ def texts(files):
     return {name: data.decode("utf-8", "replace") for name, data in files.items()}
 
 
+class Placeholders(ast.NodeTransformer):
+    """Every name but the modules a file imports becomes `_`: code is the same code whatever its variables' names."""
+
+    def __init__(self, modules):
+        self.modules = modules
+
+    def visit_Name(self, node):
+        return ast.copy_location(ast.Name(node.id if node.id in self.modules else "_", node.ctx), node)
+
+
+def normalised(node, modules):
+    return ast.unparse(Placeholders(modules).visit(copy.deepcopy(node)))
+
+
+def imported(tree):
+    return {(a.asname or a.name).split(".")[0] for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
+            for a in n.names}
+
+
+def reference_lines(path):
+    """{normalised expression: where}: what each function of `path` computes (the value of each of its body's
+    statements) where it calls a method or library function with arguments; a bare name, a tuple or `x.shape`
+    gives nothing away."""
+    tree = ast.parse(path.read_text())
+    modules, found = imported(tree), {}
+    for fn in (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.Lambda))):
+        body = fn.body if isinstance(fn, ast.FunctionDef) else [ast.Expr(fn.body)]
+        for statement in body:
+            value = getattr(statement, "value", None)
+            value = value if isinstance(value, ast.expr) else None
+            nodes = [n for n in ast.walk(value) if not isinstance(n, ast.expr_context)] if value else []
+            if len(nodes) >= 6 and any(isinstance(n, ast.Call) for n in nodes) and any(
+                    isinstance(n, ast.Attribute) for n in nodes):
+                found[normalised(value, modules)] = f"{path.name}: {getattr(fn, 'name', 'lambda')}"
+    return found, modules
+
+
+def shipped_expressions(text, modules):
+    """Every expression of a shipped Python file, normalised, and every expression its strings spell (reproduce
+    lines such as "mask = torch.tril(...)"; a format field counts as a name)."""
+    tree, found = ast.parse(text), set()
+    strings = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    strings += [ast.unparse(n)[2:-1] for n in ast.walk(tree) if isinstance(n, ast.JoinedStr)]
+    trees = [tree]
+    for string in strings:
+        for piece in re.split(r"[;\n]", re.sub(r"\{[^{}]*\}", "_", string)):
+            with contextlib.suppress(SyntaxError, ValueError):
+                trees.append(ast.parse(piece.strip()))
+    for t in trees:
+        found |= {normalised(n, modules) for n in ast.walk(t) if isinstance(n, ast.expr)}
+    return found
+
+
+def leaks(files, assignment):
+    """The reference code and hidden checks a kit's `files` ({path: bytes}) hold, one line each."""
+    references = [*ROOT.glob("graders_packs/*/reference.py"), *ROOT.glob("graders_packs/*/reference/*.py"),
+                  *ROOT.glob("graders_packs/*/bugs.py")]
+    python = {n: data.decode() for n, data in files.items() if n.endswith(".py")}
+    found = []
+    for path in references:
+        lines, modules = reference_lines(path)
+        for name, text in python.items():
+            found += [f"{name} holds {where}'s {line}" for line in lines.keys() & shipped_expressions(text, modules)
+                      for where in [lines[line]]]
+    spec = specs.get(assignment)
+    for check in (c for p in spec.parts for c in p.checks if c.visibility.value != "visible"):
+        for word in (check.name, check.title):
+            forms = {word.encode(), json.dumps(word)[1:-1].encode()}  # as text, and as JSON escapes it
+            found += [f"{n} holds the hidden check {word!r}" for n, data in files.items() if any(f in data for f in forms)]
+    return found
+
+
+def test_the_leak_test_finds_reference_code_in_any_spelling():
+    source = (ROOT / "graders_packs/uw_cse447_a2/reference/a2s2.py").read_text()
+    lines, modules = reference_lines(ROOT / "graders_packs/uw_cse447_a2/reference/a2s2.py")
+    assert "torch.tril(torch.ones(_, _, dtype=torch.bool))" in lines and "return torch.tril" in source
+    assert leaks({"t.py": b"def mask(size):\n    return ~torch.tril(torch.ones(size, size, dtype=torch.bool))\n"}, A2)
+    assert leaks({"t.py": b'LINE = "m = torch.tril(torch.ones({n}, {n}, dtype=torch.bool))"\n'}, A2)
+    hidden = next(c for p in specs.get(A2).parts for c in p.checks if c.visibility.value != "visible")
+    assert leaks({"spec.yaml": f"checks: [{hidden.title}]".encode()}, A2)
+    assert not leaks({"t.py": b"def mask(n):\n    return torch.arange(n).view(-1, 1) >= torch.arange(n)\n"}, A2)
+
+
 def test_kit_holds_no_reference_code(kit):
     _, files = kit
-    shipped = texts(files)
-    references = [*ROOT.glob("graders_packs/*/reference.py"), *ROOT.glob("graders_packs/*/reference/*.py")]
-    for path in [*references, ROOT / "graders_packs/uw_cse447_a2/bugs.py"]:
-        source = path.read_text()
-        segments = [ast.get_source_segment(source, node) for node in ast.walk(ast.parse(source))
-                    if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.Lambda))]
-        for name, text in shipped.items():
-            assert not [s for s in segments if s in text], f"{name} holds code of {path.name}"
+    assert leaks(files, A2) == []
     stand_ins = {n for n in files if "/reference" in n or n.endswith("uw_cse447_a2/bugs.py")}
     assert stand_ins == {"graders_packs/uw_cse447_a2/reference/__init__.py", "graders_packs/uw_cse447_a2/reference/a2s2.py",
                          "graders_packs/uw_cse447_a2/bugs.py"}
-    assert all("def " not in shipped[n] for n in stand_ins)
+    assert all("def " not in files[n].decode() for n in stand_ins)
 
 
 def test_kit_holds_no_hidden_check(kit):
@@ -182,28 +264,28 @@ def test_kit_holds_no_hidden_check(kit):
             forms = {word.encode(), json.dumps(word)[1:-1].encode()}  # as text, and as JSON escapes it
             assert not [n for n, data in files.items() if any(f in data for f in forms)], f"{word!r} is in the kit"
     kit_spec = yaml.safe_load(files[f"graders_packs/uw_cse447_a2/specs/{A2}.yaml"])
-    # A2S1's and A2S3's checks and the written answers run only in the autograder (their modules say KIT = "withheld").
-    withheld = ("A2S1.py", "answers.yaml", "A2S3.py")
+    # A2S3's checks and the written answers run only in the autograder (their modules say KIT = "withheld").
+    withheld = ("answers.yaml", "A2S3.py")
     assert [c["name"] for p in kit_spec["parts"] for c in p["checks"]] == [
         c.name for p in spec.parts for c in p.checks if c.visibility.value == "visible" and p.file not in withheld]
-    assert not [n for n in files if n.endswith(("written_key.yaml", "uw_cse447_a2/a2s1.py", "uw_cse447_a2/written.py"))]
+    assert not [n for n in files if n.endswith(("written_key.yaml", "reference/a2s1.py", "uw_cse447_a2/written.py"))]
     assert b"only in the course autograder" in files["README.md"]
-    assert sum(c["points"] for p in kit_spec["parts"] for c in p["checks"]) == 18
+    assert sum(c["points"] for p in kit_spec["parts"] for c in p["checks"]) == 18 + 6  # A2S2's and A2S1's
 
 
 def test_kit_self_checks_from_the_kit_alone(kit, tmp_path):
     root, _ = kit
     samples = [packs.samples(A2) / name for name in ("reference", "correct-einsum", "bug-not-scaled",
-                                               "bug-scale-sqrt-embd", "bug-mask-inverted")]
+                                               "bug-scale-sqrt-embd", "bug-mask-inverted", "bug-a2s1-k2-not-unit")]
     outcomes, files = self_check(root, A2, samples, tmp_path)
     assert "graders_packs.uw_cse447_a2.test_a2s2" in files and "graders_packs.uw_cse447_a2.reference.a2s2" in files
     assert all(f is None or Path(f).is_relative_to(root) for f in files.values()), "the checkout leaked into the kit"
     for sample in samples:
-        fail = expected(sample)
-        assert len(outcomes[sample]) == 14
+        fail, graded = expected(sample), {c.name for c in Expected.read(sample).graded(specs.get(A2))}
+        assert len(outcomes[sample]) == 20
         for check, (passed, feedback) in outcomes[sample].items():
-            assert passed != (check in fail), f"{sample.name}: {check}: {feedback}"
-            assert check not in fail or f"Diagnosis: {fail[check]}" in feedback, f"{sample.name}: {feedback}"
+            assert passed == (check in graded and check not in fail), f"{sample.name}: {check}: {feedback}"
+            assert check not in fail or fail[check] in feedback, f"{sample.name}: {feedback}"  # as expected.py asks
 
 
 def test_kit_says_when_an_input_was_not_recorded(kit, tmp_path):
@@ -231,3 +313,42 @@ def test_cs224n_kit_leaves_out_checks_it_cannot_replay(tmp_path):
     assert "runs 7 of the assignment's 10 checks" in readme and "matches the reference for B 1-4" in readme
     assert b"test_span_short_documents" not in b"".join(files.values())
     assert b"synthesizer" not in files["graders_packs/cs224n_a5_2021/test_a5_2021.py"]
+
+
+def test_a_kit_whose_recording_is_broken_is_not_written(kit, tmp_path, monkeypatch, capsys):
+    """The build grades the samples inside the kit: a recording that lost a function's calls (as a busy machine once
+    made) fails the build, naming the sample and the check, and writes no zip."""
+    _, files = kit
+    top = f"{A2}-self-check"
+    recording = replay.load(files["graders/recording.grd"])
+    recording["calls"] = {k: v for k, v in recording["calls"].items()
+                          if not k.startswith("graders_packs.uw_cse447_a2.reference.a2s2.attn_softmax:")}
+    broken = {f"{top}/{name}": data for name, data in files.items()} | {
+        f"{top}/graders/recording.grd": replay.save(recording)}
+    monkeypatch.setattr(packaging, "student_kit", lambda spec: (broken, []))
+    every = kitcheck.samples(A2)
+    monkeypatch.setattr(kitcheck, "samples", lambda _: [s for s in every if s[0].name in ("reference", "bug-not-scaled")])
+    out = tmp_path / "kit.zip"
+    args = types.SimpleNamespace(gradescope=None, student=out)
+    assert packaging.main(args, specs.get(A2)) == 1 and not out.exists()
+    said = capsys.readouterr().err
+    assert "the kit grades unlike the autograder" in said and "reference: test_attn_softmax should pass" in said
+    assert "bug-not-scaled: test_attn_softmax should pass" in said and "test_attn_scaled" not in said
+
+
+def test_kit_ships_only_what_its_checks_import(kit):
+    """Light install: the engine's modules the self-check imports, not Hugging Face, Slurm, the reports or the
+    packaging code; requirements with the engine's ranges (torch unpinned) and none of the libraries it skips."""
+    _, files = kit
+    engine = {n for n in files if n.startswith("graders/")}
+    assert {"graders/cli.py", "graders/grade.py", "graders/replay.py", "graders/sandbox/child.py",
+            "graders/sandbox/zygote.py", "graders/pytest.ini", "graders/checks/compare.py"} <= engine
+    assert not [n for n in engine if n.startswith(("graders/checks/hf/", "graders/runners/", "graders/report/"))
+                or n in ("graders/batch.py", "graders/package.py", "graders/record.py", "graders/scaffold.py")]
+    needs = files["requirements.txt"].decode().split()
+    assert "torch>=2.1" in needs and not [r for r in needs if "==" in r]
+    assert {r.split(">")[0].split("<")[0] for r in needs} == {"torch", "numpy", "pytest", "hypothesis", "pydantic",
+                                                               "pyyaml", "nbformat"}
+    readme = files["README.md"].decode()
+    assert "venv --system-site-packages" in readme and "download.pytorch.org/whl/cpu" in readme
+    assert "python selfcheck.py path/to/your/submission" in readme

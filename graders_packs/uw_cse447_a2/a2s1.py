@@ -8,16 +8,16 @@ read from the other names). A list, a numpy array or a tensor of either dtype; a
 (1, 3). Each answer is scored as the handout's own checker does, with the handout's K and V (never the
 student's copy): the max abs error of attention's output against the target must be at most 0.05.
 
-Withheld from the student kit: its checks call attention on the student's own query, which a kit cannot replay.
+They read only the handout (handout_a2s1.py: K, V, the targets, its attention), never the solution, so the student
+kit runs them as they are.
 """
 import torch
 
 from graders.checks.feedback import fail
 from graders.problems import InterfaceError, NotGradable
 from graders.values import kept, returned
-from graders_packs.uw_cse447_a2.reference import a2s1 as ref
+from graders_packs.uw_cse447_a2 import handout_a2s1 as handout
 
-KIT = "withheld"
 __all__ = ["test_query121", "test_query122", "test_query131", "test_query132", "test_m_key_141", "test_m_key_142"]
 FILE = "A2S1.py"
 TOL = 0.05        # the handout's checker: max abs difference at most 0.05
@@ -72,7 +72,7 @@ def answer(submission, name):
     """(query, how the student gave it) for an answer of SOURCES: a template function, else the last value of
     the top-level name (a placeholder `= None` earlier does not count)."""
     functions, value = SOURCES[name]
-    rows = len(ref.ROWS[name])
+    rows = len(handout.ROWS[name])
     fn = _function(submission, functions)
     if fn:
         return array(returned(submission, FILE, fn), f"{fn}()", rows), f"{fn}()"
@@ -87,7 +87,7 @@ def new_keys(submission, index):
     k2 in K), else the successive values of m_key, leaving out copies of K not yet changed."""
     fn = _function(submission, [NEW_K2[index]])
     if fn:
-        keys = ref.K.clone()
+        keys = handout.K.clone()
         keys[2] = array(returned(submission, FILE, fn), f"{fn}()", 1)[0]
         return keys, f"K with k2 = {fn}()"
     values = [v for v in assigned(submission, "m_key") if not _is_k(v)]
@@ -99,7 +99,7 @@ def new_keys(submission, index):
 
 def _is_k(value):
     """A copy of K not yet changed (`m_key = key.clone()` in a cell of its own): no answer."""
-    return type(value) is torch.Tensor and value.shape == ref.K.shape and torch.allclose(value, ref.K, rtol=0,
+    return type(value) is torch.Tensor and value.shape == handout.K.shape and torch.allclose(value, handout.K, rtol=0,
                                                                                           atol=ROW_TOL)
 
 
@@ -109,7 +109,7 @@ def rows_text(rows):
 
 def diagnose(q, keys, rows, weights):
     """The mistake a wrong query or key shows: scaled attention, the wrong value rows, or unequal weights."""
-    if (ref.attention(q, keys, scale=3 ** -0.5) - ref.target(rows)).abs().max() <= TOL:
+    if (handout.attention(q, keys, scale=3 ** -0.5) - handout.target(rows)).abs().max() <= TOL:
         return SCALED
     for i, want in enumerate(rows):
         where = f"row {i} of the query " if len(rows) > 1 else ""
@@ -128,11 +128,11 @@ def diagnose(q, keys, rows, weights):
 
 def expect(call, q, keys, rows):
     """Pass when attention(q, keys, V) is within TOL of the mean of the value rows `rows` names."""
-    out, goal = ref.attention(q, keys), ref.target(rows)
+    out, goal = handout.attention(q, keys), handout.target(rows)
     err = (out - goal).abs().max().item()
     if err <= TOL:
         return
-    weights = ref.weights(q, keys)
+    weights = handout.weights(q, keys)
     fail(f"{call} is off by {err:.3g} (max abs error; at most {TOL} earns credit)",
          details=[f"Attention weights over k0..k3: {_round(weights)}",
                   f"Expected output {_round(goal)}, got {_round(out)}"], bug=diagnose(q, keys, rows, weights))
@@ -144,16 +144,16 @@ def _round(t):
 
 def check_query(submission, name):
     q, what = answer(submission, name)
-    expect(f"attention({what}, K, V)", q, ref.K, ref.ROWS[name])
+    expect(f"attention({what}, K, V)", q, handout.K, handout.ROWS[name])
 
 
 def check_new_key(submission, index, unit):
     """1.4: m_key may differ from K only in k2 (and 1.4.2's k2 must be a unit vector); query132 attends with it."""
     keys, what = new_keys(submission, index)
-    changed = [i for i in (0, 1, 3) if not torch.allclose(keys[i], ref.K[i], rtol=0, atol=ROW_TOL)]
+    changed = [i for i in (0, 1, 3) if not torch.allclose(keys[i], handout.K[i], rtol=0, atol=ROW_TOL)]
     if changed:
         fail(f"{what} changes {' and '.join(f'k{i}' for i in changed)}: the handout lets you replace only k2",
-             details=[f"K: {_round(ref.K)}", f"{what}: {_round(keys)}"], bug="m_key changes rows other than k2")
+             details=[f"K: {_round(handout.K)}", f"{what}: {_round(keys)}"], bug="m_key changes rows other than k2")
     if unit and abs(keys[2].norm().item() - 1) > UNIT_TOL:
         fail(f"the new k2 {_round(keys[2:3])[0]} has length {keys[2].norm().item():.3g}",
              bug="1.4.2's new k2 is not a unit vector (normalise it: k2 / k2.norm())")
@@ -161,7 +161,7 @@ def check_new_key(submission, index, unit):
         q, q_what = answer(submission, "query132")
     except (NotGradable, InterfaceError) as e:
         raise type(e)(f"1.4 attends with your query of 1.3.2, which could not be read: {e}") from None
-    expect(f"attention({q_what}, {what}, V)", q, keys, ref.ROWS[f"m_key14{index + 1}"])
+    expect(f"attention({q_what}, {what}, V)", q, keys, handout.ROWS[f"m_key14{index + 1}"])
 
 
 def test_query121(submission):

@@ -101,8 +101,8 @@ def softmax_of_shifted(a2s2, case, shift, causal=False):
         line += f"; A = A + {shift!r} * (1 - 2 * (torch.arange({T}) % 2)).view({T}, 1)"
         notes.append(f"query rows shifted by +{shift:g}, -{shift:g}, +{shift:g}, ...")
     if causal:
-        tensors["A"] = tensors["A"].masked_fill(~torch.tril(torch.ones(T, T, dtype=torch.bool)), float("-inf"))
-        line += f"; A = A.masked_fill(~torch.tril(torch.ones({T}, {T}, dtype=torch.bool)), float('-inf'))"
+        tensors["A"] = tensors["A"].masked_fill(torch.arange(T).view(-1, 1) < torch.arange(T), float("-inf"))
+        line += f"; A = A.masked_fill(torch.arange({T}).view(-1, 1) < torch.arange({T}), float('-inf'))"
         notes.append("-inf above the diagonal")
     return call(a2s2, "attn_softmax", case, tensors, line, note=", ".join(notes) or None)
 
@@ -292,13 +292,14 @@ def apply_reading(a2s2, tol, n=4):
 
 
 # The masks make_causal_mask may return: apply_causal_mask is judged with the student's own mask when their
-# make_causal_mask is right, and otherwise with each of these (it passes if it is right with one of them).
+# make_causal_mask is right, and otherwise with each of these (it passes if it is right with one of them). Their
+# reproduce lines compare positions rather than spell make_causal_mask's one-line answer: the kit ships this file.
 CONVENTIONS = [
-    (ref.make_causal_mask, "torch.tril(torch.ones({n}, {n}, dtype=torch.bool))", KEEP),
-    (lambda n: ref.make_causal_mask(n).float(), "torch.tril(torch.ones({n}, {n}))", KEEP),
-    (lambda n: ~ref.make_causal_mask(n), "~torch.tril(torch.ones({n}, {n}, dtype=torch.bool))", DROP),
+    (ref.make_causal_mask, "torch.arange({n}).view(-1, 1) >= torch.arange({n})", KEEP),
+    (lambda n: ref.make_causal_mask(n).float(), "(torch.arange({n}).view(-1, 1) >= torch.arange({n})).float()", KEEP),
+    (lambda n: ~ref.make_causal_mask(n), "torch.arange({n}).view(-1, 1) < torch.arange({n})", DROP),
     (lambda n: torch.zeros(n, n).masked_fill(~ref.make_causal_mask(n), float("-inf")),
-     "torch.zeros({n}, {n}).masked_fill(~torch.tril(torch.ones({n}, {n}, dtype=torch.bool)), float('-inf'))", DROP),
+     "torch.zeros({n}, {n}).masked_fill(torch.arange({n}).view(-1, 1) < torch.arange({n}), float('-inf'))", DROP),
     (lambda n: (~ref.make_causal_mask(n)).float(), "torch.triu(torch.ones({n}, {n}), diagonal=1)", DROP),
 ]
 
@@ -481,7 +482,7 @@ def score_bound(Q, K, n_heads):
     """The largest |q|·|k| / sqrt(d) over heads, which rounding Q·Kᵀ in floating point scales with."""
     B, T, E = Q.shape
     q, k = (x.abs().view(B, T, n_heads, E // n_heads).transpose(1, 2) for x in (Q, K))
-    return (q @ k.transpose(-2, -1)).max().item() / math.sqrt(E // n_heads)
+    return torch.einsum("bhid,bhjd->bhij", q, k).max().item() / math.sqrt(E // n_heads)
 
 
 def expect_torch(p, case, tol, key_shift=0.0):
