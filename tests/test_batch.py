@@ -179,7 +179,7 @@ def test_sigkill_then_resume_grades_everyone_exactly_once(tmp_path):
 
 def test_a_dying_grader_costs_its_student_only(tmp_path):
     class_dir = make_class(tmp_path / "class", ["reference", "bug-not-scaled"])
-    shutil.copytree(SAMPLES.parent / "adversarial" / "infinite-sleep", class_dir / "a-sleeper")
+    shutil.copytree(Path(__file__).resolve().parents[1] / "adversarial" / "infinite-sleep", class_dir / "a-sleeper")
     out = tmp_path / "out"
     scratch_before = sandbox_scratch()
     proc = subprocess.Popen([sys.executable, "-m", "graders", "batch", str(class_dir), "--assignment", "uw-cse447-a2",

@@ -15,9 +15,9 @@ REFERENCE = packs.samples("uw-cse447-a2") / "reference"
 GRADESCOPE_TEST_KEYS = {"name", "number", "score", "max_score", "status", "output", "output_format", "visibility", "tags"}
 
 
-def graders(*args, env=None):
+def graders(*args, env=None, cwd=None):
     return subprocess.run([sys.executable, "-m", "graders", *map(str, args)], capture_output=True, text=True,
-                          env=env, timeout=300)
+                          env=env, cwd=cwd, timeout=300)
 
 
 def test_list_gives_id_tab_title():
@@ -95,7 +95,8 @@ def test_schema_is_json_schema_of_a_spec(tmp_path):
 
 def locked(tmp_path):
     """The environment of a grader imported through a folder other users cannot enter (a link to this checkout's
-    graders inside a 0700 folder): what the sandbox's own check sees when Python lies under /root (pyenv)."""
+    graders inside a 0700 folder): what the sandbox's own check sees when Python lies under /root (pyenv). Run it
+    from elsewhere than the checkout, whose graders `python -m` would import first."""
     folder = tmp_path / "locked"
     folder.mkdir()
     folder.chmod(0o700)
@@ -108,7 +109,8 @@ def locked(tmp_path):
 def test_root_without_a_dedicated_uid_warns_on_the_terminal_before_grading(tmp_path, command):
     empty = tmp_path / "class"
     empty.mkdir()
-    out = graders(command, empty, "--assignment", "uw-cse447-a2", "--out", tmp_path / "out", env=locked(tmp_path))
+    out = graders(command, empty, "--assignment", "uw-cse447-a2", "--out", tmp_path / "out", env=locked(tmp_path),
+                  cwd=tmp_path)
     first = out.stderr.splitlines()[0]
     assert first.startswith(f"graders {command}: WARNING: student code will run as root: ")
     assert "is not accessible to other users, so a dedicated uid could not run Python" in first  # the first such folder
@@ -120,6 +122,6 @@ def test_root_without_a_dedicated_uid_warns_on_the_terminal_before_grading(tmp_p
 @pytest.mark.parametrize("command", ["grade", "batch"])
 def test_require_isolation_refuses_to_grade_without_a_dedicated_uid(tmp_path, command):
     out = graders(command, REFERENCE.parent, "--assignment", "uw-cse447-a2", "--out", tmp_path / "out",
-                  "--require-isolation", env=locked(tmp_path))
+                  "--require-isolation", env=locked(tmp_path), cwd=tmp_path)
     assert out.returncode == 2 and out.stderr.startswith(f"graders {command}: refusing to grade (--require-isolation): ")
     assert "Fix: " in out.stderr and not (tmp_path / "out").exists()

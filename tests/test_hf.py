@@ -15,7 +15,7 @@ from graders.checks.hf import steps
 pytest.importorskip("transformers", reason="the hf extra is not installed")
 
 ROOT = Path(__file__).resolve().parents[1]
-SPECS, SAMPLES = ROOT / "specs", packs.samples("jhu-cs601-hw6")
+SAMPLES = packs.samples("jhu-cs601-hw6")
 GOOD = [["forward", True, True], ["backward", 0.7], ["step"], ["scheduler_step"], ["zero_grad"]]
 
 
@@ -74,7 +74,7 @@ def test_lora_costs_only_where_the_offering_asks_for_it(tmp_path, monkeypatch, r
     """The 2024 starter has no type='lora': an offering on it (lora_required false) passes a classification.py that
     never mentions LoRA (words that merely contain the letters, like "exploration", do not count), with a note; an
     offering that asks for LoRA fails it as an interface error."""
-    spec = yaml.safe_load((SPECS / "jhu-cs601-hw6.yaml").read_text())
+    spec = yaml.safe_load(packs.spec_path("jhu-cs601-hw6").read_text())
     spec["options"]["lora_required"] = required
     (tmp_path / "specs").mkdir()
     (tmp_path / "specs" / "jhu-cs601-hw6.yaml").write_text(yaml.safe_dump(spec))
