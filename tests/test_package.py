@@ -347,8 +347,9 @@ def test_kit_ships_only_what_its_checks_import(kit):
                 or n in ("graders/batch.py", "graders/package.py", "graders/record.py", "graders/scaffold.py")]
     needs = files["requirements.txt"].decode().split()
     assert "torch>=2.1" in needs and not [r for r in needs if "==" in r]
+    # rich: the command line the kit runs draws training progress with it (graders/cli.py, graders/training.py)
     assert {r.split(">")[0].split("<")[0] for r in needs} == {"torch", "numpy", "pytest", "hypothesis", "pydantic",
-                                                               "pyyaml", "nbformat"}
+                                                               "pyyaml", "nbformat", "rich"}
     readme = files["README.md"].decode()
     assert "venv --system-site-packages" in readme and "download.pytorch.org/whl/cpu" in readme
     assert "python selfcheck.py path/to/your/submission" in readme
