@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 from conftest import grade_cli
 
@@ -137,3 +138,15 @@ def test_transposed_factors_are_read_both_ways_on_square_layers_only_one_on_othe
     assert transposed.names[a] == f"{square}.A" and torch.equal(transposed.tensor(state, a), torch.ones(2, 32))
     assert torch.equal(transposed.start(7, a, (2, 32)),
                        finetune.hf_probe.adapter_start(7, f"{square}.A", (32, 2)).T)
+
+
+def test_decoy_labels_never_accept_an_accuracy_the_labels_alone_give():
+    """An evaluate that returns each label set's share of 0 (or of 1) never ran the model: no decoy set the checks
+    use accepts it; and a model predicting one class, whose accuracy is always such a share, leaves no set."""
+    from graders.checks.hf import rerun
+
+    out = torch.randn(16, 2, generator=torch.Generator().manual_seed(0))
+    for labels in rerun.decoys(16, 50, out):
+        assert not any(rerun.within(labels.count(c) / 16, rerun.accuracy_range(out, labels)) for c in (0, 1))
+    with pytest.raises(RuntimeError, match="labels alone"):
+        rerun.decoys(16, 3, torch.tensor([[1.0, 0.0]] * 16), tries=100)

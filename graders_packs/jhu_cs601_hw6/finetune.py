@@ -131,10 +131,11 @@ def expect_evaluation(submission, file, kind):
     in the model handed over) shows as accuracies that differ. The custom file's evaluate_model gets the handout's
     custom model, so it is judged apart from the student's forward. Autograd cannot be seen from outside the
     sandbox, and the handout gives evaluate_model's no_grad: the harness's log of it is a note, not a verdict."""
-    dev, decoys = unlabelled(DEV, 2), rerun.decoys(DEV, 3)
+    dev = unlabelled(DEV, 2)
     logits_with = evaluation_logits(kind, dev)
     head = rerun.split_head(logits_with, D)
     out = logits_with(head)
+    decoys = rerun.decoys(DEV, 3, out)
     got = harness(submission, file, "evaluate", spec_of(kind), dev, decoys, head,
                   what="evaluate_model(model, dataloader, 'cpu')")
     case = f"{DEV} questions in batches of 8, a model left in train mode with dropout 0.5"

@@ -172,7 +172,7 @@ def test_a2s3_evaluate(submission):
     model = rerun.classifier(MODEL)
     head = rerun.split_head(lambda h: rerun.logits(hf_probe.set_classifier(model, h), dev), tiny_hub.HIDDEN)
     out = rerun.logits(hf_probe.set_classifier(model, head), dev)
-    decoys = rerun.decoys(DEV, 3)
+    decoys = rerun.decoys(DEV, 3, out)
     got = harness(submission, "evaluate", dev, decoys, head, what="evaluate(model, dataloader)")
     case = f"{DEV} sentences in batches of 8, a model left in train mode with dropout 0.5"
     bug = steps.diagnosis(lambda: steps.evaluation_bug(got["events"]))

@@ -117,11 +117,19 @@ def within(value, bounds):
     return isinstance(value, float) and bounds[0] - 1e-9 <= value <= bounds[1] + 1e-9
 
 
-def decoys(n, sets):
+def decoys(n, sets, out=None, tries=1000):
     """`sets` lists of n labels drawn from a secret of this grading: what the student's evaluate sees, so the
-    real labels never enter the sandbox and a returned accuracy cannot be known in advance."""
-    draw = random.Random(os.urandom(16))
-    return [[draw.randrange(2) for _ in range(n)] for _ in range(sets)]
+    real labels never enter the sandbox and a returned accuracy cannot be known in advance. With the grader's
+    logits `out`, a set is drawn again while the accuracies it accepts (accuracy_range) hold the share of either
+    label: a number the labels alone give, which an evaluate that never ran the model could return."""
+    draw, found = random.Random(os.urandom(16)), []
+    for _ in range(tries):
+        labels = [draw.randrange(2) for _ in range(n)]
+        if out is None or not any(within(labels.count(c) / n, accuracy_range(out, labels)) for c in (0, 1)):
+            found.append(labels)
+        if len(found) == sets:
+            return found
+    raise RuntimeError(f"no {sets} label sets whose accuracy the labels alone do not give, in {tries} draws")
 
 
 def differing(got, model, start, noise=()):
