@@ -43,11 +43,35 @@ def run(jobs: list[tuple[Callable, tuple]], options: Options, device: str) -> li
                 enumerate(jobs)))
 
 
-def _kill_group(pgid: int) -> None:
+def _kill_group(pgid: int, settle_s: float = 5.0) -> None:
+    """SIGKILL the group, then wait (briefly) until none of it still runs.
+
+    SIGKILL is delivered asynchronously: on a loaded machine a member can run on for a moment, and the next job
+    (or the caller's check) would meet it still holding memory. Zombies count as gone.
+    """
     try:
         os.killpg(pgid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
-        pass
+        return
+    deadline = time.monotonic() + settle_s
+    while _running_members(pgid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _running_members(pgid: int) -> bool:
+    """Whether any process of group `pgid` is not yet a zombie (Linux /proc; elsewhere assume none)."""
+    if not Path("/proc/self/stat").exists():
+        return False
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            state, _ppid, group = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, IndexError, ValueError):
+            continue
+        if int(group) == pgid and state not in "ZX":
+            return True
+    return False
 
 
 def _run_one(fn, args, options: Options, where: str, scratch: Path, log: Path, index: int) -> Outcome:
