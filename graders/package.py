@@ -164,16 +164,21 @@ def in_kit_engine(name):
 
 def kit_engine(modules):
     """The engine's files a kit needs: the modules that `modules` (the kit's checks) and the self-check command
-    import, transitively, lazy imports too, but none of NOT_IN_KIT; the sandbox whole (its child runs by path)."""
-    names, todo = set(), [find("graders.cli"), find("graders.__main__"), find("graders.replay"), *modules]
+    import, transitively, lazy imports too, but none of NOT_IN_KIT; the sandbox whole (its child runs by path).
+    Also the names of the engine's modules that declare `KIT = "recorded"` (graders/checks/oracle.py): the kit
+    gets stand-ins for them, not their source."""
+    names, recorded, todo = set(), set(), [find("graders.cli"), find("graders.__main__"), find("graders.replay"),
+                                           *modules]
     while todo:
         module = todo.pop()
-        if module.name not in names:
+        if module.kit == "recorded" and module.name.split(".")[0] == "graders":
+            recorded.add(module.name)
+        elif module.name not in names:
             names.add(module.name)
             todo += [find(name) for _, found in module.imports(in_kit_engine) for name in found]
     paths = {find(n).path for n in names if n.split(".")[0] == "graders"} | set((ENGINE / "sandbox").glob("*.py"))
     paths |= {ENGINE / "pytest.ini"} | {p.parent / "__init__.py" for p in paths}
-    return {f"graders/{p.relative_to(ENGINE)}": p.read_bytes() for p in sorted(paths)}
+    return {f"graders/{p.relative_to(ENGINE)}": p.read_bytes() for p in sorted(paths)}, recorded
 
 
 def source_files(names):
@@ -427,13 +432,14 @@ def student_kit(spec):
 
     kit = Kit.plan(spec)
     kit_spec, spec_text = kit.spec_text()
+    engine, recorded_engine = kit_engine(kit.shipped.values())
+    kit.recorded |= recorded_engine
     recording = record(kit_spec, sorted(kit.recorded)) if kit.recorded else {"calls": {}, "surfaces": {}}
     notes = kit.notes()
-    files = kit_engine(kit.shipped.values()) | {zip_path(m.path, m.name): kit.source(m).encode()
-                                                 for m in kit.shipped.values()}
+    files = engine | {zip_path(m.path, m.name): kit.source(m).encode() for m in kit.shipped.values()}
     files |= {zip_path(find(name).path, name): STAND_IN.encode() for name in kit.recorded}
     files |= {zip_path(find(p).path, p): b'"""Stand-ins for trusted code (see graders/replay.py)."""\n'
-              for name in kit.recorded for p in parents(name) if p not in kit.shipped and find(p)}
+              for name in kit.recorded for p in parents(name) if p not in kit.shipped and in_pack(p) and find(p)}
     folder = find(spec.checks).path.parent
     files |= {zip_path(p, spec.checks): p.read_bytes() for p in sorted((folder / "given").glob("*")) if p.is_file()}
     needs = requirements(files)

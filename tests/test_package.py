@@ -215,10 +215,13 @@ def shipped_expressions(text, modules):
     return found
 
 
+RECORDED = re.compile(r'^KIT = "recorded"', re.M)  # trusted code a kit replays: known-bug variants
+
+
 def leaks(files, assignment):
     """The reference code and hidden checks a kit's `files` ({path: bytes}) hold, one line each."""
     references = [*ROOT.glob("graders_packs/*/reference.py"), *ROOT.glob("graders_packs/*/reference/*.py"),
-                  *ROOT.glob("graders_packs/*/bugs.py")]
+                  *(p for p in ROOT.glob("graders_packs/*/*.py") if RECORDED.search(p.read_text()))]
     python = {n: data.decode() for n, data in files.items() if n.endswith(".py")}
     found = []
     for path in references:

@@ -2,13 +2,16 @@
 share: outputs against the reference (naming the known bug an output matches) and causality.
 
 The grader builds both modules from one config, seeds the reference, and copies its weights into the
-student's module through load_state_dict, so any difference comes from the student's forward.
+student's module through load_state_dict, so any difference comes from the student's forward. The reference side
+goes through graders/checks/oracle.py, in plain data, so a student kit can replay it.
 """
+import functools
 import types
 from dataclasses import dataclass
 
 import torch
 
+from graders.checks import oracle
 from graders.checks.compare import expect_close, matches, require_tensor
 from graders.checks.feedback import Feedback
 from graders.problems import CheckFailed, InterfaceError, StudentError, about
@@ -27,9 +30,27 @@ def config(n_embd, n_head, block_size, **extra):
 
 
 @dataclass
+class Reference:
+    """The reference module cls(cfg) drawn from `seed`, known by those alone: its calls go through the oracle."""
+    cls: type
+    cfg: types.SimpleNamespace
+    seed: int
+
+    def __call__(self, x):
+        return oracle.forward(self.cls, self.cfg, self.seed, x)
+
+    def state(self, parameters_only=False):
+        return oracle.state(self.cls, self.cfg, self.seed, parameters_only)
+
+    def variants(self, bugs, x):
+        """{name: output} of the known bugs `bugs` ({name: fn(reference module, x)}) on x."""
+        return oracle.variants(bugs, self.cls, self.cfg, self.seed, x)
+
+
+@dataclass
 class Pair:
     """A reference module and the student's copy of it, with the words feedback uses for them."""
-    reference: torch.nn.Module
+    reference: Reference | torch.nn.Module  # called on x for the expected output
     student: object
     call: str           # `SynthesizerAttention(config)` with the config spelled out
     repro: str
@@ -49,13 +70,9 @@ def pair(module, cls, reference_cls, cfg, seed, parameters_only=False):
     """Build reference_cls(cfg) from `seed` and the student's cls(cfg) with the same weights, both in eval
     mode. With `parameters_only`, buffers the student computes (a RoPE cache) stay the student's own, and the
     reference's key, query and value may go into one fused projection of the student's (fused)."""
-    torch.manual_seed(seed)
-    reference = reference_cls(cfg).eval()
-    with torch.no_grad():
-        for weight in reference.parameters():  # the handouts' inits hide bugs (b2 starts at 0, w2 near 0)
-            weight.uniform_(-0.5, 0.5)
-    state = dict(reference.named_parameters()) if parameters_only else reference.state_dict()
-    state = {k: v.detach().clone() for k, v in state.items()}
+    torch.manual_seed(seed)  # what the checks draw next (expect_causal's new future) is the same in a kit
+    reference = Reference(reference_cls, cfg, seed)
+    state = reference.state(parameters_only)
     shown = ", ".join(f"{k}={v!r}" for k, v in vars(cfg).items())
     call = f"{cls}(config)"
     repro = f"config = GPTConfig({shown}); m = {cls}(config); m.load_state_dict(reference weights); m.eval()"
@@ -147,15 +164,15 @@ def inputs(B, T, n_embd, seed):
 
 
 def expect_forward(p, x, line, tol, bugs=None, what="forward"):
-    """The student's output equals the reference's on x; `bugs` is {name: fn(reference_module, x)}. A wrong output
-    that a call seeded otherwise does not repeat is named as dropout left on in eval mode."""
+    """The student's output equals the reference's on x; `bugs` is {name: fn(reference_module, x)}, run (all at
+    once, by the oracle) only when the output is wrong. A wrong output that a call seeded otherwise does not repeat
+    is named as dropout left on in eval mode."""
     got = p.forward(x, what)
-    with torch.no_grad():
-        expected = p.reference(x)
-        variants = [(DROPOUT_IN_EVAL, lambda y: not matches(y, p.seeded(x, [1], what)[0], tol, equal_nan=True))]
-        variants += [(name, lambda _, f=f: f(p.reference, x)) for name, f in (bugs or {}).items()]
-        expect_close(got, expected, tol, what=f"{p.call}(x)", case=f"x of shape {tuple(x.shape)}; {what}",
-                     repro=f"{p.repro}; {line}; m(x)", bugs=variants)
+    outputs = functools.cache(lambda: p.reference.variants(bugs, x))
+    variants = [(DROPOUT_IN_EVAL, lambda y: not matches(y, p.seeded(x, [1], what)[0], tol, equal_nan=True))]
+    variants += [(name, lambda _, name=name: outputs()[name]) for name in (bugs or {})]
+    expect_close(got, p.reference(x), tol, what=f"{p.call}(x)", case=f"x of shape {tuple(x.shape)}; {what}",
+                 repro=f"{p.repro}; {line}; m(x)", bugs=variants)
 
 
 def expect_causal(forward, xs, t, tol, case, repro):

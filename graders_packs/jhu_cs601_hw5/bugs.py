@@ -2,13 +2,13 @@
 named by it. `forward` is the reference forward with one step changed; BUGS maps a bug's name to fn(m, x)."""
 import math
 
-import torch
 from torch.nn import functional as F
 
 from graders_packs.jhu_cs601_hw5 import reference as ref
 
-# Not in the student kit: the variants re-implement the reference and run on reference nn.Modules.
-KIT = "withheld"
+# The variants re-implement the reference: a student kit replays what they output (graders/checks/oracle.py runs
+# them on the reference module), and holds their names, not their code.
+KIT = "recorded"
 
 NO_MASK = ("no causal mask applied: every token attends to the future (a mask of all ones, e.g. torch.tril's "
            "result thrown away, does the same)")
@@ -82,21 +82,3 @@ BUGS = dict([
        lambda m, x, k=k: forward(m, x, n_head=k)) for k in HARD_CODED_HEADS],
 ])
 
-
-def mask_bug(mask, block_size):
-    """The known bug a wrong causal_mask buffer shows, or None; `mask` is the student's buffer."""
-    n = block_size
-    allowed = mask.reshape(-1, n, n)[0] != 0 if mask.numel() == n * n else None
-    if allowed is None:
-        return None
-    if bool(allowed.all()):
-        return TRIL_DISCARDED
-    for name, want in [("upper triangle kept (torch.triu): the mask allows the future instead of the past",
-                        torch.triu(torch.ones(n, n, dtype=torch.bool))),
-                       ("diagonal masked (tril with diagonal=-1): each token must be allowed to attend to itself",
-                        torch.tril(torch.ones(n, n, dtype=torch.bool), diagonal=-1)),
-                       ("mask inverted: 1 (allowed) above the diagonal, 0 on and below it",
-                        ~torch.tril(torch.ones(n, n, dtype=torch.bool)))]:
-        if torch.equal(allowed, want):
-            return name
-    return None

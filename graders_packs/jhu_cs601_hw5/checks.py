@@ -25,8 +25,6 @@ from graders_packs.jhu_cs601_hw5 import reference as ref
 
 __all__ = ["model_py", "test_projections", "test_causal_mask_buffer", "test_forward", "test_causality",
            "test_dropout_eval", "test_dropout_train"]
-# Not in the student kit (its checks run in the course autograder only): they compare with reference nn.Modules.
-KIT = "withheld"
 FILE, CLASS = "gpt/model.py", "CausalSelfAttention"
 MASK_NAMES = ("causal_mask", "casual_mask")  # the handout's text, the starter's spelling
 STARTER_SPELLING = ("the mask buffer is named casual_mask, the starter code's spelling of causal_mask; "
@@ -151,6 +149,25 @@ def mask_buffer(model_py, submission, cfg):
                                f"config with block_size={cfg.block_size}", repro=f"m = {CLASS}(config); m.causal_mask"))
 
 
+def mask_bug(mask, block_size):
+    """The known bug a wrong causal_mask buffer shows, or None; `mask` is the student's buffer. Each bug's mask is
+    read off the reference's (so the student kit, which replays the reference, holds no mask of its own)."""
+    n = block_size
+    if mask.numel() != n * n:
+        return None
+    allowed = mask.reshape(n, n) != 0
+    if bool(allowed.all()):
+        return bugs.TRIL_DISCARDED
+    right = ref.causal_mask(n).reshape(n, n) != 0
+    for name, want in [("upper triangle kept (torch.triu): the mask allows the future instead of the past", right.T),
+                       ("diagonal masked (tril with diagonal=-1): each token must be allowed to attend to itself",
+                        right & ~torch.eye(n, dtype=torch.bool)),
+                       ("mask inverted: 1 (allowed) above the diagonal, 0 on and below it", ~right)]:
+        if torch.equal(allowed, want):
+            return name
+    return None
+
+
 @pytest.mark.parametrize("block_size", [5, 16])
 def test_causal_mask_buffer(model_py, submission, block_size):
     """A buffer of shape (1, 1, block_size, block_size), nonzero exactly on and below the diagonal."""
@@ -163,7 +180,7 @@ def test_causal_mask_buffer(model_py, submission, block_size):
     if tuple(mask.shape) != (1, 1, n, n):
         raise CheckFailed(Feedback(f"{what} has shape {tuple(mask.shape)}, expected (1, 1, {n}, {n}): the handout's "
                                    "buffer is viewed as (1, 1, block_size, block_size) so it broadcasts over the batch "
-                                   "and the heads", case, bug=bugs.mask_bug(mask, n), repro=repro))
+                                   "and the heads", case, bug=mask_bug(mask, n), repro=repro))
     allowed = ref.causal_mask(n) != 0
     if not torch.equal(mask != 0, allowed):
         bad = (mask != 0) != allowed
@@ -171,7 +188,7 @@ def test_causal_mask_buffer(model_py, submission, block_size):
         raise CheckFailed(Feedback(
             f"{what} must be nonzero exactly on and below the diagonal (query i may attend to key j <= i)", case,
             [f"First difference at [0, 0, {i}, {j}]: expected {'nonzero' if allowed[0, 0, i, j] else '0'}, got "
-             f"{mask[0, 0, i, j].item():g}"], bugs.mask_bug(mask, n), repro))
+             f"{mask[0, 0, i, j].item():g}"], mask_bug(mask, n), repro))
 
 
 @given(case=shapes())
@@ -247,7 +264,8 @@ def train_rates(model_py, submission, dropout):
     ys = p.seeded(x, range(DRAWS), f"config.dropout={dropout}, train mode")
     if any(y.shape != x.shape for y in ys):
         fail(f"in train mode, {p.call}(x) has shape {tuple(ys[0].shape)}, expected {tuple(x.shape)}", case, repro=repro)
-    outs, tol, bias = torch.stack(ys), submission.tolerance("float32"), p.reference.c_proj.bias.detach()
+    outs, tol = torch.stack(ys), submission.tolerance("float32")
+    bias = p.reference.state(parameters_only=True)["c_proj.bias"]
     if not torch.isfinite(outs).all():
         raise NotChecked(f"in train mode, {p.call}(x) gives NaN or infinite entries on a single token (T = 1), so "
                          "which entries dropout zeroes cannot be read; test_forward's feedback says what is wrong")
