@@ -96,8 +96,17 @@ class Module:
     @property
     def kit(self):
         """The module's `KIT = "recorded" | "withheld"` declaration, or None (shipped as source)."""
-        return next((node.value.value for node in self.tree.body if isinstance(node, ast.Assign)
-                     and [getattr(t, "id", None) for t in node.targets] == ["KIT"]
+        return self.constant("KIT")
+
+    @property
+    def kit_why(self):
+        """Why a withheld module's checks cannot run in a kit (its `KIT_WHY`), for the kit's notes."""
+        return self.constant("KIT_WHY")
+
+    def constant(self, name):
+        """The value of a module-level `name = <literal>`, read from the source; None when there is none."""
+        return next((ast.literal_eval(node.value) for node in self.tree.body if isinstance(node, ast.Assign)
+                     and [getattr(t, "id", None) for t in node.targets] == [name]
                      and isinstance(node.value, ast.Constant)), None)
 
     @property
@@ -415,9 +424,12 @@ class Kit:
                  f"({sum(c.points for c in self.included):g} of {points(every)}). The course autograder also runs "
                  f"{len(hidden)} hidden {'check' if len(hidden) == 1 else 'checks'} ({points(hidden)}), and draws "
                  "other examples."]
-        if self.autograder_only:
-            lines.append("These public checks run only in the course autograder: "
-                         + "; ".join(c.title for c in self.autograder_only) + ".")
+        for module in self.withheld.values():
+            checks = self.checks({module.name: module})
+            if checks:
+                why = module.kit_why or "they need code or data the kit does not hold"
+                lines.append(f"These public checks run only in the course autograder, because {why}: "
+                             + "; ".join(c.title for c in checks) + ".")
         return lines
 
 

@@ -163,14 +163,15 @@ def inputs(B, T, n_embd, seed):
     return torch.randn(B, T, n_embd, generator=g), line
 
 
-def expect_forward(p, x, line, tol, bugs=None, what="forward"):
+def expect_forward(p, x, line, tol, bugs=None, what="forward", confirm=None):
     """The student's output equals the reference's on x; `bugs` is {name: fn(reference_module, x)}, run (all at
-    once, by the oracle) only when the output is wrong. A wrong output that a call seeded otherwise does not repeat
-    is named as dropout left on in eval mode."""
+    once, by the oracle) only when the output is wrong, and a bug is named only if `confirm(name)` holds too (when
+    given). A wrong output that a call seeded otherwise does not repeat is named as dropout left on in eval mode."""
     got = p.forward(x, what)
     outputs = functools.cache(lambda: p.reference.variants(bugs, x))
     variants = [(DROPOUT_IN_EVAL, lambda y: not matches(y, p.seeded(x, [1], what)[0], tol, equal_nan=True))]
-    variants += [(name, lambda _, name=name: outputs()[name]) for name in (bugs or {})]
+    variants += [(name, lambda y, name=name: matches(y, outputs()[name], tol, equal_nan=True)
+                  and (confirm is None or confirm(name))) for name in (bugs or {})]
     expect_close(got, p.reference(x), tol, what=f"{p.call}(x)", case=f"x of shape {tuple(x.shape)}; {what}",
                  repro=f"{p.repro}; {line}; m(x)", bugs=variants)
 

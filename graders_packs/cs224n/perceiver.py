@@ -24,9 +24,11 @@ from graders_packs.cs224n.reference import attention as ref_attention
 __all__ = ["model_py", "test_down_project_matches", "test_down_project_causal", "test_up_project_matches",
            "test_up_project_causal"]
 
-# Not in the student kit (its checks run in the course autograder only): the readings below re-implement the
-# reference blocks, around weights taken from the student's own module, which a kit cannot replay.
+# Not in the student kit: the readings below re-implement the reference blocks around weights taken from the
+# student's own module, so the expected values are new for every submission.
 KIT = "withheld"
+KIT_WHY = ("they run the reference's blocks around weights taken from your own module, so no expected value could "
+           "be recorded in advance")
 # Sizes that all differ (graders/checks/sizes.py), run by each check whatever hypothesis draws besides; first its
 # twin with L = T, where a block that swaps the input and the latents still runs, so its output names that bug.
 UNAMBIGUOUS = dict(n_head=2, E=8, block=16, L=6, B=3, T=5, seed=0)

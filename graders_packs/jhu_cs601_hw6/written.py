@@ -10,6 +10,7 @@ from pathlib import Path
 from graders.checks.written import Key, grade
 
 KIT = "withheld"
+KIT_WHY = "they compare your written answers with the answer key, which a kit must not hold"
 KEY = Key.load(Path(__file__).with_name("written_key.yaml"))
 __all__ = ["test_written_params_head", "test_written_params_prefix", "test_written_params_lora"]
 

@@ -13,7 +13,8 @@ from graders.checks.compare import close
 from graders.problems import InterfaceError, StudentError
 from graders.spec import Tolerance
 from graders_packs.ucsd_cse256_pa2 import roles
-from graders_packs.ucsd_cse256_pa2.attention import *  # noqa: F403 - the scale and ALiBi checks
+from graders_packs.ucsd_cse256_pa2.alibi import *  # noqa: F403 - the ALiBi check
+from graders_packs.ucsd_cse256_pa2.attention import *  # noqa: F403 - the scale checks
 from graders_packs.ucsd_cse256_pa2.roles import B, fail, forward, maps_of, model_for
 
 T_SHORT, PAD_FROM = 11, 7

@@ -12,6 +12,7 @@ from pathlib import Path
 from graders.checks.written import Key, grade
 
 KIT = "withheld"
+KIT_WHY = "they compare your written answers with the answer key, which a kit must not hold"
 KEY = Key.load(Path(__file__).with_name("written_key.yaml"))
 __all__ = ["test_written_output_121", "test_written_output_131", "test_written_rows_132",
            "test_written_multiplications"]
