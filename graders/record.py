@@ -3,8 +3,8 @@
 The kit's checks run here, as the kit runs them, on the assignment's reference and known-bug samples, with each
 trusted module replaced by a proxy: calls go through to the real module and their results are kept. When one
 entry of a bug table runs on an input, every entry runs on it, so the kit can name any known bug on an input
-where some sample failed. A passing check asks for the reference's inputs again and adds nothing, so correct
-samples are left out and each bug sample runs only the checks it is expected to fail.
+where some sample failed. Each bug sample runs only the checks it is expected to fail; the reference and the correct
+variants run every check (a convention, such as a fused projection, can ask for more of the reference).
 """
 import importlib
 import inspect
@@ -109,15 +109,17 @@ class Recording:
 
 
 def jobs(spec):
-    """(sample, checks to run): every check on the reference, and on each known-bug sample the checks its
-    expected.yaml says it fails."""
+    """(sample, checks to run): every check on the reference and on each correct variant, and on each known-bug
+    sample the checks its expected.yaml says it fails. A correct variant can ask the reference for more than the
+    reference's own run does (a fused projection is loaded in the order a probe of the reference says)."""
     folder = packs.samples(spec.id)
     names = {c.name for p in spec.parts for c in p.checks}
     found = []
     for path in sorted(folder.glob("*/expected.yaml")):
         expected = yaml.safe_load(path.read_text())
-        checks = names if expected["kind"] == "reference" else names & set(expected.get("fail") or {})
-        if expected["kind"] in ("reference", "bug") and checks:
+        passing = expected["kind"] in ("reference", "correct")
+        checks = names if passing else names & set(expected.get("fail") or {})
+        if expected["kind"] in ("reference", "correct", "bug") and checks:
             found.append((str(path.parent), sorted(checks)))
     return found
 

@@ -26,8 +26,10 @@ __all__ = ["attention_py", "test_rope_cache", "test_rope_apply", "test_rope_atte
 UNAMBIGUOUS = dict(n_head=2, hs=4, block=16, B=3, T=5, seed=0)
 # Angles reach max_positions rad; float32 holds them to ~1e-5, so the cache is compared with atol 1e-4.
 CACHE_ATOL = 1e-4
-# A bug is named only when it also explains a cache large enough to tell the bugs apart: at dim 2 there is a
-# single θ, and an index off by one looks like an inverted exponent off by one the other way.
+# A cache bug is named when it explains the student's cache at PROBE, which tells the bugs apart (at dim 2 there is
+# a single θ, and an index off by one looks like an inverted exponent off by one the other way), and gives the
+# failing cache's shape. The failing input itself cannot show it: at dim 16 and 128 positions an inverted
+# exponent's angles reach 4e5 rad, which float32 holds only to ~0.03.
 PROBE = (8, 4)  # four θ_i; positions few enough that float32 holds the inverted angles (< 400 rad)
 COMPLEX_CACHE = ("a complex cache (torch.polar without torch.view_as_real): the handout's cache is real, of shape "
                  "(max_positions, dim/2, 2), cos then sin")
@@ -51,7 +53,7 @@ def test_rope_cache(attention_py, submission, dim, n):
     if any(matches(got, e, tol) for e in expected[1:]):
         return
     probe = functools.cache(lambda: _probe(attention_py))
-    bugs = [(name, lambda got, f=f: matches(got, f(dim, n), tol) and matches(probe(), f(*PROBE), tol))
+    bugs = [(name, lambda got, f=f: got.shape == f(dim, n).shape and matches(probe(), f(*PROBE), tol))
             for name, f in CACHE_BUGS.items()]
     bugs.append((COMPLEX_CACHE, lambda got: got.is_complex() and matches(torch.view_as_real(got), expected[0], tol)))
     expect_close(got, expected[0], tol, what=call, case=f"dim={dim}, max_positions={n}", repro=call, bugs=bugs)
