@@ -7,7 +7,7 @@ import importlib.util
 import shutil
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from graders import budget, rules
@@ -21,6 +21,14 @@ from graders.submission import Cell, SourceFile, collect, scratch_dir
 from graders.values import instrument
 
 
+@dataclass
+class Ran:
+    """What computing a memoized value ran: per session the watched names its calls reached, per spec file the
+    student's names it called."""
+    reached: dict
+    used: dict = field(default_factory=dict)
+
+
 class Submission:
     """What checks receive as the `submission` fixture (docs/authoring.md, Checks).
 
@@ -29,7 +37,7 @@ class Submission:
     keeps goes in memo(), which also forgets what a restarted sandbox child no longer holds."""
 
     __slots__ = ("spec", "intake", "extractions", "others", "sessions", "session", "check", "notes", "used",
-                 "watched", "_memo")
+                 "watched", "_memo", "_captures")
 
     def __init__(self, spec, intake, extractions, sessions, others=()):
         self.spec, self.intake, self.extractions = spec, intake, extractions
@@ -42,6 +50,7 @@ class Submission:
         ruled = {r.file for r in spec.rules}
         self.watched = {c.name for p in spec.parts if p.file in ruled for c in p.checks}  # their calls are recorded
         self._memo = {}
+        self._captures = []           # Ran records of the memo() values being computed now, innermost last
 
     def source(self, file_name):
         """The spec file as handed in (graders.submission.SourceFile: its cells, path, problem), or None."""
@@ -58,12 +67,38 @@ class Submission:
 
     def memo(self, key, compute, per_child=True):
         """compute() once, then its value: per sandbox child where `per_child` (its objects, handles and readings
-        die with a restarted child), else per submission."""
+        die with a restarted child), else per submission. Every check that gets the value is credited with what
+        computing it ran (the watched APIs its calls reached, the student's names it called), so that a handout
+        rule's verdict does not depend on which check happened to compute it first (graders/rules.py)."""
         generation = self.session.generation if per_child else None
         hit = self._memo.get(key)
         if hit is None or hit[0] != generation:
-            hit = self._memo[key] = (generation, compute())
+            ran = Ran({session: set() for session in self.sessions.values()})
+            for session, names in ran.reached.items():
+                session.captures.append(names)
+            self._captures.append(ran)
+            try:
+                value = compute()
+            finally:
+                self._captures.pop()
+                for session in ran.reached:
+                    session.captures.pop()
+            hit = self._memo[key] = (generation, value, ran)
+        self._credit(hit[2])
         return hit[1]
+
+    def _credit(self, ran):
+        for session, names in ran.reached.items():
+            if names and self.check in self.watched:
+                session.reached.setdefault(self.check, set()).update(names)
+        for file_name, names in ran.used.items():
+            self.used.setdefault(self.check, {}).setdefault(file_name, set()).update(names)
+
+    def _called(self, file_name, name):
+        """The running check (and any memo() value being computed) called the student's `name` of `file_name`."""
+        self.used.setdefault(self.check, {}).setdefault(file_name, set()).add(name)
+        for ran in self._captures:
+            ran.used.setdefault(file_name, set()).add(name)
 
     def write(self, files):
         """Input files ({name: text}) in the sandbox's working directory, for the student's code to read."""
@@ -79,7 +114,7 @@ class Submission:
         extraction = self.extractions[file_name]
         return StudentModule(self.session_of(file_name), source.module, self.intake.files[file_name], extraction,
                              source.classes + (extraction.classes if source.any_classes else []),
-                             lambda name: self.used.setdefault(self.check, {}).setdefault(file_name, set()).add(name))
+                             lambda name: self._called(file_name, name))
 
     def other_modules(self, file_name):
         """[(graders.others.Other, StudentModule)] of the hand-in's other Python files loaded beside `file_name` (a

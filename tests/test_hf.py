@@ -150,3 +150,23 @@ def test_decoy_labels_never_accept_an_accuracy_the_labels_alone_give():
         assert not any(rerun.within(labels.count(c) / 16, rerun.accuracy_range(out, labels)) for c in (0, 1))
     with pytest.raises(RuntimeError, match="labels alone"):
         rerun.decoys(16, 3, torch.tensor([[1.0, 0.0]] * 16), tries=100)
+
+
+def test_decoy_labels_show_a_few_changed_predictions():
+    """Dropout left on in evaluation changes some predictions; the decoy sets must show that in the accuracy they
+    accept. Two changed predictions out of 32 (the fewest that can cancel) are caught in at least 90% of gradings
+    (a random set lets them cancel half the time, so three sets miss 1 in 8), six in all but a few."""
+    from graders.checks.hf import rerun
+
+    g = torch.Generator().manual_seed(1)
+    caught = {2: 0, 6: 0}
+    for _ in range(200):
+        out = torch.randn(32, 2, generator=g)
+        sets = rerun.decoys(32, 3, out)
+        for flips in caught:
+            changed = out.clone()
+            changed[:flips] = changed[:flips].flip(-1)  # those predictions go the other way
+            got = [rerun.accuracy_range(changed, labels)[0] for labels in sets]
+            caught[flips] += any(not rerun.within(a, rerun.accuracy_range(out, labels))
+                                 for a, labels in zip(got, sets, strict=True))
+    assert caught[2] >= 180 and caught[6] >= 196, caught

@@ -169,7 +169,7 @@ def test_staff_see_where_source_and_run_disagree(three_costs):
 OTHERS = {
     "jhu-cs601-hw5": {"bug-rule-mha-subclass": (0, 3, 10), "bug-rule-mha-getattr": (0, 3, 8),
                       "correct-rule-experiment": None},
-    "ucsd-cse256-pa2": {"bug-rule-sdpa-direct": (0, 3, 11), "bug-rule-sdpa-getattr": (0, 3, 9),
+    "ucsd-cse256-pa2": {"bug-rule-sdpa-direct": (0, 3, 13), "bug-rule-sdpa-getattr": (0, 3, 13),
                         "correct-rule-experiment": None},
 }
 
@@ -283,3 +283,18 @@ def test_a_child_that_loads_twice_keeps_one_module_hook():
         assert session.reached == {"first": {"torch.nn.MultiheadAttention"}, "second": {"torch.nn.MultiheadAttention"}}
     finally:
         session.end()
+
+
+def test_a_check_that_reuses_a_memoized_reading_is_charged_for_what_it_ran():
+    """PA2's orientation check reuses the first-layer reading the scale check computed (Submission.memo). The
+    forbidden API that computing it reached counts for every check that uses it, so grading the orientation check
+    alone (as a student kit or a regrade of one check does) gives the verdict the whole grade gives."""
+    from graders.grade import grade
+
+    spec = specs.get("ucsd-cse256-pa2")
+    sample = packs.samples(spec.id) / "bug-rule-sdpa-getattr"
+    alone = grade(sample, spec.only(["test_encoder_scores_orientation"]), visibility="public")
+    whole = grade(sample, spec, visibility="public")
+    for result in (alone, whole):
+        outcome = result.outcomes["test_encoder_scores_orientation"]
+        assert not outcome.passed and "reached torch.nn.functional.scaled_dot_product_attention" in outcome.output

@@ -30,6 +30,7 @@ class Session:
         self.watching = False         # whether its calls are watched (it checks a file a rule covers)
         self.reached = {}             # check -> the watched names its calls reached (graders/rules.py)
         self.unrecorded = set()       # checks a reply came back for without a well-formed record
+        self.captures = []            # sets that also get what calls reach (Submission.memo: a value's computation)
         self.worker = None
         self.protections = None       # what the first child reported: the same for every restart
         self.loaded = None            # the child's load report: {"errors": [...], "names": {...}}
@@ -129,6 +130,8 @@ class Session:
         if type(reached) is list and len(reached) <= MAX_REACHED and all(
                 type(n) is str and any(fnmatch.fnmatchcase(n, p) for p in self.watch) for n in reached):
             self.reached.setdefault(self.check, set()).update(reached)
+            for names in self.captures:
+                names.update(reached)
         else:
             self.unrecorded.add(self.check)
 

@@ -119,12 +119,23 @@ def within(value, bounds):
 
 def decoys(n, sets, out=None, tries=1000):
     """`sets` lists of n labels drawn from a secret of this grading: what the student's evaluate sees, so the
-    real labels never enter the sandbox and a returned accuracy cannot be known in advance. With the grader's
-    logits `out`, a set is drawn again while the accuracies it accepts (accuracy_range) hold the share of either
-    label: a number the labels alone give, which an evaluate that never ran the model could return."""
+    real labels never enter the sandbox and a returned accuracy cannot be known in advance.
+
+    With the grader's logits `out`, each set agrees with out's predictions on a share drawn from the secret, between
+    0.8 and 0.95 or between 0.05 and 0.2: a prediction that changes (dropout left on in evaluation) then moves the
+    accuracy, up or down by the same amount for every set, where labels drawn at random let changes cancel (two
+    flipped predictions leave a random set's accuracy as it was half the time; this set's at most a third). A set
+    is drawn again while the accuracies it accepts (accuracy_range) hold the share of either label: a number the
+    labels alone give, which an evaluate that never ran the model could return."""
     draw, found = random.Random(os.urandom(16)), []
+    predicted = None if out is None else (out[:, 1] > out[:, 0]).long().tolist()
     for _ in range(tries):
-        labels = [draw.randrange(2) for _ in range(n)]
+        if predicted is None:
+            labels = [draw.randrange(2) for _ in range(n)]
+        else:
+            agree = draw.uniform(0.8, 0.95)
+            agree = agree if draw.random() < 0.5 else 1 - agree
+            labels = [p if draw.random() < agree else 1 - p for p in predicted]
         if out is None or not any(within(labels.count(c) / n, accuracy_range(out, labels)) for c in (0, 1)):
             found.append(labels)
         if len(found) == sets:
