@@ -443,11 +443,20 @@ def student_kit(spec):
     from graders.record import record
 
     kit = Kit.plan(spec)
-    kit_spec, spec_text = kit.spec_text()
     engine, recorded_engine = kit_engine(kit.shipped.values())
     kit.recorded |= recorded_engine
-    recording = record(kit_spec, sorted(kit.recorded)) if kit.recorded else {"calls": {}, "surfaces": {}}
-    notes = kit.notes()
+    recording = record(kit.spec_text()[0], sorted(kit.recorded)) if kit.recorded else {"calls": {}, "surfaces": {}}
+    lines = [f"kit checks: {', '.join(c.name for c in kit.included) or 'none'}",
+             f"public checks only in the autograder: {', '.join(c.name for c in kit.autograder_only) or 'none'}",
+             f"recorded: {', '.join(sorted(kit.recorded)) or 'nothing'} ({len(recording['calls'])} calls)"]
+    return kit_files(kit, engine, recording), lines
+
+
+def kit_files(kit, engine, recording):
+    """The files of `kit` (a plan whose recorded modules include the engine's), by path in the zip: the engine's
+    files it needs, its shipped modules, stand-ins, given files, `recording` and the kit's spec, README and
+    requirements."""
+    spec, (_, spec_text), notes = kit.spec, kit.spec_text(), kit.notes()
     files = engine | {zip_path(m.path, m.name): kit.source(m).encode() for m in kit.shipped.values()}
     files |= {zip_path(find(name).path, name): STAND_IN.encode() for name in kit.recorded}
     files |= {zip_path(find(p).path, p): b'"""Stand-ins for trusted code (see graders/replay.py)."""\n'
@@ -460,11 +469,7 @@ def student_kit(spec):
               "requirements.txt": needs.encode(),
               "selfcheck.py": SELFCHECK.replace("ASSIGNMENT", spec.id).encode(),
               "README.md": readme(kit, notes, needs).encode()}
-    top = f"{spec.id}-self-check"
-    lines = [f"kit checks: {', '.join(c.name for c in kit.included) or 'none'}",
-             f"public checks only in the autograder: {', '.join(c.name for c in kit.autograder_only) or 'none'}",
-             f"recorded: {', '.join(sorted(kit.recorded)) or 'nothing'} ({len(recording['calls'])} calls)"]
-    return {f"{top}/{path}": data for path, data in files.items()}, lines
+    return {f"{spec.id}-self-check/{path}": data for path, data in files.items()}
 
 
 def verified(files, spec):

@@ -3,8 +3,9 @@
 The kit's checks run here, as the kit runs them, on the assignment's reference and known-bug samples, with each
 trusted module replaced by a proxy: calls go through to the real module and their results are kept. When one
 entry of a bug table runs on an input, every entry runs on it, so the kit can name any known bug on an input
-where some sample failed. Each bug sample runs only the checks it is expected to fail; the reference and the correct
-variants run every check (a convention, such as a fused projection, can ask for more of the reference).
+where some sample failed. Each bug sample runs only the checks it is expected to fail, the reference every check;
+a passing check asks for the reference's inputs again, so correct samples add nothing, but where modules are compared
+(a fused projection asks for a probe of the reference) they run too.
 """
 import importlib
 import inspect
@@ -108,18 +109,17 @@ class Recording:
         return value
 
 
-def jobs(spec):
-    """(sample, checks to run): every check on the reference and on each correct variant, and on each known-bug
-    sample the checks its expected.yaml says it fails. A correct variant can ask the reference for more than the
-    reference's own run does (a fused projection is loaded in the order a probe of the reference says)."""
+def jobs(spec, correct=False):
+    """(sample, checks to run): every check on the reference (and on each correct variant, with `correct`), and on
+    each known-bug sample the checks its expected.yaml says it fails."""
     folder = packs.samples(spec.id)
     names = {c.name for p in spec.parts for c in p.checks}
+    kinds = ("reference", "correct") if correct else ("reference",)
     found = []
     for path in sorted(folder.glob("*/expected.yaml")):
         expected = yaml.safe_load(path.read_text())
-        passing = expected["kind"] in ("reference", "correct")
-        checks = names if passing else names & set(expected.get("fail") or {})
-        if expected["kind"] in ("reference", "correct", "bug") and checks:
+        checks = names if expected["kind"] in kinds else names & set(expected.get("fail") or {})
+        if expected["kind"] in (*kinds, "bug") and checks:
             found.append((str(path.parent), sorted(checks)))
     return found
 
@@ -131,8 +131,11 @@ PATIENCE = 20
 
 def record(spec, modules):
     """{"calls", "surfaces"} of `modules` over the samples, run with `spec` (the kit's), one process a core.
-    RuntimeError when a call cannot be recorded or the machine kept a check from finishing."""
-    todo = jobs(spec)
+    RuntimeError when a call cannot be recorded or the machine kept a check from finishing. Where the kit replays
+    reference modules (graders/checks/oracle.py), the correct variants run too: a student's module layout can ask
+    the reference for more than the reference's own run does (a fused projection is loaded in the order a probe of
+    the reference says)."""
+    todo = jobs(spec, correct="graders.checks.oracle" in modules)
     spec = spec.model_copy(update={"limits": spec.limits.model_copy(update={
         "call_seconds": PATIENCE * spec.limits.call_seconds,
         "submission_seconds": PATIENCE * spec.limits.submission_seconds})})

@@ -3,6 +3,7 @@ holds no reference code and no hidden check, and still self-checks with the auto
 import ast
 import contextlib
 import copy
+import functools
 import json
 import os
 import re
@@ -41,7 +42,7 @@ print(json.dumps({"outputs": outputs, "files": files}))
 
 def package(assignment, kind, out):
     done = subprocess.run([sys.executable, "-m", "graders", "package", "--assignment", assignment, kind, str(out)],
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr
     return done
 
@@ -181,6 +182,7 @@ def imported(tree):
             for a in n.names}
 
 
+@functools.cache
 def reference_lines(path):
     """{normalised expression: where}: what each function of `path` computes (the value of each of its body's
     statements) where it calls a method or library function with arguments; a bare name, a tuple or `x.shape`
@@ -199,6 +201,7 @@ def reference_lines(path):
     return found, modules
 
 
+@functools.cache
 def shipped_expressions(text, modules):
     """Every expression of a shipped Python file, normalised, and every expression its strings spell (reproduce
     lines such as "mask = torch.tril(...)"; a format field counts as a name)."""
@@ -227,11 +230,13 @@ def leaks(files, assignment):
     for path in references:
         lines, modules = reference_lines(path)
         for name, text in python.items():
-            found += [f"{name} holds {where}'s {line}" for line in lines.keys() & shipped_expressions(text, modules)
+            found += [f"{name} holds {where}'s {line}" for line in lines.keys() & shipped_expressions(text, frozenset(modules))
                       for where in [lines[line]]]
     spec = specs.get(assignment)
-    for check in (c for p in spec.parts for c in p.checks if c.visibility.value != "visible"):
-        for word in (check.name, check.title):
+    checks = [c for p in spec.parts for c in p.checks]
+    public = {w for c in checks if c.visibility.value == "visible" for w in (c.name, c.title)}
+    for check in (c for c in checks if c.visibility.value != "visible"):
+        for word in {check.name, check.title} - public:  # a hidden check may share a public one's title
             forms = {word.encode(), json.dumps(word)[1:-1].encode()}  # as text, and as JSON escapes it
             found += [f"{n} holds the hidden check {word!r}" for n, data in files.items() if any(f in data for f in forms)]
     return found
@@ -255,6 +260,20 @@ def test_kit_holds_no_reference_code(kit):
     assert stand_ins == {"graders_packs/uw_cse447_a2/reference/__init__.py", "graders_packs/uw_cse447_a2/reference/a2s2.py",
                          "graders_packs/uw_cse447_a2/bugs.py"}
     assert all("def " not in files[n].decode() for n in stand_ins)
+
+
+@pytest.mark.parametrize("assignment", sorted(packs.specs()))
+def test_no_kit_holds_reference_code_or_a_hidden_check(assignment):
+    """Every offering's kit, as its plan assembles it (the recording aside: it holds values and names, and the built
+    kits' tests read it), spells no reference function's code and names no hidden check; its stand-ins hold none."""
+    kit = packaging.Kit.plan(specs.get(assignment))
+    engine, recorded = packaging.kit_engine(kit.shipped.values())
+    kit.recorded |= recorded
+    files = {n.split("/", 1)[1]: data for n, data in packaging.kit_files(kit, engine, {"calls": {}, "surfaces": {}})
+             .items()}
+    assert leaks(files, assignment) == []
+    stand_ins = [packaging.zip_path(packaging.find(n).path, n) for n in kit.recorded]
+    assert all(b"def " not in files[n] for n in stand_ins)
 
 
 def test_kit_holds_no_hidden_check(kit):
