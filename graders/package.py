@@ -395,10 +395,11 @@ class Kit:
 
     def spec_text(self):
         """The kit's spec: its checks, its threshold checks with their jobs, and no file whose checks all stay in
-        the autograder (a kit never loads a student's A2S3.py, whose imports are Hugging Face's), and its YAML."""
+        the autograder (a kit never loads a student's A2S3.py, whose imports are Hugging Face's) unless the kit
+        trains: a job may load any of the student's files (A4's birthplace job, attention.py); and its YAML."""
         spec = self.spec.only({c.name for c in self.included + self.trained})
-        graded = {p.file for p in spec.parts}
-        dropped = {p.file for p in self.spec.parts} - graded - {f.name for f in spec.files if f.given}
+        kept = {p.file for p in spec.parts} | {f.name for f in spec.files if f.given or self.trained}
+        dropped = {p.file for p in self.spec.parts} - kept
         spec = spec.model_copy(update={"files": [f for f in spec.files if f.name not in dropped],
                                        "rules": [r for r in spec.rules if r.file not in dropped],
                                        "jobs": {c.job: spec.jobs[c.job] for c in self.trained}})

@@ -10,6 +10,7 @@ import zipfile
 import pytest
 from test_package import leaks, package
 
+from graders import package as packaging
 from graders import packs
 from graders import spec as specs
 
@@ -87,3 +88,10 @@ def test_kit_ships_the_job_code_and_the_local_runner_only(kit):
     needs = {r.split(">")[0].split("<")[0] for r in files["requirements.txt"].decode().split()}
     assert needs == {"torch", "numpy", "pytest", "hypothesis", "pydantic", "pyyaml", "nbformat", "rich"}
     assert leaks(files, HW5) == []
+
+
+def test_a_kit_that_trains_collects_every_file_its_job_loads():
+    """A4's birthplace job imports the student's attention.py, whose own checks the kit withholds: the kit's spec
+    still collects it (without it the job died with "No module named 'attention'")."""
+    spec = packaging.Kit.plan(specs.get("cs224n-a4-2024")).spec_text()[0]
+    assert {"dataset.py", "attention.py"} <= {f.name for f in spec.files} and list(spec.jobs) == ["birthplace"]
