@@ -40,6 +40,9 @@ def main(argv=None):
     c = add("check", help="a student's self-check: public checks only")
     c.add_argument("submission", type=Path)
     assignment_option(c)
+    c.add_argument("--train", action="store_true",
+                   help="also run the public threshold checks: train with the smoke profile here (minutes on a CPU); "
+                        "the course autograder runs the course's full profile")
     b = add("batch", help="grade a class: one entry per student in DIR; reports and grades.csv")
     b.add_argument("dir", type=Path, help="a folder with one submission (file, folder, .zip, .ipynb) per student")
     assignment_option(b)
@@ -194,14 +197,10 @@ def thresholds(args, spec):
 
 def grade_command(args, spec):
     import signal
-    from dataclasses import replace
-
-    from rich.console import Console
 
     from graders import budget
     from graders.grade import grade_or_explain
     from graders.results import Result, gradescope, summary, write_json
-    from graders.training import TrainingView
 
     terminal = os.fdopen(os.dup(1), "w")  # stdout as it is now: the checks' pytest redirects fd 1 while it runs
 
@@ -212,23 +211,49 @@ def grade_command(args, spec):
     # A grader stopped with SIGTERM (a batch system, a container stopping) still cleans up its sandbox.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     seconds = args.budget or budget.default_seconds(spec, args.thresholds)
-    plan = args.thresholds
-    if plan is not None and plan.mode == "run":  # the jobs' progress on stderr while they train
-        plan = replace(plan, view=TrainingView(Console(stderr=True, soft_wrap=not sys.stderr.isatty())))
+    plan = watched(args.thresholds) if args.visibility == "all" else None  # public: trains nothing, as before
     with budget.Budget(seconds, lambda stage, s: finish(Result(spec, {}, error=budget.message(stage, s)))):
         result, status = grade_or_explain(args.submission, spec, visibility=args.visibility, thresholds=plan)
     finish(result)
     return status
 
 
+def watched(plan):
+    """The threshold plan with the jobs' progress shown on stderr while they train (graders/training.py)."""
+    if plan is None or plan.mode != "run":
+        return plan
+    from dataclasses import replace
+
+    from rich.console import Console
+
+    from graders.training import TrainingView
+
+    return replace(plan, view=TrainingView(Console(stderr=True, soft_wrap=not sys.stderr.isatty())))
+
+
 def self_check(args, spec):
+    """Public checks; with --train also the public threshold checks, on the smoke profile and the local runner: the
+    student's own run, which says that the course's autograder trains with the full profile."""
     from graders.grade import grade
     from graders.results import summary
 
-    print(summary(grade(args.submission, spec, visibility="public")))
-    print("(Public checks only; the final grade also runs hidden checks"
-          + (" and trains models for the threshold checks: graders grade --profile smoke runs those.)" if spec.jobs
-             else ".)"))
+    trained = [c for p in spec.parts for c in p.checks if c.job and c.visibility.value == "visible"]
+    plan = None
+    if args.train and trained:
+        from graders import runners
+        from graders.grade import Thresholds
+
+        plan = watched(Thresholds("run", "smoke", runners.Options()))
+    print(summary(grade(args.submission, spec, visibility="public", thresholds=plan)))
+    print("(Public checks only; the final grade also runs hidden checks.)")
+    titles = "; ".join(c.title for c in trained)
+    if plan is not None:
+        print(f"Threshold checks ({titles}): trained here with the smoke profile, small models on generated data. "
+              "This is a self-check, not a grade: the course autograder trains with the course's full profile (its "
+              "data and hyper-parameters), whose verdict may differ.")
+    elif trained:
+        print(f"Threshold checks not run ({titles}): add --train to train them here with the smoke profile "
+              "(minutes on a CPU); the course autograder trains with the course's full profile.")
     return 0
 
 

@@ -273,7 +273,8 @@ class Thresholds:
 
 
 def grade(path, assignment, visibility="all", thresholds=None):
-    """Grade the submission at `path`; threshold checks only when `thresholds` says how (they train models)."""
+    """Grade the submission at `path`; threshold checks only when `thresholds` says how (they train models), and
+    under `visibility` "public" only the visible ones (a student's `graders check --train`)."""
     from graders.results import Result
 
     protect_grader()
@@ -291,14 +292,16 @@ def grade(path, assignment, visibility="all", thresholds=None):
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     graded, training = time.monotonic(), 0.0
-    if thresholds and visibility == "all":
+    if thresholds:
         from graders import thresholds as jobs
 
+        shown = spec if visibility == "all" else spec.only({c.name for _, c in jobs.job_checks(spec)
+                                                            if c.visibility.value == "visible"})
         if thresholds.mode == "pending":
-            outcomes.update(jobs.pending(spec, thresholds.profile))
-        elif jobs.job_checks(spec):
+            outcomes.update(jobs.pending(shown, thresholds.profile))
+        elif jobs.job_checks(shown):
             budget.stage("thresholds")
-            trained = jobs.evaluate({"student": path}, spec, thresholds.profile, thresholds.options,
+            trained = jobs.evaluate({"student": path}, shown, thresholds.profile, thresholds.options,
                                     thresholds.data_dir, thresholds.view)["student"]
             outcomes.update(trained.outcomes)
             pictures += trained.figures

@@ -161,30 +161,35 @@ def engine_files():
             and p.name not in PACKAGE_TIME}
 
 
-# The engine's commands a kit does not run (grading a class, packaging, training, new packs): its self-check never
+# The engine's commands a kit does not run (grading a class, packaging, Slurm, new packs): its self-check never
 # imports them, and they would only weigh on the student's install (Slurm, Hugging Face, report templates).
-NOT_IN_KIT = ("graders.batch", "graders.jobs", "graders.kitcheck", "graders.package", "graders.record",
-              "graders.report", "graders.runners", "graders.scaffold", "graders.thresholds", "graders.verify")
+NOT_IN_KIT = ("graders.batch", "graders.kitcheck", "graders.package", "graders.record", "graders.report",
+              "graders.runners.slurm", "graders.scaffold", "graders.verify")
+# What `selfcheck.py --train` runs (the local runner and the jobs' drivers): only in the kits of assignments with
+# threshold checks, so that the others stay as light as before.
+TRAINING = ("graders.jobs", "graders.runners", "graders.thresholds")
 
 
-def in_kit_engine(name):
-    return name.split(".")[0] == "graders" and not any(name == m or name.startswith(f"{m}.") for m in NOT_IN_KIT)
+def in_kit_engine(name, training=False):
+    out = NOT_IN_KIT if training else NOT_IN_KIT + TRAINING
+    return name.split(".")[0] == "graders" and not any(name == m or name.startswith(f"{m}.") for m in out)
 
 
-def kit_engine(modules):
-    """The engine's files a kit needs: the modules that `modules` (the kit's checks) and the self-check command
-    import, transitively, lazy imports too, but none of NOT_IN_KIT; the sandbox whole (its child runs by path).
-    Also the names of the engine's modules that declare `KIT = "recorded"` (graders/checks/oracle.py): the kit
-    gets stand-ins for them, not their source."""
+def kit_engine(modules, training=False):
+    """The engine's files a kit needs: the modules that `modules` (the kit's checks and job drivers) and the
+    self-check command import, transitively, lazy imports too, but none of NOT_IN_KIT (nor TRAINING unless the kit
+    trains); the sandbox whole (its child runs by path). Also the names of the engine's modules that declare
+    `KIT = "recorded"` (graders/checks/oracle.py): the kit gets stand-ins for them, not their source."""
     names, recorded, todo = set(), set(), [find("graders.cli"), find("graders.__main__"), find("graders.replay"),
                                            *modules]
+    wanted = lambda name: in_kit_engine(name, training)  # noqa: E731
     while todo:
         module = todo.pop()
         if module.kit == "recorded" and module.name.split(".")[0] == "graders":
             recorded.add(module.name)
         elif module.name not in names:
             names.add(module.name)
-            todo += [find(name) for _, found in module.imports(in_kit_engine) for name in found]
+            todo += [find(name) for _, found in module.imports(wanted) for name in found]
     paths = {find(n).path for n in names if n.split(".")[0] == "graders"} | set((ENGINE / "sandbox").glob("*.py"))
     paths |= {ENGINE / "pytest.ini"} | {p.parent / "__init__.py" for p in paths}
     return {f"graders/{p.relative_to(ENGINE)}": p.read_bytes() for p in sorted(paths)}, recorded
@@ -215,9 +220,14 @@ def gradescope(spec, pins):
     files |= {zip_path(path, spec.checks): path.read_bytes() for path in specs.files(spec.id)}  # and its offerings
     files |= {"pyproject.toml": pyproject().encode(), "setup.sh": setup_script(spec, pins).encode(),
               "run_autograder": RUN_AUTOGRADER.replace("ASSIGNMENT", spec.id).encode()}
-    for d in drivers:  # job code, shipped to the sandbox as text; a JobSource has several files
-        files |= {zip_path(p, d.name): p.read_bytes() for p in d.paths}
-    return files
+    return files | job_files(drivers)
+
+
+def job_files(drivers):
+    """The jobs' code, which the grader sends to the sandbox as text (a JobSource has several files, the engine's
+    job_weights.py among them), by path in the zip."""
+    return {zip_path(p, "graders" if p.is_relative_to(ENGINE) else d.name): p.read_bytes()
+            for d in drivers for p in d.paths}
 
 
 def dependencies(extra=None):
@@ -344,10 +354,12 @@ class Kit:
     recorded: set = field(default_factory=set)      # module names replaced by stand-ins
     withheld: dict = field(default_factory=dict)    # module name -> Module, left out with its checks
     cut: dict = field(default_factory=dict)         # module name -> import statements of withheld modules
+    engine: dict = field(default_factory=dict)      # the engine's files it needs, by path in the zip
 
     @classmethod
     def plan(cls, spec):
-        kit, todo = cls(spec), package_modules(spec, "test_*.py")
+        kit = cls(spec)
+        todo = package_modules(spec, "test_*.py") + [find(d.name) for d in kit.drivers]  # drivers ship as source
         while todo:
             module = todo.pop()
             if module.name in kit.shipped:
@@ -371,6 +383,8 @@ class Kit:
                 and c not in kit.included + kit.autograder_only]  # threshold checks train: autograder only
         if lost:
             raise ValueError(f"the checks of {spec.id} define no test function for {', '.join(lost)}")
+        kit.engine, recorded = kit_engine(kit.shipped.values(), training=bool(kit.trained))
+        kit.recorded |= recorded
         return kit
 
     def checks(self, where):
@@ -386,14 +400,30 @@ class Kit:
     def autograder_only(self):
         return self.checks(self.withheld)
 
+    @property
+    def trained(self):
+        """The visible threshold checks whose driver the kit may ship: the kit runs them on request (`--train`, smoke
+        profile). A driver that says `KIT = "withheld"` keeps its checks in the autograder."""
+        return [c for c in self.thresholds if find(self.spec.jobs[c.job].driver).kit != "withheld"]
+
+    @property
+    def thresholds(self):
+        return [c for p in self.spec.parts for c in p.checks if c.visibility.value == "visible" and c.job]
+
+    @property
+    def drivers(self):
+        return [Driver.load(self.spec.jobs[name].driver) for name in dict.fromkeys(c.job for c in self.trained)]
+
     def spec_text(self):
-        """The kit's spec: its checks, and no file whose checks all stay in the autograder (a kit never loads a
-        student's A2S3.py, whose imports are Hugging Face's), and its YAML."""
-        spec = self.spec.only({c.name for c in self.included})
-        graded = {p.file for p in spec.parts}
-        dropped = {p.file for p in self.spec.parts} - graded - {f.name for f in spec.files if f.given}
+        """The kit's spec: its checks, its threshold checks with their jobs, and no file whose checks all stay in
+        the autograder (a kit never loads a student's A2S3.py, whose imports are Hugging Face's) unless the kit
+        trains: a job may load any of the student's files (A4's birthplace job, attention.py); and its YAML."""
+        spec = self.spec.only({c.name for c in self.included + self.trained})
+        kept = {p.file for p in spec.parts} | {f.name for f in spec.files if f.given or self.trained}
+        dropped = {p.file for p in self.spec.parts} - kept
         spec = spec.model_copy(update={"files": [f for f in spec.files if f.name not in dropped],
-                                       "rules": [r for r in spec.rules if r.file not in dropped]})
+                                       "rules": [r for r in spec.rules if r.file not in dropped],
+                                       "jobs": {c.job: spec.jobs[c.job] for c in self.trained}})
         header = "# The checks this self-check kit runs; the course autograder runs more (see README.md).\n"
         return spec, header + yaml.safe_dump(spec.model_dump(mode="json", exclude_defaults=True), sort_keys=False,
                                              allow_unicode=True, width=120)
@@ -430,6 +460,14 @@ class Kit:
                 why = module.kit_why or "they need code or data the kit does not hold"
                 lines.append(f"These public checks run only in the course autograder, because {why}: "
                              + "; ".join(c.title for c in checks) + ".")
+        if self.trained:
+            lines.append(f"Threshold checks, which train a model and run only with --train ({points(self.trained)}): "
+                         + "; ".join(c.title for c in self.trained) + ".")
+        for driver in dict.fromkeys(self.spec.jobs[c.job].driver for c in self.thresholds if c not in self.trained):
+            checks = [c for c in self.thresholds if self.spec.jobs[c.job].driver == driver]
+            why = find(driver).kit_why or "their training job holds code the kit must not show"
+            lines.append(f"These threshold checks run only in the course autograder, because {why}: "
+                         + "; ".join(c.title for c in checks) + ".")
         return lines
 
 
@@ -443,21 +481,20 @@ def student_kit(spec):
     from graders.record import record
 
     kit = Kit.plan(spec)
-    engine, recorded_engine = kit_engine(kit.shipped.values())
-    kit.recorded |= recorded_engine
     recording = record(kit.spec_text()[0], sorted(kit.recorded)) if kit.recorded else {"calls": {}, "surfaces": {}}
     lines = [f"kit checks: {', '.join(c.name for c in kit.included) or 'none'}",
              f"public checks only in the autograder: {', '.join(c.name for c in kit.autograder_only) or 'none'}",
+             f"threshold checks (with --train, smoke profile): {', '.join(c.name for c in kit.trained) or 'none'}",
              f"recorded: {', '.join(sorted(kit.recorded)) or 'nothing'} ({len(recording['calls'])} calls)"]
-    return kit_files(kit, engine, recording), lines
+    return kit_files(kit, recording), lines
 
 
-def kit_files(kit, engine, recording):
-    """The files of `kit` (a plan whose recorded modules include the engine's), by path in the zip: the engine's
-    files it needs, its shipped modules, stand-ins, given files, `recording` and the kit's spec, README and
-    requirements."""
+def kit_files(kit, recording):
+    """The files of `kit` (a plan) by path in the zip: the engine's files it needs, its shipped modules and job
+    files, stand-ins, given files, `recording` and the kit's spec, README and requirements."""
     spec, (_, spec_text), notes = kit.spec, kit.spec_text(), kit.notes()
-    files = engine | {zip_path(m.path, m.name): kit.source(m).encode() for m in kit.shipped.values()}
+    files = kit.engine | job_files(kit.drivers)
+    files |= {zip_path(m.path, m.name): kit.source(m).encode() for m in kit.shipped.values()}
     files |= {zip_path(find(name).path, name): STAND_IN.encode() for name in kit.recorded}
     files |= {zip_path(find(p).path, p): b'"""Stand-ins for trusted code (see graders/replay.py)."""\n'
               for name in kit.recorded for p in parents(name) if p not in kit.shipped and in_pack(p) and find(p)}
@@ -494,7 +531,7 @@ def requirements(files):
     return "".join(f"{r}\n" for r in dependencies() if re.split(r"[<>=!~ \[]", r)[0].lower() in used)
 
 
-SELFCHECK = '''"""Self-check a submission with this kit's public checks: python selfcheck.py SUBMISSION"""
+SELFCHECK = '''"""Self-check a submission with this kit's public checks: python selfcheck.py SUBMISSION [--train]"""
 import os
 import sys
 from pathlib import Path
@@ -509,8 +546,21 @@ raise SystemExit(main(["check", *sys.argv[1:], "--assignment", "ASSIGNMENT"]))
 '''
 
 
+TRAIN = """
+## Threshold checks: --train
+
+    python selfcheck.py path/to/your/submission --train
+
+also trains the model of each threshold check with your code, on this machine, with the smoke profile: small models
+on data the kit generates, a few minutes on a CPU (a GPU when torch finds one), their progress on the terminal. What
+it reaches is your own smoke run, a self-check and never a grade: the course autograder trains with the course's full
+profile (the course's data and hyper-parameters), whose verdict may differ.
+"""
+
+
 def readme(kit, notes, requirements):
-    checks = "\n".join(f"- {c.title} ({points([c])})" for c in kit.included)
+    checks = "\n".join([f"- {c.title} ({points([c])})" for c in kit.included]
+                       + [f"- {c.title} ({points([c])}; with --train, smoke profile)" for c in kit.trained])
     needs = ", ".join(f"`{r}`" for r in requirements.split())
     return f"""# Self-check kit: {kit.spec.title}
 
@@ -537,7 +587,7 @@ Then, the one command (a .py, a .ipynb, a folder or a .zip):
 The kit holds no reference solution: the expected values of its checks were recorded from the reference when
 the kit was built, for the examples the checks draw. An input without a recorded value fails with a message
 that only the course autograder can check it. A failing example is reported as found, without shrinking it.
-
+{TRAIN if kit.trained else ""}
 ## Checks in this kit
 
 {checks}
