@@ -95,3 +95,19 @@ def test_a_kit_that_trains_collects_every_file_its_job_loads():
     still collects it (without it the job died with "No module named 'attention'")."""
     spec = packaging.Kit.plan(specs.get("cs224n-a4-2024")).spec_text()[0]
     assert {"dataset.py", "attention.py"} <= {f.name for f in spec.files} and list(spec.jobs) == ["birthplace"]
+
+
+def test_module_checks_ship_with_the_reference_replayed(kit, tmp_path):
+    """hw5's checks compare with a reference nn.Module and name bugs from variants of it: the kit runs them through
+    stand-ins of the oracle, the reference and the variants, which hold names and recordings, no code; the
+    reference passes them and a known bug is named in the kit."""
+    root, files = kit
+    stand_ins = {"graders/checks/oracle.py", "graders_packs/jhu_cs601_hw5/bugs.py",
+                 "graders_packs/jhu_cs601_hw5/reference.py"}
+    assert stand_ins <= set(files) and all(b"def " not in files[n] for n in stand_ins)
+    readme = files["README.md"].decode()
+    forward = next(c.title for p in specs.get(HW5).parts for c in p.checks if c.name == "test_forward")
+    assert forward in readme and "only in the course autograder" not in readme
+    assert line_of(self_check(root, SAMPLES / "reference", tmp_path).stdout, forward).startswith("PASS")
+    out = self_check(root, SAMPLES / "bug-kt-q", tmp_path).stdout
+    assert line_of(out, forward).startswith("FAIL") and "kᵀq" in out

@@ -321,22 +321,6 @@ def test_kit_says_when_an_input_was_not_recorded(kit, tmp_path):
     assert all(passed for passed, _ in outcomes[sample].values())
 
 
-def test_module_checks_ship_with_the_reference_replayed(tmp_path):
-    """The Synthesizer checks compare with a reference nn.Module and name bugs from variants of it: the 2021 kit runs
-    them through stand-ins of the oracle, the reference and the variants, which hold names and recordings, no code."""
-    package("cs224n-a5-2021", "--student", tmp_path / "kit.zip")
-    with zipfile.ZipFile(tmp_path / "kit.zip") as archive:
-        files = {name.split("/", 1)[1]: archive.read(name) for name in archive.namelist()}
-    stand_ins = {"graders/checks/oracle.py", "graders_packs/cs224n/synthesizer_bugs.py",
-                 "graders_packs/cs224n/reference/attention.py"}
-    assert stand_ins <= set(files) and all(b"def " not in files[n] for n in stand_ins)
-    assert leaks(files, "cs224n-a5-2021") == []
-    readme = files["README.md"].decode()
-    assert "runs 9 of the assignment's 10 checks" in readme and "matches the reference for B 1-4" in readme
-    assert "only in the course autograder" not in readme
-    assert b"test_span_short_documents" not in b"".join(files.values())
-
-
 def test_a_kit_says_which_checks_stay_in_the_autograder_and_why():
     """The Perceiver checks run the reference around the student's own weights: no recording can hold those, so the
     2023 kit leaves them out and its notes say so, with the reason the module gives."""
