@@ -132,14 +132,14 @@ def decoys(n, sets, out=None, tries=1000):
     raise RuntimeError(f"no {sets} label sets whose accuracy the labels alone do not give, in {tries} draws")
 
 
-def differing(got, model, start, noise=()):
-    """The names of `model`'s state entries that the returned state (name -> tensor) lacks, or whose value differs
-    from the model's by more than a hundredth of the update the grader's run made from `start` (entries in `noise`
-    need only be there): [] when the student's run reached the grader's weights."""
+def differing(got, state, start, noise=()):
+    """The names of the grader's `state` entries (name -> tensor: its model's after its run) that the returned state
+    lacks, or whose value differs from the grader's by more than a hundredth of the update its run made from
+    `start` (entries in `noise` need only be there): [] when the student's run reached the grader's weights."""
     if not isinstance(got, dict):
         raise StudentError(f"the harness returned {type(got).__name__} for the trained weights")
     out = []
-    for name, want in model.state_dict().items():
+    for name, want in state.items():
         if name in noise and torch.is_tensor(got.get(name)):
             continue
         t = got.get(name)
