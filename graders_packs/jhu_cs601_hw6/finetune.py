@@ -11,12 +11,10 @@ classification.py that takes LoRA up (it names LoRA or peft), through peft or wr
 mentions it passes them with a note, unless the spec's options set `lora_required`.
 """
 import functools
-import os
 import re
 
 import torch
 
-from graders import replay
 from graders.checks.compare import expect_close, matches, require_tensor
 from graders.checks.feedback import fail
 from graders.checks.hf import data, hf_probe, rerun, steps, tiny_hub
@@ -30,7 +28,6 @@ except ImportError as e:
 
 # These checks ship in the student kit (which then needs transformers): the reference is called in plain data
 # (reference.py), so the kit replays it; the LoRA training check stays in the autograder (lora.py says why).
-KIT_SEED = 601  # the kit's start for the custom model's training, in place of the grading's secret (secret_start)
 __all__ = ["test_base_evaluate", "test_custom_evaluate", "test_base_train_step", "test_custom_train_step",
            "test_base_train_learns", "test_head_trainable", "test_prefix_trainable", "test_full_forward",
            "test_prefix_forward", "test_dataset_encoding", "test_lora_forward"]
@@ -50,9 +47,8 @@ POOLING_BUGS = {  # the named bug and its pooling, by its name in the reference
 }
 
 
-@functools.cache
 def checkpoint():
-    return tiny_hub.model(tiny_hub.MODELS[MODEL])
+    return rerun.checkpoint(MODEL)
 
 
 @functools.cache
@@ -89,9 +85,8 @@ def unlabelled(n, seed):
 def secret_start(kind):
     """The custom model's own parameters drawn from a secret of this grading, which the harness gives it: the
     classifier, for `prefix` the prefix, and for `lora` the seed of the adapters' start (hf_probe.adapter_start).
-    A student kit draws them from its own fixed seed: the reference's runs from there are what it recorded."""
-    secret = KIT_SEED if replay.KIT else int.from_bytes(os.urandom(8), "little")
-    draw = torch.Generator().manual_seed(secret)
+    A student kit draws them from a fixed seed of its own (rerun.secret): its runs from there are the recorded ones."""
+    draw = torch.Generator().manual_seed(rerun.secret(f"start:{kind}"))
     start = {"weight": torch.randn(2, D, generator=draw), "bias": torch.randn(2, generator=draw)}
     if kind == "prefix":
         start["prefix"] = torch.randn(PREFIX, D, generator=draw)
@@ -163,7 +158,7 @@ def handout_training(epochs, n):
     from transformers import get_scheduler
 
     model = rerun.classifier(MODEL)
-    start = {k: v.clone() for k, v in model.state_dict().items()}
+    start = rerun.snapshot(model)
     optimizer = torch.optim.AdamW(model.parameters(), lr=LR)
     batches = -(-n // BATCH) * epochs
     scheduler = get_scheduler("linear", optimizer=optimizer, num_warmup_steps=50, num_training_steps=batches)

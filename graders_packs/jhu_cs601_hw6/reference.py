@@ -22,11 +22,6 @@ def _tokenizer(model_name):
     return tiny_hub.tokenizer(tiny_hub.MODELS[model_name])
 
 
-@functools.cache
-def _checkpoint(model_name):
-    return tiny_hub.model(tiny_hub.MODELS[model_name])
-
-
 def encode(model_name, question, passage, max_len):
     """BoolQADataset.__getitem__'s encoding: question first, so a long passage is what truncation cuts."""
     enc = _tokenizer(model_name)(question + " [SEP] " + passage, add_special_tokens=True, max_length=max_len,
@@ -73,7 +68,7 @@ def features(model_name, input_ids, attention_mask, prefix=None, **reading):
     """The pooled features of the checkpoint `model_name` (in eval mode) on a batch, under a `reading` (keyword
     arguments of _features: pool, masked, prefix_first, prefix_mask, whole)."""
     with torch.no_grad():
-        return _features(_checkpoint(model_name), input_ids, attention_mask, prefix, **reading)
+        return _features(rerun.checkpoint(model_name), input_ids, attention_mask, prefix, **reading)
 
 
 def run(inner, kind, start, data, batch_size, epochs, lr, reading, grouped, scheduled):
@@ -86,7 +81,7 @@ def run(inner, kind, start, data, batch_size, epochs, lr, reading, grouped, sche
 
     inner = inner.train()
     hf_probe.without_dropout(inner)
-    before = {k: v.clone() for k, v in inner.state_dict().items()}
+    before = rerun.snapshot(inner)
     classifier = torch.nn.Linear(tiny_hub.HIDDEN, 2)
     with torch.no_grad():
         classifier.weight.copy_(torch.tensor(start["weight"]))
@@ -120,8 +115,8 @@ def run(inner, kind, start, data, batch_size, epochs, lr, reading, grouped, sche
 def train(model_name, kind, start, data, batch_size, epochs, lr, reading, grouped, scheduled):
     """run() on the checkpoint `model_name` itself, in plain data: "inner" holds only the tensors training
     changed, and "before" is left out (it is the checkpoint)."""
-    found = run(copy.deepcopy(_checkpoint(model_name)), kind, start, data, batch_size, epochs, lr, reading, grouped,
-                scheduled)
+    found = run(copy.deepcopy(rerun.checkpoint(model_name)), kind, start, data, batch_size, epochs, lr, reading,
+                grouped, scheduled)
     before = found.pop("before")
     found["inner"] = {k: v for k, v in found["inner"].items() if not torch.equal(v, before[k])}
     return found

@@ -5,6 +5,7 @@ Points come from comparing the weights and numbers the student's code returns wi
 records inside the sandbox only names the bug (graders/checks/hf/steps.py)."""
 import atexit
 import functools
+import hashlib
 import os
 import random
 import shutil
@@ -12,6 +13,7 @@ import tempfile
 
 import torch
 
+from graders import replay
 from graders.checks.compare import require_tensor
 from graders.checks.hf import hf_probe, tiny_hub
 from graders.problems import StudentError
@@ -21,12 +23,31 @@ from graders.problems import StudentError
 UPDATE_RTOL, ATOL = 1e-2, 1e-7
 
 
+def secret(salt):
+    """A 64-bit seed of this grading that the student's code never sees. A student kit draws from seeds of its own,
+    one per `salt`, fixed: its expected values are the ones recorded, and its verdicts the same on every run."""
+    if replay.KIT:
+        return int.from_bytes(hashlib.sha256(f"kit:{salt}".encode()).digest()[:8], "little")
+    return int.from_bytes(os.urandom(8), "little")
+
+
 @functools.cache
 def hub():
     """A folder of the grader's own for the tiny checkpoints, for from_pretrained as the harness calls it."""
     path = tempfile.mkdtemp(prefix="graders-hub-")
     atexit.register(shutil.rmtree, path, ignore_errors=True)
     return path
+
+
+@functools.cache
+def checkpoint(name):
+    """The base model of the tiny checkpoint `name` (a hub name) in eval mode, built once: copy it to train it."""
+    return tiny_hub.model(tiny_hub.MODELS[name])
+
+
+def snapshot(model):
+    """A copy of `model`'s state (name -> tensor): where a run starts from."""
+    return {k: v.clone() for k, v in model.state_dict().items()}
 
 
 def classifier(name, num_labels=2):
@@ -97,7 +118,7 @@ def split_head(logits_with, d):
     """A classifier (2 labels on d features) drawn from a secret of this grading whose predictions split about
     evenly, as the logits `logits_with(head)` show: an untrained tiny model predicts one class for every input, and
     an accuracy would then be the share of one label, known without running the model."""
-    draw = torch.Generator().manual_seed(int.from_bytes(os.urandom(8), "little"))
+    draw = torch.Generator().manual_seed(secret("split_head"))
     head = {"weight": torch.randn(2, d, generator=draw), "bias": torch.zeros(2)}
     out = logits_with({k: v.tolist() for k, v in head.items()})
     head["bias"][1] = -(out[:, 1] - out[:, 0]).median()
@@ -122,7 +143,7 @@ def decoys(n, sets, out=None, tries=1000):
     real labels never enter the sandbox and a returned accuracy cannot be known in advance. With the grader's
     logits `out`, a set is drawn again while the accuracies it accepts (accuracy_range) hold the share of either
     label: a number the labels alone give, which an evaluate that never ran the model could return."""
-    draw, found = random.Random(os.urandom(16)), []
+    draw, found = random.Random(secret("decoys")), []
     for _ in range(tries):
         labels = [draw.randrange(2) for _ in range(n)]
         if out is None or not any(within(labels.count(c) / n, accuracy_range(out, labels)) for c in (0, 1)):
