@@ -41,7 +41,7 @@ print(json.dumps({"outputs": outputs, "files": files}))
 
 def package(assignment, kind, out):
     done = subprocess.run([sys.executable, "-m", "graders", "package", "--assignment", assignment, kind, str(out)],
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=1200)  # the A2 kit grades 88 samples in it
     assert done.returncode == 0, done.stderr
     return done
 

@@ -7,7 +7,6 @@ from its name and the classifier is applied by the checks (logits are features @
 these calls from a recording (graders/replay.py) with no code of them, whatever classifier the student's model drew.
 """
 import copy
-import functools
 
 import torch
 
@@ -17,14 +16,9 @@ _POOLS = {"mean": lambda h: h.mean(dim=1), "max": lambda h: h.max(dim=1).values,
           "sum": lambda h: h.sum(dim=1)}  # the handout's, then the known bugs' (finetune.POOLING_BUGS)
 
 
-@functools.cache
-def _tokenizer(model_name):
-    return tiny_hub.tokenizer(tiny_hub.MODELS[model_name])
-
-
 def encode(model_name, question, passage, max_len):
     """BoolQADataset.__getitem__'s encoding: question first, so a long passage is what truncation cuts."""
-    enc = _tokenizer(model_name)(question + " [SEP] " + passage, add_special_tokens=True, max_length=max_len,
+    enc = rerun.tokenizer(model_name)(question + " [SEP] " + passage, add_special_tokens=True, max_length=max_len,
                                  padding="max_length", truncation=True, return_attention_mask=True,
                                  return_tensors="pt")
     return enc["input_ids"][0], enc["attention_mask"][0]

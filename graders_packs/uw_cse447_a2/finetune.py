@@ -34,9 +34,8 @@ def records(n, seed, words=(4, 30)):
             for r in data.boolq(n, seed, words)]
 
 
-@functools.cache
 def tokenizer():
-    return tiny_hub.tokenizer(tiny_hub.MODELS[MODEL])
+    return rerun.tokenizer(MODEL)
 
 
 def handout_encoding(texts):

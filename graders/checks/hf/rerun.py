@@ -40,6 +40,12 @@ def hub():
 
 
 @functools.cache
+def tokenizer(name):
+    """The tokenizer of the tiny checkpoint `name` (a hub name), built once."""
+    return tiny_hub.tokenizer(tiny_hub.MODELS[name])
+
+
+@functools.cache
 def checkpoint(name):
     """The base model of the tiny checkpoint `name` (a hub name) in eval mode, built once: copy it to train it."""
     return tiny_hub.model(tiny_hub.MODELS[name])
