@@ -500,12 +500,13 @@ def kit_files(kit, recording):
               for name in kit.recorded for p in parents(name) if p not in kit.shipped and in_pack(p) and find(p)}
     folder = find(spec.checks).path.parent
     files |= {zip_path(p, spec.checks): p.read_bytes() for p in sorted((folder / "given").glob("*")) if p.is_file()}
-    needs = requirements(files)
+    needs, hf = requirements(files), requirements(files, "hf")
+    files |= {"requirements-hf.txt": hf.encode()} if hf else {}
     files |= {"graders/recording.grd": replay.save({**recording, "notes": notes}),
               zip_path(folder / "specs" / f"{spec.id}.yaml", spec.checks): spec_text.encode(),
               "requirements.txt": needs.encode(),
               "selfcheck.py": SELFCHECK.replace("ASSIGNMENT", spec.id).encode(),
-              "README.md": readme(kit, notes, needs).encode()}
+              "README.md": readme(kit, notes, needs, hf).encode()}
     return {f"{spec.id}-self-check/{path}": data for path, data in files.items()}
 
 
@@ -514,9 +515,11 @@ def verified(files, spec):
     return kitcheck.check(files, Kit.plan(spec).spec_text()[0], next(iter(files)).split("/")[0])
 
 
-def requirements(files):
-    """The engine's requirements that the kit's Python `files` ({path: bytes}) import, with the engine's ranges:
-    torch unpinned, so a student's torch stays as it is (no Hugging Face, Slurm or report libraries)."""
+def requirements(files, extra=None):
+    """The engine's requirements (or its `extra`'s) that the kit's Python `files` ({path: bytes}) import, with the
+    engine's ranges: torch unpinned, so a student's torch stays as it is (no Slurm or report libraries). Hugging
+    Face's (the hf extra) go in a file of their own: a kit whose fine-tuning checks are a part of it (A2S3) stays
+    light for the rest."""
     imported = set()
     for path, data in files.items():
         if path.endswith(".py"):
@@ -528,7 +531,7 @@ def requirements(files):
     imported |= {"numpy"} if "torch" in imported else set()  # Tensor.numpy(): replay.py hashes tensors' bytes
     distributions = importlib.metadata.packages_distributions()
     used = {d.lower() for name in imported for d in distributions.get(name, [])}
-    return "".join(f"{r}\n" for r in dependencies() if re.split(r"[<>=!~ \[]", r)[0].lower() in used)
+    return "".join(f"{r}\n" for r in dependencies(extra) if re.split(r"[<>=!~ \[]", r)[0].lower() in used)
 
 
 SELFCHECK = '''"""Self-check a submission with this kit's public checks: python selfcheck.py SUBMISSION [--train]"""
@@ -558,10 +561,12 @@ profile (the course's data and hyper-parameters), whose verdict may differ.
 """
 
 
-def readme(kit, notes, requirements):
+def readme(kit, notes, requirements, hf=""):
     checks = "\n".join([f"- {c.title} ({points([c])})" for c in kit.included]
                        + [f"- {c.title} ({points([c])}; with --train, smoke profile)" for c in kit.trained])
     needs = ", ".join(f"`{r}`" for r in requirements.split())
+    hf = (f"\nThe Hugging Face (fine-tuning) checks also need {', '.join(f'`{r}`' for r in hf.split())}, as your "
+          "code does:\n\n    python -m pip install -r requirements-hf.txt\n") if hf else ""
     return f"""# Self-check kit: {kit.spec.title}
 
 Runs the assignment's public checks on your code, on your machine, with the autograder's feedback.
@@ -577,7 +582,7 @@ torch is kept, whatever its version in that range. In a virtual environment (or 
 No torch yet? Install the CPU-only build first (no multi-GB CUDA libraries), then the line above:
 
     python -m pip install torch --index-url https://download.pytorch.org/whl/cpu
-
+{hf}
 Then, the one command (a .py, a .ipynb, a folder or a .zip):
 
     python selfcheck.py path/to/your/submission

@@ -104,14 +104,14 @@ def test_hand_written_lora_is_read_in_peft_names(adapters):
     them: the factors by shape under the adapted Linear, its W as peft's base_layer."""
     import torch
 
-    from graders_packs.jhu_cs601_hw6 import finetune
+    from graders_packs.jhu_cs601_hw6 import lora
 
-    ckpt = finetune.checkpoint().state_dict()
+    ckpt = lora.checkpoint().state_dict()
     path = "encoder.layer.0.attention.self.query"
     state = dict(ckpt)
     for suffix, shape in adapters.items():
         state[path + suffix] = torch.zeros(shape) if shape else state.pop(path + suffix.replace(".base", ""))
-    layout = finetune.lora_layout(state)
+    layout = lora.lora_layout(state)
     assert layout.ranks == {path: 2} and not layout.other
     assert {f"{path}.{n}" for n in ("base_layer.weight", "base_layer.bias", "lora_A.default.weight",
                                     "lora_B.default.weight")} <= set(layout.names)
@@ -122,22 +122,22 @@ def test_transposed_factors_are_read_both_ways_on_square_layers_only_one_on_othe
     both readings are offered (the rerun decides); on an (out != in) layer only the transposed one places them."""
     import torch
 
-    from graders_packs.jhu_cs601_hw6 import finetune
+    from graders_packs.jhu_cs601_hw6 import lora
 
-    ckpt = finetune.checkpoint().state_dict()
+    ckpt = lora.checkpoint().state_dict()
     square = "encoder.layer.0.attention.self.query"
     wide = next(n.rsplit(".", 1)[0] for n, t in ckpt.items() if t.dim() == 2 and t.shape[0] != t.shape[1]
                 and n.endswith("intermediate.dense.weight"))
     out, into = ckpt[f"{wide}.weight"].shape
     state = {**ckpt, f"{square}.A": torch.ones(32, 2), f"{square}.B": torch.ones(2, 32) * 2,
              f"{wide}.A": torch.ones(into, 3), f"{wide}.B": torch.ones(3, out) * 2}
-    plain, transposed = finetune.layouts(state)
+    plain, transposed = lora.layouts(state)
     assert plain.ranks == {square: 2} and f"{wide}.A" in plain.other and not plain.transposed
     assert transposed.ranks == {square: 2, wide: 3} and not transposed.other
     a = f"{square}.lora_A.default.weight"
     assert transposed.names[a] == f"{square}.A" and torch.equal(transposed.tensor(state, a), torch.ones(2, 32))
     assert torch.equal(transposed.start(7, a, (2, 32)),
-                       finetune.hf_probe.adapter_start(7, f"{square}.A", (32, 2)).T)
+                       lora.hf_probe.adapter_start(7, f"{square}.A", (32, 2)).T)
 
 
 def test_decoy_labels_never_accept_an_accuracy_the_labels_alone_give():

@@ -42,7 +42,7 @@ print(json.dumps({"outputs": outputs, "files": files}))
 
 def package(assignment, kind, out):
     done = subprocess.run([sys.executable, "-m", "graders", "package", "--assignment", assignment, kind, str(out)],
-                          capture_output=True, text=True, timeout=900)
+                          capture_output=True, text=True, timeout=1200)  # the A2 kit grades 88 samples in it
     assert done.returncode == 0, done.stderr
     return done
 
@@ -283,13 +283,12 @@ def test_kit_holds_no_hidden_check(kit):
             forms = {word.encode(), json.dumps(word)[1:-1].encode()}  # as text, and as JSON escapes it
             assert not [n for n, data in files.items() if any(f in data for f in forms)], f"{word!r} is in the kit"
     kit_spec = yaml.safe_load(files[f"graders_packs/uw_cse447_a2/specs/{A2}.yaml"])
-    # A2S3's checks and the written answers run only in the autograder (their modules say KIT = "withheld").
-    withheld = ("answers.yaml", "A2S3.py")
+    # The written answers run only in the autograder (written.py says KIT = "withheld"); A2S3's checks ship.
     assert [c["name"] for p in kit_spec["parts"] for c in p["checks"]] == [
-        c.name for p in spec.parts for c in p.checks if c.visibility.value == "visible" and p.file not in withheld]
+        c.name for p in spec.parts for c in p.checks if c.visibility.value == "visible" and p.file != "answers.yaml"]
     assert not [n for n in files if n.endswith(("written_key.yaml", "reference/a2s1.py", "uw_cse447_a2/written.py"))]
     assert b"only in the course autograder" in files["README.md"]
-    assert sum(c["points"] for p in kit_spec["parts"] for c in p["checks"]) == 18 + 6  # A2S2's and A2S1's
+    assert sum(c["points"] for p in kit_spec["parts"] for c in p["checks"]) == 18 + 6 + 7  # A2S2's, A2S1's, A2S3's
 
 
 def test_kit_self_checks_from_the_kit_alone(kit, tmp_path):
@@ -301,7 +300,7 @@ def test_kit_self_checks_from_the_kit_alone(kit, tmp_path):
     assert all(f is None or Path(f).is_relative_to(root) for f in files.values()), "the checkout leaked into the kit"
     for sample in samples:
         fail, graded = expected(sample), {c.name for c in Expected.read(sample).graded(specs.get(A2))}
-        assert len(outcomes[sample]) == 20
+        assert len(outcomes[sample]) == 25
         for check, (passed, feedback) in outcomes[sample].items():
             assert passed == (check in graded and check not in fail), f"{sample.name}: {check}: {feedback}"
             assert check not in fail or fail[check] in feedback, f"{sample.name}: {feedback}"  # as expected.py asks
@@ -353,14 +352,17 @@ def test_a_kit_whose_recording_is_broken_is_not_written(kit, tmp_path, monkeypat
 
 
 def test_kit_ships_only_what_its_checks_import(kit):
-    """Light install: the engine's modules the self-check imports, not Hugging Face, Slurm, the reports or the
-    packaging code; requirements with the engine's ranges (torch unpinned) and none of the libraries it skips."""
+    """Light install: the engine's modules the self-check imports, not Slurm, the reports or the packaging code;
+    requirements with the engine's ranges (torch unpinned) and none of the libraries it skips. Hugging Face's, which
+    only A2S3's checks need, are listed apart."""
     _, files = kit
     engine = {n for n in files if n.startswith("graders/")}
     assert {"graders/cli.py", "graders/grade.py", "graders/replay.py", "graders/sandbox/child.py",
-            "graders/sandbox/zygote.py", "graders/pytest.ini", "graders/checks/compare.py"} <= engine
-    assert not [n for n in engine if n.startswith(("graders/checks/hf/", "graders/runners/", "graders/report/"))
+            "graders/sandbox/zygote.py", "graders/pytest.ini", "graders/checks/compare.py",
+            "graders/checks/hf/tiny_hub.py"} <= engine
+    assert not [n for n in engine if n.startswith(("graders/runners/", "graders/report/"))
                 or n in ("graders/batch.py", "graders/package.py", "graders/record.py", "graders/scaffold.py")]
+    assert [re.split("[<>=]", r)[0] for r in files["requirements-hf.txt"].decode().split()] == ["transformers"]
     needs = files["requirements.txt"].decode().split()
     assert "torch>=2.1" in needs and not [r for r in needs if "==" in r]
     # rich: the command line the kit runs draws training progress with it (graders/cli.py, graders/training.py)
@@ -368,4 +370,22 @@ def test_kit_ships_only_what_its_checks_import(kit):
                                                                "pyyaml", "nbformat", "rich"}
     readme = files["README.md"].decode()
     assert "venv --system-site-packages" in readme and "download.pytorch.org/whl/cpu" in readme
+    assert "pip install -r requirements-hf.txt" in readme
     assert "python selfcheck.py path/to/your/submission" in readme
+
+
+def test_hw6_kit_replays_its_reference_in_plain_data(tmp_path):
+    """hw6's checks call the reference with hub names, ids and tensors: the 2024 kit ships all 10 public checks (the
+    build graded every sample inside it), holds no reference code, and lists transformers apart; the full
+    offering keeps only its LoRA training check in the autograder."""
+    assignment = "jhu-cs601-hw6-2024"
+    package(assignment, "--student", tmp_path / "kit.zip")
+    with zipfile.ZipFile(tmp_path / "kit.zip") as archive:
+        files = {name.split("/", 1)[1]: archive.read(name) for name in archive.namelist()}
+    assert leaks(files, assignment) == []
+    assert "def " not in files["graders_packs/jhu_cs601_hw6/reference.py"].decode()
+    assert [re.split("[<>=]", r)[0] for r in files["requirements-hf.txt"].decode().split()] == ["transformers"]
+    assert "transformers" not in files["requirements.txt"].decode()
+    assert "runs 10 of the assignment's 10 checks" in files["README.md"].decode()
+    full = packaging.Kit.plan(specs.get("jhu-cs601-hw6"))
+    assert [c.name for c in full.autograder_only] == ["test_lora_trainable"] and len(full.included) == 11

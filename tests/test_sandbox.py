@@ -71,6 +71,7 @@ def test_the_child_runs_elsewhere_with_a_scrubbed_environment(student):
     s = student("import os\ndef f():\n    return [os.getpid(), sorted(os.environ)]\n")
     pid, env = s.f()
     assert pid != os.getpid() and "HOME" in env and not any("GRADERS" in k or "PYTEST" in k for k in env)
+    assert {"HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"} <= set(env)  # no network: Hugging Face fails at once
 
 
 def test_a_hang_is_stopped_and_later_calls_still_work(student):

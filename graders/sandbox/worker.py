@@ -30,6 +30,11 @@ from graders.sandbox.clock import Stopwatch
 CHILD = Path(__file__).with_name("child.py")
 ZYGOTE = Path(__file__).with_name("zygote.py")
 ENV_KEPT = ("PATH", "LANG", "LC_ALL", "TZ")
+# The sandbox has no network, and Hugging Face's libraries are told so: a hub name that is no local checkpoint then
+# fails at once. Otherwise a top-level from_pretrained (a notebook's Step 2 tokenizer), run when the file loads
+# and before a harness installs the tiny checkpoints, waits on the network until the load's time limit stops it:
+# correct-a2s3-notebook passed graded with its class (tests/test_samples.py) and failed graded alone or in a kit.
+ENV_OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
 # `python -I` less its -E: -E would ignore the PYTHONHASHSEED of the scrubbed environment (child_environment), so
 # set and dict-of-set orders (a tokenizer's vocabulary built from a set) would change from run to run.
 ISOLATED = ("-P", "-s")
@@ -186,6 +191,7 @@ def child_environment(home, limits):
     # caches call it) asks the environment first.
     env.update(HOME=str(home), USER="graders-sandbox", LOGNAME="graders-sandbox", PYTHONHASHSEED="0",
                OMP_NUM_THREADS=str(limits.threads), PYTHONDONTWRITEBYTECODE="1", CUDA_VISIBLE_DEVICES="")
+    env.update(ENV_OFFLINE)
     if limits.gpu:  # the runner's choice of GPUs (Slurm sets it), else every GPU of the machine
         del env["CUDA_VISIBLE_DEVICES"]
         if os.environ.get("CUDA_VISIBLE_DEVICES"):

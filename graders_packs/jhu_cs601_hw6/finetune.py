@@ -10,9 +10,7 @@ LoRA is an extension: the 2024 handout's types are auto, full, head and prefix. 
 classification.py that takes LoRA up (it names LoRA or peft), through peft or written by hand; one that never
 mentions it passes them with a note, unless the spec's options set `lora_required`.
 """
-import copy
 import functools
-import os
 import re
 
 import torch
@@ -20,7 +18,7 @@ import torch
 from graders.checks.compare import expect_close, matches, require_tensor
 from graders.checks.feedback import fail
 from graders.checks.hf import data, hf_probe, rerun, steps, tiny_hub
-from graders.problems import InterfaceError, StudentError
+from graders.problems import InterfaceError
 from graders_packs.jhu_cs601_hw6 import reference as ref
 
 try:
@@ -28,12 +26,11 @@ try:
 except ImportError as e:
     raise RuntimeError("grading jhu-cs601-hw6 needs transformers: pip install 'graders[hf]'") from e
 
-# The student kit leaves hw6 to the course autograder: its checks need transformers and the grader-side tiny
-# checkpoints, and compare with the reference on objects (a tokenizer, models) a kit cannot record.
-KIT = "withheld"
+# These checks ship in the student kit (which then needs transformers): the reference is called in plain data
+# (reference.py), so the kit replays it; the LoRA training check stays in the autograder (lora.py says why).
 __all__ = ["test_base_evaluate", "test_custom_evaluate", "test_base_train_step", "test_custom_train_step",
            "test_base_train_learns", "test_head_trainable", "test_prefix_trainable", "test_full_forward",
-           "test_prefix_forward", "test_dataset_encoding", "test_lora_forward", "test_lora_trainable"]
+           "test_prefix_forward", "test_dataset_encoding", "test_lora_forward"]
 
 MODEL = "bert-base-uncased"
 MAX_LEN = 16
@@ -43,28 +40,22 @@ D = tiny_hub.HIDDEN
 # learning rate reaches 32/50 of lr; lr 0.01 lets the tiny model learn the task in those 32 steps.
 TRAIN, DEV, BATCH, EPOCHS, LR = 64, 32, 8, 4, 1e-2
 LEARNED = 0.9                  # the reference reaches 1.0 on the dev questions; chance is 0.5
-POOLING_BUGS = {
-    "max pooling instead of the mean over the sequence": lambda h: h.max(dim=1).values,
-    "the first ([CLS]) position instead of the mean over the sequence": lambda h: h[:, 0],
-    "the sum over the sequence instead of the mean": lambda h: h.sum(dim=1),
+POOLING_BUGS = {  # the named bug and its pooling, by its name in the reference
+    "max pooling instead of the mean over the sequence": "max",
+    "the first ([CLS]) position instead of the mean over the sequence": "cls",
+    "the sum over the sequence instead of the mean": "sum",
 }
 
 
-@functools.cache
-def tokenizer():
-    return tiny_hub.tokenizer()
-
-
-@functools.cache
 def checkpoint():
-    return tiny_hub.model(tiny_hub.MODELS[MODEL])
+    return rerun.checkpoint(MODEL)
 
 
 @functools.cache
 def encoded(n, seed):
     """The grader's encoding of n synthetic questions: what the harness's data loaders hold."""
     records = data.boolq(n, seed)
-    ids, masks = zip(*(ref.encode(tokenizer(), r["question"], r["passage"], MAX_LEN) for r in records), strict=True)
+    ids, masks = zip(*(ref.encode(MODEL, r["question"], r["passage"], MAX_LEN) for r in records), strict=True)
     return {"input_ids": torch.stack(ids).tolist(), "attention_mask": torch.stack(masks).tolist(),
             "labels": [int(r["answer"]) for r in records]}
 
@@ -93,8 +84,9 @@ def unlabelled(n, seed):
 
 def secret_start(kind):
     """The custom model's own parameters drawn from a secret of this grading, which the harness gives it: the
-    classifier, for `prefix` the prefix, and for `lora` the seed of the adapters' start (hf_probe.adapter_start)."""
-    draw = torch.Generator().manual_seed(int.from_bytes(os.urandom(8), "little"))
+    classifier, for `prefix` the prefix, and for `lora` the seed of the adapters' start (hf_probe.adapter_start).
+    A student kit draws them from a fixed seed of its own (rerun.secret): its runs from there are the recorded ones."""
+    draw = torch.Generator().manual_seed(rerun.secret(f"start:{kind}"))
     start = {"weight": torch.randn(2, D, generator=draw), "bias": torch.randn(2, generator=draw)}
     if kind == "prefix":
         start["prefix"] = torch.randn(PREFIX, D, generator=draw)
@@ -102,12 +94,10 @@ def secret_start(kind):
     return {**{k: v.tolist() for k, v in start.items()}, **adapters}
 
 
-def linear(start):
-    classifier = torch.nn.Linear(D, 2)
-    with torch.no_grad():
-        classifier.weight.copy_(torch.tensor(start["weight"]))
-        classifier.bias.copy_(torch.tensor(start["bias"]))
-    return classifier
+def classify(features, weight, bias):
+    """The logits a Linear(d, 2) classifier of `weight` and `bias` (tensors or lists) gives the pooled `features`."""
+    return torch.nn.functional.linear(features, torch.as_tensor(weight, dtype=features.dtype),
+                                      torch.as_tensor(bias, dtype=features.dtype))
 
 
 def evaluation_logits(kind, dev):
@@ -117,12 +107,8 @@ def evaluation_logits(kind, dev):
     if kind == "auto":
         model = rerun.classifier(MODEL)
         return lambda head: rerun.logits(hf_probe.set_classifier(model, head), dev)
-    ids, mask = torch.tensor(dev["input_ids"]), torch.tensor(dev["attention_mask"])
-
-    def custom(head):
-        with torch.no_grad():
-            return ref.logits(checkpoint(), linear(head), ids, mask)
-    return custom
+    features = ref.features(MODEL, torch.tensor(dev["input_ids"]), torch.tensor(dev["attention_mask"]))
+    return lambda head: classify(features, head["weight"], head["bias"])
 
 
 def expect_evaluation(submission, file, kind):
@@ -172,7 +158,7 @@ def handout_training(epochs, n):
     from transformers import get_scheduler
 
     model = rerun.classifier(MODEL)
-    start = {k: v.clone() for k, v in model.state_dict().items()}
+    start = rerun.snapshot(model)
     optimizer = torch.optim.AdamW(model.parameters(), lr=LR)
     batches = -(-n // BATCH) * epochs
     scheduler = get_scheduler("linear", optimizer=optimizer, num_warmup_steps=50, num_training_steps=batches)
@@ -188,7 +174,7 @@ def test_base_train_step(submission):
     on the same batches; the harness's log of calls names the bug."""
     got = run_training(submission, "base_classification.py", "auto", epochs=2, n=2 * BATCH)
     model, start, noise = handout_training(2, 2 * BATCH)
-    wrong = rerun.differing(got["weights"], model, start, noise)
+    wrong = rerun.differing(got["weights"], model.state_dict(), start, noise)
     if wrong:
         fail(f"after training, the weights differ from the handout's loop on the same batches ({len(wrong)} tensors, "
              f"e.g. {wrong[0]})", f"{2 * BATCH} questions in batches of {BATCH}, 2 epochs", bug=training_bug(got, 2))
@@ -224,48 +210,26 @@ def custom_training(submission, kind, epochs=1):
     return run_training(submission, "classification.py", kind, epochs=epochs, n=2 * BATCH, start=start), start
 
 
-def custom_runs(kind, start, epochs=1, build=None, forward_bugs=True):
-    """The grader's own runs of the custom model's training from `start`, one at a time, as (checkpoint's model,
-    classifier, prefix, the parameters whose gradient was rounding noise, the model's state before): each reading
-    of the handout's pooling and prefix, AdamW with weight decay 0.01 on every parameter or not on biases and
-    LayerNorm (the handout's groups), the lr constant or on the linear warmup; the forward bugs the forward checks
-    name last (unless not `forward_bugs`), so training is judged on the forward the student wrote. `build()` makes
-    the checkpoint's model (LoRA's: with adapters); by default the checkpoint itself."""
+def custom_runs(kind, start, epochs=1, forward_bugs=True, train=None):
+    """The grader's own runs of the custom model's training from `start`, one at a time, as reference.run's plain
+    data: each reading of the handout's pooling and prefix, AdamW with weight decay 0.01 on every parameter or not
+    on biases and LayerNorm (the handout's groups), the lr constant or on the linear warmup; the forward bugs the
+    forward checks name last (unless not `forward_bugs`), so training is judged on the forward the student wrote.
+    `train(reading, grouped, scheduled)` runs one (LoRA's, lora.py); by default the reference's on the checkpoint."""
     right, bugs = readings(kind)
+    train = train or functools.partial(checkpoint_run, kind, start, epochs)
     for reading in right + [kw for _, kw in bugs if forward_bugs]:
         for grouped in (kind == "full", kind != "full"):
             for scheduled in (kind == "full", kind != "full"):
-                yield custom_run(kind, start, epochs, reading, grouped, scheduled, build)
+                yield train(reading, grouped, scheduled)
 
 
-def custom_run(kind, start, epochs, reading, grouped, scheduled, build=None):
-    from transformers import get_scheduler
-
-    inner, classifier = (build() if build else copy.deepcopy(checkpoint())).train(), linear(start)
-    hf_probe.without_dropout(inner)
-    before = {k: v.clone() for k, v in inner.state_dict().items()}
-    prefix = torch.nn.Parameter(torch.tensor(start["prefix"])) if kind == "prefix" else None
-    named = [("classifier.weight", classifier.weight), ("classifier.bias", classifier.bias)]
-    named += [("prefix", prefix)] if prefix is not None else []
-    named += [(n, p) for n, p in inner.named_parameters() if kind == "full" or (kind == "lora" and p.requires_grad)]
-    spare = [grouped and (n.endswith("bias") or "LayerNorm.weight" in n) for n, _ in named]
-    gradients = rerun.Gradients(named)
-    optimizer = torch.optim.AdamW([
-        {"params": [p for (_, p), s in zip(named, spare, strict=True) if not s], "weight_decay": 0.01},
-        {"params": [p for (_, p), s in zip(named, spare, strict=True) if s], "weight_decay": 0.0}], lr=LR)
-    batches = hf_probe.loader(encoded(2 * BATCH, 1), BATCH)
-    scheduler = get_scheduler("linear", optimizer=optimizer, num_warmup_steps=50,
-                              num_training_steps=len(batches) * epochs) if scheduled else None
-    for _ in range(epochs):
-        for batch in batches:
-            logits = ref.logits(inner, classifier, batch["input_ids"], batch["attention_mask"], prefix, **reading)
-            torch.nn.functional.cross_entropy(logits, batch["labels"]).backward()
-            gradients.record()
-            optimizer.step()
-            if scheduler is not None:
-                scheduler.step()
-            optimizer.zero_grad()
-    return inner, classifier, prefix, gradients.noise(), before
+def checkpoint_run(kind, start, epochs, reading, grouped, scheduled):
+    """reference.train's run on the checkpoint itself, its states whole: the checkpoint's, with what training
+    changed."""
+    found = ref.train(MODEL, kind, start, encoded(2 * BATCH, 1), BATCH, epochs, LR, reading, grouped, scheduled)
+    before = checkpoint().state_dict()
+    return {**found, "inner": {**before, **found["inner"]}, "before": before}
 
 
 def own(got, shape):
@@ -277,11 +241,10 @@ def own(got, shape):
 
 def matches_run(got, start, run):
     """Whether the returned weights (the checkpoint's model, the classifier, the prefix) are those of `run`."""
-    inner, classifier, prefix, noise, before = run
-    if rerun.differing(got.get("inner"), inner, before, noise):
+    if rerun.differing(got.get("inner"), run["inner"], run["before"], run["noise"]):
         return False
-    pairs = [((2, D), classifier.weight, "weight"), ((2,), classifier.bias, "bias")]
-    pairs += [((PREFIX, D), prefix, "prefix")] if prefix is not None else []
+    pairs = [((2, D), run["weight"], "weight"), ((2,), run["bias"], "bias")]
+    pairs += [((PREFIX, D), run["prefix"], "prefix")] if run["prefix"] is not None else []
     for shape, want, key in pairs:
         t = own(got, shape)
         want = want.detach().double()
@@ -337,8 +300,8 @@ def test_prefix_trainable(submission):
 # Forward
 
 def parameters(got, kind):
-    """The classifier (a Linear with the student's weights) and the prefix among the parameters outside the
-    checkpoint, found by shape: (2, d) and (2,) for the classifier, (l, d) for the prefix."""
+    """The classifier's weight and bias and the prefix among the parameters outside the checkpoint, found by shape:
+    (2, d) and (2,) for the classifier, (l, d) for the prefix."""
     extra = {n: require_tensor(t, n) for n, t in got["extra"].items()}
     pick = lambda shape: next((t for t in extra.values() if tuple(t.shape) == shape), None)  # noqa: E731
     weight, bias, prefix = pick((2, D)), pick((2,)), pick((PREFIX, D))
@@ -346,16 +309,13 @@ def parameters(got, kind):
         shapes = ", ".join(f"{n} {tuple(t.shape)}" for n, t in extra.items()) or "none"
         raise InterfaceError(f"the model's own parameters ({shapes}) lack a Linear(hidden_size, num_labels) "
                              + ("and a prefix of shape (prefix_length, hidden_size)" if kind == "prefix" else ""))
-    classifier = torch.nn.Linear(D, 2)
-    with torch.no_grad():
-        classifier.weight.copy_(weight)
-        classifier.bias.copy_(bias)
-    return classifier, prefix if kind == "prefix" else None
+    return weight, bias, prefix if kind == "prefix" else None
 
 
 def expect_forward(submission, kind, readings, bugs):
-    """The student's logits equal the reference's under one of `readings` (keyword arguments of ref.logits: the
-    mean over all positions, as the handout says, or over the unmasked ones); `bugs` are (name, kwargs)."""
+    """The student's logits equal the reference's (its features through the student's classifier) under one of
+    `readings` (keyword arguments of reference.features: the mean over all positions, as the handout says, or over
+    the unmasked ones); `bugs` are (name, kwargs)."""
     dev = encoded(8, 3)
     got = harness(submission, "classification.py", "forward", spec_of(kind), dev,
                   what=f"CustomModelforSequenceClassification({MODEL!r}, num_labels=2, type={kind!r})(input_ids, "
@@ -367,13 +327,12 @@ def expect_forward(submission, kind, readings, bugs):
             fail(f"the checkpoint's model got inputs_embeds of length {shape[1]} and an attention mask of length "
                  f"{mask.shape[-1]}", case, bug="the prefix is not added to the attention mask: extend it by "
                                                 "prefix_length ones")
-    classifier, prefix = parameters(got, kind)
+    weight, bias, prefix = parameters(got, kind)
     ids, mask = torch.tensor(dev["input_ids"]), torch.tensor(dev["attention_mask"])
     tol = submission.tolerance(torch.float32)
-    with torch.no_grad():
-        expected = [ref.logits(checkpoint(), classifier, ids, mask, prefix, **kw) for kw in readings]
-        variants = [(name, lambda _, kw=kw: ref.logits(checkpoint(), classifier, ids, mask, prefix, **kw))
-                    for name, kw in bugs]
+    logits = lambda kw: classify(ref.features(MODEL, ids, mask, prefix, **kw), weight, bias)  # noqa: E731
+    expected = [logits(kw) for kw in readings]
+    variants = [(name, lambda _, kw=kw: logits(kw)) for name, kw in bugs]
     got_logits = require_tensor(got["logits"], "the forward's logits")
     if any(matches(got_logits, want, tol) for want in expected):
         return
@@ -386,15 +345,13 @@ def expect_forward(submission, kind, readings, bugs):
 
 def readings(kind):
     """(the handout's readings of the forward of `kind`, [(named bug, its reading)]): keyword arguments of
-    ref.logits. The mean is over all positions, as the handout says, or over the unmasked ones; the prefix goes
-    before or after the input (the handout says to concatenate them)."""
+    reference.features, plain data. The mean is over all positions, as the handout says, or over the unmasked
+    ones; the prefix goes before or after the input (the handout says to concatenate them)."""
     if kind != "prefix":
-        return [{}, {"masked": True}], [(name, {"pool": lambda h, m=None, f=f: f(h)})
-                                        for name, f in POOLING_BUGS.items()]
+        return [{}, {"masked": True}], [(name, {"pool": pool}) for name, pool in POOLING_BUGS.items()]
     right = [{"prefix_first": first, "masked": masked} for first in (True, False) for masked in (False, True)]
-    bugs = [(f"{name} (prefix {'before' if first else 'after'} the input)",
-             {"prefix_first": first, "pool": lambda h, m=None, f=f: f(h)})
-            for name, f in POOLING_BUGS.items() for first in (True, False)]
+    bugs = [(f"{name} (prefix {'before' if first else 'after'} the input)", {"prefix_first": first, "pool": pool})
+            for name, pool in POOLING_BUGS.items() for first in (True, False)]
     bugs += [("the prefix's attention-mask entries are 0: the model ignores the prefix",
               {"prefix_first": first, "prefix_mask": 0}) for first in (True, False)]
     bugs += [("the prefix is joined to the output of self.model.embeddings, which adds positions and LayerNorm "
@@ -424,7 +381,7 @@ def test_dataset_encoding(submission):
     for i, (item, r) in enumerate(zip(got["items"], records, strict=True)):
         if not isinstance(item, dict) or not {"input_ids", "attention_mask", "labels"} <= set(item):
             raise InterfaceError(f"dataset[{i}] is not a dict with input_ids, attention_mask and labels")
-        ids, mask = ref.encode(tokenizer(), r["question"], r["passage"], MAX_LEN)
+        ids, mask = ref.encode(MODEL, r["question"], r["passage"], MAX_LEN)
         got_ids = require_tensor(item["input_ids"], f"dataset[{i}]['input_ids']")
         bug = None
         if got_ids.dim() == 1 and got_ids.shape[0] < MAX_LEN:
@@ -444,15 +401,10 @@ def test_dataset_encoding(submission):
                  "(torch.long), which CrossEntropyLoss needs", case)
 
 
-
-# LoRA
+# LoRA (its training check: lora.py)
 
 NONZERO_START = ("the LoRA update is not zero before training: initialize B (lora_B) to zeros, as peft does "
                  "(init_lora_weights=True), so fine-tuning starts from the pretrained model")
-
-NOT_TRAINED = ("the LoRA adapters are not trained: give the optimizer the adapters' parameters (those with "
-               "requires_grad), not only the classifier's")
-NO_ADAPTER = "type='lora' adds no low-rank adapter to the checkpoint's model: wrap it with peft's get_peft_model"
 
 
 def takes_up_lora(submission):
@@ -472,206 +424,3 @@ def takes_up_lora(submission):
 def test_lora_forward(submission):
     if takes_up_lora(submission):
         expect_forward(submission, "lora", *readings("lora"))
-
-
-def test_lora_trainable(submission):
-    """The weights one epoch of train(model of type 'lora') leaves, from the grader's start (the classifier, LoRA's
-    A and B drawn from a secret of this grading: hf_probe.adapter_start), against the grader's run of the
-    handout's loop with peft on the adapters the returned tensors show (rank from their shapes, the scaling from
-    the model's attributes): the adapters and the classifier moved as that run moved them, the checkpoint's
-    weights not at all."""
-    if not takes_up_lora(submission):
-        return
-    got, start = custom_training(submission, "lora")
-    case = f"hidden size d={D}, 2 labels, one epoch of train(model of type 'lora'), the classifier and the adapters' " \
-           "start set by the grader"
-    if not isinstance(got.get("inner"), dict):
-        raise StudentError("train(model of type 'lora') sent back no weights of the checkpoint's model")
-    readings = layouts(got["inner"])
-    if not readings:
-        fail("training with type='lora' left no low-rank adapter (A: r x in, B: out x r, r < d) in the checkpoint's "
-             "model", case, **not_low_rank(lora_layout(got["inner"])))
-    tried = []
-    for layout in readings:
-        scales = lora_scales(layout, got.get("scales"))
-        canonical = {**got, "inner": {mine: layout.tensor(got["inner"], mine) for mine in layout.names}}
-        build = functools.partial(lora_model, layout, start["adapters"])
-        runs = custom_runs("lora", start, build=functools.partial(build, scales[0]))
-        if any(matches_run(canonical, start, run) for run in runs):
-            if layout.transposed:
-                submission.note("the LoRA factors are stored transposed (A of shape (in, r), B of (r, out), used as "
-                                "x @ A @ B) and were read so")
-            return
-        tried.append((layout, canonical, build, scales))
-    bug = next(filter(None, (lora_bug(got, c, start, lay, b, s) for lay, c, b, s in tried)), None)
-    fail("after training with type='lora', the weights differ from the handout's loop with peft on the same "
-         "adapters from the same start" + (", whether its factors are read as peft holds them or transposed (A of "
-               "(in, r), B of (r, out))" if len(tried) > 1 else ""), case, bug=bug)
-
-
-def layouts(state):
-    """The readings of the returned state that find low-rank adapters: as peft holds them, then (a hand-written
-    LoRA only) with A and B stored transposed."""
-    found = [lora_layout(state)]
-    if not found[0].peft:
-        found.append(lora_layout(state, transposed=True))
-    return [layout for layout in found if layout.ranks]
-
-
-class Layout:
-    """The grader's reading of the checkpoint's model sent back after LoRA training: `names` {name in the grader's
-    peft model: the returned name}, `ranks` {adapted module: r}, `saved` (peft's modules_to_save), `peft` (the
-    names are peft's), `other` (returned tensors that are none of these), `transposed` (peft names whose returned
-    tensor is stored transposed: a hand-written LoRA's A of (in, r) and B of (r, out), used as x @ A @ B)."""
-
-    def __init__(self, transposed=False):
-        self.names, self.ranks, self.saved, self.peft, self.other = {}, {}, set(), False, []
-        self.reads_transposed, self.transposed = transposed, set()
-
-    def tensor(self, state, name):
-        """The returned tensor behind peft name `name`, in peft's layout."""
-        t = state[self.names[name]]
-        return t.T if name in self.transposed else t
-
-    def start(self, seed, name, shape):
-        """Where the harness started the returned tensor behind peft name `name` (of peft shape `shape`), in peft's
-        layout: drawn for the returned name and the returned shape (hf_probe.adapter_start)."""
-        if name in self.transposed:
-            return hf_probe.adapter_start(seed, self.names[name], tuple(shape)[::-1]).T
-        return hf_probe.adapter_start(seed, self.names[name], tuple(shape))
-
-
-PEFT_NAME = re.compile(r"^(.*)\.(lora_A|lora_B|modules_to_save)\.[^.]+\.(.+)$")
-
-
-def lora_layout(state, transposed=False):
-    """Layout of the returned state (name -> tensor). peft's names are read as they are (the adapter renamed
-    `default`); a hand-written LoRA's are found by place and shape: a checkpoint weight one name segment further
-    down (query.linear.weight) is the base layer, and under an adapted Linear (out x in) a tensor of shape (r, in)
-    is A and one of (out, r) is B, r < min(in, out); read `transposed`, one of (in, r) is A and one of (r, out) is
-    B. A d x d layer's factors fit both readings: the checks try each (layouts)."""
-    ckpt, layout = checkpoint().state_dict(), Layout(transposed)
-    layout.peft = any((m := PEFT_NAME.match(n)) and m[2] == "lora_A" for n in state)
-    for name, t in state.items():
-        if not torch.is_tensor(t):
-            continue
-        m = PEFT_NAME.match(name) if layout.peft else None
-        if name in ckpt and t.shape == ckpt[name].shape or layout.peft and not m:
-            layout.names[name] = name
-        elif m:
-            layout.names[f"{m[1]}.{m[2]}.default.{m[3]}"] = name
-            if m[2] == "lora_A":
-                layout.ranks[m[1]] = t.shape[0]
-            elif m[2] == "modules_to_save":
-                layout.saved.add(m[1])
-        else:
-            hand_written(layout, ckpt, name, t)
-    paired = {p: r for p, r in layout.ranks.items() if f"{p}.lora_B.default.weight" in layout.names}
-    layout.other += [layout.names.pop(n) for n in list(layout.names)
-                     if ".lora_" in n and n.split(".lora_")[0] not in paired]
-    layout.ranks = paired
-    for key in [f"{p}.{w}" for p in paired for w in ("weight", "bias")]:  # a LoRA Linear that keeps W as its own
-        if key in layout.names:
-            layout.names[key.replace(".weight", ".base_layer.weight").replace(".bias", ".base_layer.bias")] = \
-                layout.names.pop(key)
-    return layout
-
-
-def hand_written(layout, ckpt, name, t):
-    """Place a returned tensor of a hand-written LoRA in `layout` by where it sits and its shape."""
-    path = max((n.rsplit(".", 1)[0] for n in ckpt if name.startswith(n.rsplit(".", 1)[0] + ".")), key=len, default="")
-    rest = name[len(path) + 1:].split(".")
-    weight = ckpt.get(f"{path}.weight")
-    if len(rest) == 2 and t.shape == ckpt.get(f"{path}.{rest[1]}", torch.empty(0)).shape:
-        layout.names[f"{path}.base_layer.{rest[1]}"] = name
-    elif weight is not None and weight.dim() == 2 and t.dim() == 2 and min(t.shape) < min(weight.shape):
-        out, into = weight.shape
-        shape = t.shape[::-1] if layout.reads_transposed else t.shape  # (r, in) or (out, r) as peft holds them
-        role = "lora_A" if shape[1] == into else "lora_B" if shape[0] == out else None
-        if role is None:
-            layout.other.append(name)
-            return
-        layout.names[f"{path}.{role}.default.weight"] = name
-        if layout.reads_transposed:
-            layout.transposed.add(f"{path}.{role}.default.weight")
-        if role == "lora_A":
-            layout.ranks[path] = shape[0]
-    else:
-        layout.other.append(name)
-
-
-def not_low_rank(layout):
-    """fail()'s hints and bug for a LoRA model with no low-rank pair: a full-size update, or no adapter at all."""
-    if layout.other:
-        return {"details": [f"Added tensors that are not low-rank factors: {', '.join(layout.other[:4])}; LoRA adds "
-                            "W + BA with A of shape (r, in) and B of shape (out, r), r < d: r(in+out) parameters per "
-                            "adapted matrix, 2dr for a d x d one, not a full d x d update"]}
-    return {"bug": NO_ADAPTER}
-
-
-def lora_scales(layout, record):
-    """The scalings of the update BA to rerun, the right one first: per adapted module, peft's own `scaling`, or for
-    a hand-written LoRA alpha/r (alpha and r as the module holds them, r else from the shapes), its scale, or 1;
-    then [(named bug, scalings)]: alpha alone, none, r/alpha. The numbers are the sandbox's word (a guide): a wrong
-    one only fails to match."""
-    record = record if isinstance(record, dict) else {}
-    found = {p: {k: v for k, v in record[p].items() if isinstance(v, float)} if isinstance(record.get(p), dict)
-             else {} for p in layout.ranks}
-    pick = lambda p, pattern: next((v for k, v in found[p].items() if re.search(pattern, k)), None)  # noqa: E731
-    right, bugs = {}, {}
-    for p, r in layout.ranks.items():
-        alpha, rank, scale = pick(p, "alpha"), pick(p, r"^r$|rank") or r, pick(p, "scal")
-        right[p] = scale if layout.peft and scale else alpha / rank if alpha else scale or 1.0
-        bugs.setdefault(SCALED_BY_ALPHA, {})[p] = alpha
-        bugs.setdefault(NOT_SCALED, {})[p] = 1.0
-        bugs.setdefault(SCALED_INVERSE, {})[p] = rank / alpha if alpha else None
-    named = [(bug, s) for bug, s in bugs.items() if not layout.peft and None not in s.values()
-             and any(abs(s[p] - right[p]) > 1e-6 * right[p] for p in s)]
-    return right, named
-
-
-def lora_model(layout, seed, scales):
-    """The grader's copy of the checkpoint with peft's LoRA on the modules and ranks of `layout`, A drawn where the
-    harness drew the student's (hf_probe.adapter_start, by the returned name), the update scaled by `scales`
-    {module: scaling}, dropout off."""
-    from peft import LoraConfig, get_peft_model
-
-    config = LoraConfig(r=max(layout.ranks.values()), target_modules=sorted(layout.ranks), lora_dropout=0.0,
-                        rank_pattern=dict(layout.ranks), modules_to_save=sorted(layout.saved) or None)
-    inner = get_peft_model(copy.deepcopy(checkpoint()), config).base_model.model
-    with torch.no_grad():
-        for name, p in inner.named_parameters():
-            if name in layout.names and ".lora_" in name:
-                p.copy_(layout.start(seed, name, p.shape))
-    for path in layout.ranks:
-        inner.get_submodule(path).scaling["default"] = scales[path]
-    return inner
-
-
-SCALED_BY_ALPHA = "the LoRA update BA is scaled by alpha, not alpha/r"
-NOT_SCALED = "the LoRA update BA is not scaled by alpha/r"
-SCALED_INVERSE = "the LoRA update BA is scaled by r/alpha, not alpha/r"
-
-
-def lora_bug(got, canonical, start, layout, build, scales):
-    """The named bug of LoRA training whose weights matched no run, read by the grader from the returned tensors:
-    checkpoint weights that moved, adapters still at the grader's start, a classifier that never moved, or a
-    wrong scaling (a run with it matches)."""
-    ckpt, inner = checkpoint().state_dict(), canonical["inner"]
-    base = lambda n: re.sub(r"\.(base_layer|original_module)\.", ".", n)  # noqa: E731
-    if any(base(n) in ckpt and not torch.equal(t, ckpt[base(n)]) for n, t in inner.items() if torch.is_tensor(t)):
-        return "the pretrained weights train in `lora`: freeze the checkpoint (get_peft_model does) so only the " \
-               "adapters and the classifier change"
-    factors = [n for n in inner if ".lora_" in n]
-    if all(torch.equal(inner[n], layout.start(start["adapters"], n, inner[n].shape)) for n in factors):
-        return NOT_TRAINED
-    weight = own(got, (2, D))
-    if weight is not None and torch.equal(weight, torch.tensor(start["weight"])):
-        return "the classifier does not train in `lora`: it is new, so it must"
-    right, named = scales
-    for bug, wrong in named:
-        s = {**right, **wrong}
-        runs = custom_runs("lora", start, build=lambda s=s: build(s), forward_bugs=False)
-        if any(matches_run(canonical, start, run) for run in runs):
-            return bug
-    return None

@@ -5,6 +5,7 @@ Points come from comparing the weights and numbers the student's code returns wi
 records inside the sandbox only names the bug (graders/checks/hf/steps.py)."""
 import atexit
 import functools
+import hashlib
 import os
 import random
 import shutil
@@ -12,6 +13,7 @@ import tempfile
 
 import torch
 
+from graders import replay
 from graders.checks.compare import require_tensor
 from graders.checks.hf import hf_probe, tiny_hub
 from graders.problems import StudentError
@@ -21,12 +23,37 @@ from graders.problems import StudentError
 UPDATE_RTOL, ATOL = 1e-2, 1e-7
 
 
+def secret(salt):
+    """A 64-bit seed of this grading that the student's code never sees. A student kit draws from seeds of its own,
+    one per `salt`, fixed: its expected values are the ones recorded, and its verdicts the same on every run."""
+    if replay.KIT:
+        return int.from_bytes(hashlib.sha256(f"kit:{salt}".encode()).digest()[:8], "little")
+    return int.from_bytes(os.urandom(8), "little")
+
+
 @functools.cache
 def hub():
     """A folder of the grader's own for the tiny checkpoints, for from_pretrained as the harness calls it."""
     path = tempfile.mkdtemp(prefix="graders-hub-")
     atexit.register(shutil.rmtree, path, ignore_errors=True)
     return path
+
+
+@functools.cache
+def tokenizer(name):
+    """The tokenizer of the tiny checkpoint `name` (a hub name), built once."""
+    return tiny_hub.tokenizer(tiny_hub.MODELS[name])
+
+
+@functools.cache
+def checkpoint(name):
+    """The base model of the tiny checkpoint `name` (a hub name) in eval mode, built once: copy it to train it."""
+    return tiny_hub.model(tiny_hub.MODELS[name])
+
+
+def snapshot(model):
+    """A copy of `model`'s state (name -> tensor): where a run starts from."""
+    return {k: v.clone() for k, v in model.state_dict().items()}
 
 
 def classifier(name, num_labels=2):
@@ -97,7 +124,7 @@ def split_head(logits_with, d):
     """A classifier (2 labels on d features) drawn from a secret of this grading whose predictions split about
     evenly, as the logits `logits_with(head)` show: an untrained tiny model predicts one class for every input, and
     an accuracy would then be the share of one label, known without running the model."""
-    draw = torch.Generator().manual_seed(int.from_bytes(os.urandom(8), "little"))
+    draw = torch.Generator().manual_seed(secret("split_head"))
     head = {"weight": torch.randn(2, d, generator=draw), "bias": torch.zeros(2)}
     out = logits_with({k: v.tolist() for k, v in head.items()})
     head["bias"][1] = -(out[:, 1] - out[:, 0]).median()
@@ -127,7 +154,7 @@ def decoys(n, sets, out=None, tries=1000):
     flipped predictions leave a random set's accuracy as it was half the time; this set's at most a third). A set
     is drawn again while the accuracies it accepts (accuracy_range) hold the share of either label: a number the
     labels alone give, which an evaluate that never ran the model could return."""
-    draw, found = random.Random(os.urandom(16)), []
+    draw, found = random.Random(secret("decoys")), []
     predicted = None if out is None else (out[:, 1] > out[:, 0]).long().tolist()
     for _ in range(tries):
         if predicted is None:
@@ -143,14 +170,14 @@ def decoys(n, sets, out=None, tries=1000):
     raise RuntimeError(f"no {sets} label sets whose accuracy the labels alone do not give, in {tries} draws")
 
 
-def differing(got, model, start, noise=()):
-    """The names of `model`'s state entries that the returned state (name -> tensor) lacks, or whose value differs
-    from the model's by more than a hundredth of the update the grader's run made from `start` (entries in `noise`
-    need only be there): [] when the student's run reached the grader's weights."""
+def differing(got, state, start, noise=()):
+    """The names of the grader's `state` entries (name -> tensor: its model's after its run) that the returned state
+    lacks, or whose value differs from the grader's by more than a hundredth of the update its run made from
+    `start` (entries in `noise` need only be there): [] when the student's run reached the grader's weights."""
     if not isinstance(got, dict):
         raise StudentError(f"the harness returned {type(got).__name__} for the trained weights")
     out = []
-    for name, want in model.state_dict().items():
+    for name, want in state.items():
         if name in noise and torch.is_tensor(got.get(name)):
             continue
         t = got.get(name)
