@@ -222,14 +222,25 @@ def grade_command(args, spec):
 
 
 def self_check(args, spec):
+    """The self-check report, the same words here and in a student kit (whose selfcheck.py runs this): the public
+    checks draw their examples as the kit does (its own seeds, no shrinking: graders/replay.py), so one file gets
+    one report either way. A kit's own lines (what it holds, what it leaves to the autograder) come after it,
+    apart."""
+    from graders import replay
     from graders.grade import grade
     from graders.results import summary
 
+    replay.KIT = True
     print(summary(grade(args.submission, spec, visibility="public")))
     print("(Public checks only; the final grade also runs hidden checks"
           + (" and trains models for the threshold checks: graders grade --profile smoke runs those.)" if spec.jobs
              else ".)"))
+    if notes := replay.notes():
+        print(f"\n{KIT_HEADING}", *notes, sep="\n  ")
     return 0
+
+
+KIT_HEADING = "About this self-check kit:"  # where a kit's lines begin, below the report `graders check` prints too
 
 
 def new_pack(args, parser):
