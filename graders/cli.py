@@ -232,11 +232,16 @@ def watched(plan):
 
 
 def self_check(args, spec):
-    """Public checks; with --train also the public threshold checks, on the smoke profile and the local runner: the
-    student's own run, which says that the course's autograder trains with the full profile."""
+    """The self-check report, the same words here and in a student kit (whose selfcheck.py runs this): the public
+    checks draw their examples as the kit does (its own seeds, no shrinking: graders/replay.py), so one file gets
+    one report either way; a kit's own lines come after it, apart. With --train also the public threshold checks,
+    on the smoke profile and the local runner: the student's own run, which says that the course's autograder
+    trains with the full profile."""
+    from graders import replay
     from graders.grade import grade
     from graders.results import summary
 
+    replay.KIT = True
     trained = [c for p in spec.parts for c in p.checks if c.job and c.visibility.value == "visible"]
     plan = None
     if args.train and trained:
@@ -254,7 +259,12 @@ def self_check(args, spec):
     elif trained:
         print(f"Threshold checks not run ({titles}): add --train to train them here with the smoke profile "
               "(minutes on a CPU); the course autograder trains with the course's full profile.")
+    if notes := replay.notes():
+        print(f"\n{KIT_HEADING}", *notes, sep="\n  ")
     return 0
+
+
+KIT_HEADING = "About this self-check kit:"  # where a kit's lines begin, below the report `graders check` prints too
 
 
 def new_pack(args, parser):

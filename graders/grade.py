@@ -283,7 +283,7 @@ def grade(path, assignment, visibility="all", thresholds=None):
     scratch = scratch_dir()
     try:
         with prepared(path, spec, scratch) as (submission, notices):
-            from graders import plugin, replay
+            from graders import plugin
 
             budget.stage("checks")
             outcomes = plugin.run(spec, submission, selected_checks(spec, visibility), scratch)
@@ -307,5 +307,5 @@ def grade(path, assignment, visibility="all", thresholds=None):
             pictures += trained.figures
             training = time.monotonic() - graded
     warnings = {w: None for s in submission.sessions.values() for w in s.warnings()}
-    return Result(spec, outcomes, notices + list(warnings) + replay.notes() + rules.notices(verdicts),
+    return Result(spec, outcomes, notices + list(warnings) + rules.notices(verdicts),
                   graded - started, training, sandbox=submission.protections(), figures=pictures, rules=verdicts)

@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import types
 import zipfile
 from importlib.metadata import version
@@ -21,6 +22,7 @@ import yaml
 from graders import kitcheck, packs, replay
 from graders import package as packaging
 from graders import spec as specs
+from graders.cli import KIT_HEADING
 from graders.expected import Expected
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -304,6 +306,69 @@ def test_kit_self_checks_from_the_kit_alone(kit, tmp_path):
         for check, (passed, feedback) in outcomes[sample].items():
             assert passed == (check in graded and check not in fail), f"{sample.name}: {check}: {feedback}"
             assert check not in fail or fail[check] in feedback, f"{sample.name}: {feedback}"  # as expected.py asks
+
+
+def report_parts(text):
+    """A self-check report cut up: the lines above its checks, {check head: its block}, the lines below them, and
+    what follows the kit's heading."""
+    report, _, kit_lines = text.partition(f"\n{KIT_HEADING}")
+    above, blocks, below, head = [], {}, [], None
+    for line in report.splitlines():
+        if line.startswith(("PASS ", "FAIL ", "PENDING ")):
+            head = line.split("  ", 1)[1]
+            blocks[head] = [line]
+        elif head and line.startswith("      "):
+            blocks[head].append(line)
+        else:
+            (below if blocks else above).append(line)
+            head = None
+    return above, blocks, below, kit_lines
+
+
+@pytest.fixture
+def shared_kit(kit):
+    """The kit unpacked where other users may enter, as this checkout is: under pytest's 0700 folder the sandbox could
+    not run student code as its dedicated uid (as root), and the kit's report would say so."""
+    _, files = kit
+    with tempfile.TemporaryDirectory(prefix="graders-kit-") as folder:
+        Path(folder).chmod(0o755)
+        root = Path(folder) / f"{A2}-self-check"
+        for path, data in files.items():
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            (root / path).write_bytes(data)
+        yield root, files
+
+
+def test_graders_check_and_the_kit_print_the_same_report(shared_kit, tmp_path):
+    """Issue 17 item 7, same words: for one file, `graders check` here and the kit's selfcheck.py print the same
+    report on the checks both run: verdicts, examples, diagnoses, reproduce lines. The softmax bug passes the
+    explicit examples and fails drawn ones, so the words are the same only where both draw the same examples. The kit
+    runs fewer checks (the written answers' stay in the autograder), which only its notes on those files and its
+    score show; its own lines come after the report, under their heading, and name those checks."""
+    root, files = shared_kit
+    spec = specs.get(A2)
+    kit_spec = yaml.safe_load(files[f"graders_packs/uw_cse447_a2/specs/{A2}.yaml"])
+    shipped = {f"{p['id']}: {c['title']}" for p in kit_spec["parts"] for c in p["checks"]}
+    public = {f"{p.id}: {c.title}": c for p in spec.parts for c in p.checks if c.visibility.value == "visible"
+              and not c.job}
+    elsewhere = {f.name for f in spec.files} - {f["name"] for f in kit_spec["files"]}  # answers.yaml
+    plain = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "GRADERS_COURSE")}
+    for name in ("correct-einsum", "bug-softmax-no-max-subtraction"):
+        sample = packs.samples(A2) / name
+        here = subprocess.run([sys.executable, "-m", "graders", "check", sample, "--assignment", A2],
+                              capture_output=True, text=True, timeout=300, cwd=ROOT)
+        there = subprocess.run([sys.executable, root / "selfcheck.py", sample], capture_output=True, text=True,
+                               timeout=300, cwd=tmp_path, env=plain)
+        assert here.returncode == 0 and there.returncode == 0, here.stderr + there.stderr
+        above, blocks, below, none = report_parts(here.stdout)
+        kit_above, kit_blocks, kit_below, kit_lines = report_parts(there.stdout)
+        assert set(blocks) == set(public) and set(kit_blocks) == shipped and not none
+        assert kit_blocks == {head: block for head, block in blocks.items() if head in shipped}, name
+        assert kit_above == [line for line in above if not any(f"{file} was not" in line for file in elsewhere)]
+        assert kit_below[1:] == below[1:] and kit_below[0].startswith("Score: ")  # the score counts what ran
+        assert all(public[head].title in kit_lines for head in set(public) - shipped)
+    drawn = [line for block in kit_blocks.values() for line in block if line.startswith("      Input: ")]
+    assert any("seed" in line and "seed 0," not in line for line in drawn), "the bug fails no drawn example"
 
 
 def test_kit_says_when_an_input_was_not_recorded(kit, tmp_path):
