@@ -86,7 +86,8 @@ def size(folder):
 
 
 def install(kit, venv, site):
-    """A fresh venv that sees `site` (torch), then the kit's requirements in it, as its README says.
+    """A fresh venv that sees `site` (torch), then the kit's requirements in it (and its Hugging Face ones, where it
+    has them), as its README says.
     (seconds, bytes added, the distributions the venv then holds)."""
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
@@ -94,11 +95,13 @@ def install(kit, venv, site):
                                   capture_output=True, text=True, check=True).stdout.strip())
     (purelib / "course-torch.pth").write_text(f"{site}\n")
     before, started = size(venv), time.monotonic()
-    done = subprocess.run([python, "-m", "pip", "install", "-r", "requirements.txt"], cwd=kit, capture_output=True,
-                          text=True)
+    for wanted in ("requirements.txt", "requirements-hf.txt"):  # the second: a kit with Hugging Face checks
+        if not (kit / wanted).exists():
+            continue
+        done = subprocess.run([python, "-m", "pip", "install", "-r", wanted], cwd=kit, capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"pip install -r {wanted} failed: {done.stderr[-2000:]}")
     seconds = time.monotonic() - started
-    if done.returncode:
-        raise RuntimeError(f"pip install -r requirements.txt failed: {done.stderr[-2000:]}")
     return seconds, size(venv) - before, sorted(p.name for p in purelib.glob("*.dist-info"))
 
 

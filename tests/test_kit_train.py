@@ -5,10 +5,9 @@ them. hw5's kit: one job, the cheapest to train."""
 import os
 import subprocess
 import sys
-import zipfile
 
 import pytest
-from test_package import leaks, package
+from test_package import built_kit, leaks
 
 from graders import package as packaging
 from graders import packs
@@ -24,12 +23,7 @@ FULL = "the course autograder trains with the course's full profile"
 @pytest.fixture(scope="module")
 def kit(tmp_path_factory):
     """The built hw5 kit, unpacked: its folder and {path in the kit: bytes}."""
-    folder = tmp_path_factory.mktemp("kit")
-    package(HW5, "--student", folder / "kit.zip")
-    with zipfile.ZipFile(folder / "kit.zip") as archive:
-        archive.extractall(folder)
-        files = {name.split("/", 1)[1]: archive.read(name) for name in archive.namelist()}
-    return folder / f"{HW5}-self-check", files
+    return built_kit(HW5, tmp_path_factory.mktemp("kit"))
 
 
 def self_check(kit_root, sample, cwd, *extra):

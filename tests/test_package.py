@@ -133,14 +133,18 @@ def test_run_autograder_refuses_to_grade_without_a_dedicated_uid(autograder):
 
 # The student kit.
 
-@pytest.fixture(scope="module")
-def kit(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("kit")
-    package(A2, "--student", folder / "kit.zip")
+def built_kit(assignment, folder):
+    """The assignment's kit built and unpacked in `folder`: its root and {path in the kit: bytes}."""
+    package(assignment, "--student", folder / "kit.zip")
     with zipfile.ZipFile(folder / "kit.zip") as archive:
         archive.extractall(folder)
-        files = {name: archive.read(name) for name in archive.namelist()}
-    return folder / f"{A2}-self-check", {name.split("/", 1)[1]: data for name, data in files.items()}
+        files = {name.split("/", 1)[1]: archive.read(name) for name in archive.namelist()}
+    return folder / f"{assignment}-self-check", files
+
+
+@pytest.fixture(scope="module")
+def kit(tmp_path_factory):
+    return built_kit(A2, tmp_path_factory.mktemp("kit"))
 
 
 def self_check(kit_root, assignment, samples, cwd):
