@@ -301,7 +301,7 @@ def grade_class(folder, spec, out, workers=None, resume=False, thresholds=None, 
     started = time.monotonic()
     sweep()  # what graders of a killed batch left in /tmp
     if todo:
-        zygote = Zygote(preload={m: None for f in spec.files for m in f.preload})
+        zygote = Zygote(preload=spec.preload)
         try:
             warm_up(spec, todo[0])
             columns = (bars.TextColumn("grading"), bars.BarColumn(), bars.MofNCompleteColumn(),

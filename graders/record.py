@@ -7,6 +7,7 @@ where some sample failed. Each bug sample runs only the checks it is expected to
 a passing check asks for the reference's inputs again, so correct samples add nothing, but where modules are compared
 (a fused projection asks for a probe of the reference) they run too.
 """
+import atexit
 import importlib
 import inspect
 import multiprocessing
@@ -156,8 +157,11 @@ _worker = {}
 
 
 def _start(data, modules):
+    from graders.sandbox.worker import Zygote
+
     replay.KIT = True  # run the checks exactly as the kit will
     _worker.update(spec=specs.Assignment.model_validate(data), recorder=Recorder(modules))
+    atexit.register(Zygote(preload=_worker["spec"].preload).stop)  # torch imported once per worker, as in a batch
 
 
 def _run(job):

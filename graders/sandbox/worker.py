@@ -219,6 +219,12 @@ class Zygote:
             raise RuntimeError(f"the sandbox zygote did not start (it said {line[:200]!r})")
         Zygote.address = address
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_):
+        self.stop()
+
     def stop(self):
         Zygote.address = None
         self.proc.kill()
