@@ -11,7 +11,8 @@ check the kit ships, and every sample the autograder's verdict and diagnosis on 
     python benchmarks/kits.py [--assignment ID ...] [--sample NAME ...]
 
 Prints a row per assignment, then what disagreed; exits 1 when a kit failed to build or install, pulled torch,
-failed the reference or judged a sample unlike the autograder. tests/test_kits.py runs it on two assignments.
+failed the reference or judged a sample unlike the autograder. tests/test_kits.py runs its steps on the seven
+assignments (three samples each in the installed kit).
 
 No interpreter here has torch in its own site-packages (the project's lives in its venv, and a venv made from a
 venv sees the base interpreter's packages, not the venv's), so `--system-site-packages` cannot bring torch in.
@@ -166,22 +167,23 @@ def disagreements(kit, autograder):
     return lines
 
 
-def measure(assignment, names, work, site):
-    """One assignment's row ({column: value}) and its problems."""
-    spec = specs.get(assignment)
-    samples = [p for p, _ in kitcheck.samples(assignment) if not names or p.name in names | {"reference"}]
-    visible = [c.name for p in spec.parts for c in p.checks if c.visibility.value == "visible" and not c.job]
-    row = {"assignment": assignment, "checks": f"-/{len(visible)}", "build s": "-", "install s": "-", "MB": "-",
-           "agreeing": f"-/{len(samples)}"}
-    started = time.monotonic()
+def build(assignment, work):
+    """`graders package --student` into `work`, unpacked: the kit's folder, or RuntimeError saying why not."""
     built = subprocess.run([sys.executable, "-m", "graders", "package", "--assignment", assignment, "--student",
                             str(work / "kit.zip")], capture_output=True, text=True)
-    row["build s"] = f"{time.monotonic() - started:.0f}"
     if built.returncode:
-        return row, [f"the build failed: {built.stderr.strip()[-3000:]}"]
+        raise RuntimeError(f"the build failed: {built.stderr.strip()[-3000:]}")
     with zipfile.ZipFile(work / "kit.zip") as archive:
         archive.extractall(work)
-    kit = work / f"{assignment}-self-check"
+    return work / f"{assignment}-self-check"
+
+
+def compare(kit, assignment, samples, work, site):
+    """Install the built `kit` into a fresh venv in `work` that sees `site` (torch), run its selfcheck.py there on
+    `samples` and `graders grade --visibility public` here: ({column: value}, problems)."""
+    spec = specs.get(assignment)
+    visible = [c.name for p in spec.parts for c in p.checks if c.visibility.value == "visible" and not c.job]
+    row = {"checks": f"-/{len(visible)}", "install s": "-", "MB": "-", "agreeing": f"-/{len(samples)}"}
     try:
         seconds, grown, held = install(kit, work / "venv", site)
     except RuntimeError as e:
@@ -211,6 +213,20 @@ def measure(assignment, names, work, site):
         problems += [f"{sample.name}: {line}" for line in lines]
     row["agreeing"] = f"{agreeing}/{len(samples)}"
     return row, problems
+
+
+def measure(assignment, names, work, site):
+    """One assignment's row ({column: value}) and its problems."""
+    samples = [p for p, _ in kitcheck.samples(assignment) if not names or p.name in names | {"reference"}]
+    started = time.monotonic()
+    try:
+        kit = build(assignment, work)
+    except RuntimeError as e:
+        return {"assignment": assignment, "checks": "-", "build s": f"{time.monotonic() - started:.0f}",
+                "install s": "-", "MB": "-", "agreeing": "-"}, [str(e)]
+    row = {"assignment": assignment, "build s": f"{time.monotonic() - started:.0f}"}
+    found, problems = compare(kit, assignment, samples, work, site)
+    return row | found, problems
 
 
 def main():

@@ -1,6 +1,7 @@
 import json
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import minislurm
@@ -40,9 +41,11 @@ def slot_held(scratch):
 def fixture_group(item):
     """The tests that share a costly fixture run in one worker under pytest-xdist (tox runs the suite on every CPU):
     a module is a group, unless it says otherwise with its own `fixture_group(item)` (the samples and the catalogue
-    grade one batch per assignment)."""
+    grade one batch per assignment); every test that uses a student kit is in one group, which builds each kit once."""
     share = getattr(item.module, "fixture_group", None)
-    return share(item) if share else item.module.__name__
+    if share:
+        return share(item)
+    return "kits" if "student_kit" in getattr(item, "fixturenames", ()) else item.module.__name__
 
 
 # pytest-xdist's own grouping (--dist loadgroup) renames node ids, which pytest 9.2 no longer lets it do: each test
@@ -118,6 +121,27 @@ def grade_cli(submission, assignment, out, *extra, timeout=900):
                           "--out", str(out), *extra], capture_output=True, text=True, timeout=timeout)
     assert run.returncode == 0, run.stderr[-3000:]
     return read_results(out)
+
+
+@pytest.fixture(scope="session")
+def student_kit(tmp_path_factory):
+    """kit(assignment): the assignment's student kit as `graders package --student` builds it (the build grades every
+    sample of the class inside the kit, so it takes minutes: once a session), unpacked: its folder and {path in the
+    kit: bytes}."""
+    built = {}
+
+    def kit(assignment):
+        if assignment not in built:
+            folder = tmp_path_factory.mktemp(assignment)
+            done = subprocess.run([sys.executable, "-m", "graders", "package", "--assignment", assignment, "--student",
+                                   str(folder / "kit.zip")], capture_output=True, text=True, timeout=1800)
+            assert done.returncode == 0, done.stderr[-3000:]
+            with zipfile.ZipFile(folder / "kit.zip") as archive:
+                archive.extractall(folder)
+                files = {name.split("/", 1)[1]: archive.read(name) for name in archive.namelist()}
+            built[assignment] = folder / f"{assignment}-self-check", files
+        return built[assignment]
+    return kit
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from test_package import built_kit, leaks
+from test_package import leaks
 
 from graders import package as packaging
 from graders import packs
@@ -20,10 +20,10 @@ SMOKE = "trained here with the smoke profile"
 FULL = "the course autograder trains with the course's full profile"
 
 
-@pytest.fixture(scope="module")
-def kit(tmp_path_factory):
+@pytest.fixture
+def kit(student_kit):
     """The built hw5 kit, unpacked: its folder and {path in the kit: bytes}."""
-    return built_kit(HW5, tmp_path_factory.mktemp("kit"))
+    return student_kit(HW5)
 
 
 def self_check(kit_root, sample, cwd, *extra):
