@@ -500,7 +500,8 @@ def kit_files(kit, recording):
               for name in kit.recorded for p in parents(name) if p not in kit.shipped and in_pack(p) and find(p)}
     folder = find(spec.checks).path.parent
     files |= {zip_path(p, spec.checks): p.read_bytes() for p in sorted((folder / "given").glob("*")) if p.is_file()}
-    needs, hf = requirements(files), requirements(files, "hf")
+    preload = kit.spec_text()[0].preload
+    needs, hf = requirements(files, preload=preload), requirements(files, "hf", preload)
     files |= {"requirements-hf.txt": hf.encode()} if hf else {}
     files |= {"graders/recording.grd": replay.save({**recording, "notes": notes}),
               zip_path(folder / "specs" / f"{spec.id}.yaml", spec.checks): spec_text.encode(),
@@ -515,12 +516,12 @@ def verified(files, spec):
     return kitcheck.check(files, Kit.plan(spec).spec_text()[0], next(iter(files)).split("/")[0])
 
 
-def requirements(files, extra=None):
-    """The engine's requirements (or its `extra`'s) that the kit's Python `files` ({path: bytes}) import, with the
-    engine's ranges: torch unpinned, so a student's torch stays as it is (no Slurm or report libraries). Hugging
-    Face's (the hf extra) go in a file of their own: a kit whose fine-tuning checks are a part of it (A2S3) stays
-    light for the rest."""
-    imported = set()
+def requirements(files, extra=None, preload=()):
+    """The engine's requirements (or its `extra`'s) that the kit's Python `files` ({path: bytes}) import, or its
+    sandbox `preload`s (peft: the child imports it before the student's code), with the engine's ranges: torch
+    unpinned, so a student's torch stays as it is (no Slurm or report libraries). Hugging Face's (the hf extra) go
+    in a file of their own: a kit whose fine-tuning checks are a part of it (A2S3) stays light for the rest."""
+    imported = {name.split(".")[0] for name in preload}
     for path, data in files.items():
         if path.endswith(".py"):
             for node in ast.walk(ast.parse(data)):

@@ -402,7 +402,7 @@ def test_kit_ships_only_what_its_checks_import(kit):
             "graders/checks/hf/tiny_hub.py"} <= engine
     assert not [n for n in engine if n.startswith(("graders/runners/", "graders/report/"))
                 or n in ("graders/batch.py", "graders/package.py", "graders/record.py", "graders/scaffold.py")]
-    assert [re.split("[<>=]", r)[0] for r in files["requirements-hf.txt"].decode().split()] == ["transformers"]
+    assert [re.split("[<>=]", r)[0] for r in files["requirements-hf.txt"].decode().split()] == ["transformers", "peft"]
     needs = files["requirements.txt"].decode().split()
     assert "torch>=2.1" in needs and not [r for r in needs if "==" in r]
     # rich: the command line the kit runs draws training progress with it (graders/cli.py, graders/training.py)
@@ -416,15 +416,16 @@ def test_kit_ships_only_what_its_checks_import(kit):
 
 def test_hw6_kit_replays_its_reference_in_plain_data(student_kit):
     """hw6's checks call the reference with hub names, ids and tensors: the kit ships 11 of the 12 public checks (the
-    build graded every sample inside it), holds no reference code, and lists transformers apart; only the LoRA
-    training check stays in the autograder, and the README says why."""
+    build graded every sample inside it), holds no reference code, and lists transformers and peft (which the sandbox
+    imports before the student's code) apart; only the LoRA training check stays in the autograder, and the README
+    says why."""
     assignment = "jhu-cs601-hw6"
     _, files = student_kit(assignment)
     assert leaks(files, assignment) == []
     assert "def " not in files["graders_packs/jhu_cs601_hw6/reference.py"].decode()
-    assert [re.split("[<>=]", r)[0] for r in files["requirements-hf.txt"].decode().split()] == ["transformers"]
+    assert [re.split("[<>=]", r)[0] for r in files["requirements-hf.txt"].decode().split()] == ["transformers", "peft"]
     assert "transformers" not in files["requirements.txt"].decode()
     readme = files["README.md"].decode()
     plan = packaging.Kit.plan(specs.get(assignment))
     assert [c.name for c in plan.autograder_only] == ["test_lora_trainable"] and len(plan.included) == 11
-    assert "runs 11 of the assignment's 12 checks" in readme and plan.autograder_only[0].title in readme
+    assert "runs 11 of the assignment's 15 checks" in readme and plan.autograder_only[0].title in readme

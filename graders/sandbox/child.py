@@ -308,7 +308,12 @@ def preload(modules):
     import importlib
 
     for name in modules:
-        importlib.import_module(name)
+        try:
+            importlib.import_module(name)
+        except ImportError as e:  # the grader's environment, before any student code: say what to install
+            raise SystemExit(f"graders: this Python cannot import {name}, which the grader imports before the "
+                             f"submission ({e}). Install the grader's Hugging Face extra (pip install "
+                             "'graders[hf]'; in a self-check kit: pip install -r requirements-hf.txt).") from None
 
 
 def main():
