@@ -76,18 +76,30 @@ def pytest_collection_modifyitems(config, items):
         Path(path).write_text(json.dumps({item.nodeid: fixture_group(item) for item in items}))
 
 
+# Groups that take minutes of one worker (the --durations of a CI run): every student kit built, installed and
+# compared (~15 min), the Slurm training class.
+COSTLIEST = ("kits", "test_thresholds")
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
     from xdist.scheduler import LoadScopeScheduling
 
     class ByFixture(LoadScopeScheduling):
-        """Whole groups to a worker at a time, the groups as the workers collected them."""
+        """Whole groups to a worker at a time, the groups as the workers collected them; the costliest first (xdist
+        orders groups by their number of tests), so that none of them starts late and ends the run alone."""
 
         def _split_scope(self, nodeid):
             if not hasattr(self, "groups"):
                 self.groups = {k: v for f in sorted(Path(config.groups_dir).glob("*.json"))
                                for k, v in json.loads(f.read_text()).items()}
             return self.groups.get(nodeid, nodeid)
+
+        def _assign_work_unit(self, node):
+            first = next((group for group in COSTLIEST if group in self.workqueue), None)
+            if first:
+                self.workqueue.move_to_end(first, last=False)
+            super()._assign_work_unit(node)
 
     return ByFixture(config, log)
 
