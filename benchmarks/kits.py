@@ -12,7 +12,7 @@ check the kit ships, and every sample the autograder's verdict and diagnosis on 
 
 Prints a row per assignment, then what disagreed; exits 1 when a kit failed to build or install, pulled torch,
 failed the reference or judged a sample unlike the autograder. tests/test_kits.py runs its steps on the seven
-assignments (three samples each in the installed kit).
+assignments (the reference and a known bug in the installed kit, compared with their expected.yaml).
 
 No interpreter here has torch in its own site-packages (the project's lives in its venv, and a venv made from a
 venv sees the base interpreter's packages, not the venv's), so `--system-site-packages` cannot bring torch in.
@@ -36,25 +36,36 @@ from packaging.requirements import Requirement
 from graders import kitcheck, packs
 from graders import spec as specs
 from graders.cli import KIT_HEADING
+from graders.expected import Expected
+from graders.package import Kit
 
 # Runs selfcheck.py on each sample in one process of the fresh venv (torch imported once); writes {sample: report}.
+# Sandbox children fork from one zygote, as in a batch (the kit's own graders.sandbox.worker).
 SELFCHECK_ALL = """
 import contextlib, io, json, runpy, sys
-selfcheck, out, reports = sys.argv[1], sys.argv[2], {}
-for sample in sys.argv[3:]:
-    sys.argv = [selfcheck, sample]
-    with contextlib.redirect_stdout(io.StringIO()) as report, contextlib.suppress(SystemExit):
-        runpy.run_path(selfcheck, run_name="__main__")
-    reports[sample] = report.getvalue()
+from pathlib import Path
+selfcheck, out, assignment, reports = sys.argv[1], sys.argv[2], sys.argv[3], {}
+sys.path.insert(0, str(Path(selfcheck).resolve().parent))
+from graders import spec as specs
+from graders.sandbox.worker import Zygote
+with Zygote(preload=specs.get(assignment).preload):
+    for sample in sys.argv[4:]:
+        sys.argv = [selfcheck, sample]
+        with contextlib.redirect_stdout(io.StringIO()) as report, contextlib.suppress(SystemExit):
+            runpy.run_path(selfcheck, run_name="__main__")
+        reports[sample] = report.getvalue()
 open(out, "w").write(json.dumps(reports))
 """
 # `graders grade SAMPLE --assignment ID --visibility public --out OUT/i` for each sample, in one process here.
 GRADE_ALL = """
 import sys
+from graders import spec as specs
 from graders.cli import main
+from graders.sandbox.worker import Zygote
 assignment, out = sys.argv[1], sys.argv[2]
-for i, sample in enumerate(sys.argv[3:]):
-    main(["grade", sample, "--assignment", assignment, "--visibility", "public", "--out", f"{out}/{i}"])
+with Zygote(preload=specs.get(assignment).preload):
+    for i, sample in enumerate(sys.argv[3:]):
+        main(["grade", sample, "--assignment", assignment, "--visibility", "public", "--out", f"{out}/{i}"])
 """
 HEAD = re.compile(r"(PASS|FAIL|PENDING) \S+  (.*)")
 FULL_MARKS = re.compile(r"^Score: (\S+)/\1$", re.M)
@@ -106,10 +117,11 @@ def install(kit, venv, site):
     return seconds, size(venv) - before, sorted(p.name for p in purelib.glob("*.dist-info"))
 
 
-def self_checks(kit, venv, samples, out):
+def self_checks(kit, venv, assignment, samples, out):
     """selfcheck.py on every sample, in the venv, started: it writes {sample: report} to `out`."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "GRADERS_COURSE")}
-    return subprocess.Popen([venv / "bin" / "python", "-c", SELFCHECK_ALL, kit / "selfcheck.py", out, *samples],
+    return subprocess.Popen([venv / "bin" / "python", "-c", SELFCHECK_ALL, kit / "selfcheck.py", out, assignment,
+                             *samples],
                             cwd=out.parent, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
@@ -178,11 +190,13 @@ def build(assignment, work):
     return work / f"{assignment}-self-check"
 
 
-def compare(kit, assignment, samples, work, site):
+def compare(kit, assignment, samples, work, site, live=True):
     """Install the built `kit` into a fresh venv in `work` that sees `site` (torch), run its selfcheck.py there on
-    `samples` and `graders grade --visibility public` here: ({column: value}, problems)."""
+    `samples` and compare with `graders grade --visibility public` run here, or (not `live`) with each sample's
+    expected.yaml, which tests/test_samples.py holds the autograder to: ({column: value}, problems)."""
     spec = specs.get(assignment)
     visible = [c.name for p in spec.parts for c in p.checks if c.visibility.value == "visible" and not c.job]
+    kit_spec = Kit.plan(spec).spec_text()[0]
     row = {"checks": f"-/{len(visible)}", "install s": "-", "MB": "-", "agreeing": f"-/{len(samples)}"}
     try:
         seconds, grown, held = install(kit, work / "venv", site)
@@ -191,8 +205,8 @@ def compare(kit, assignment, samples, work, site):
     row |= {"install s": f"{seconds:.1f}", "MB": f"{grown / 1e6:.0f}"}
     problems = [f"the install pulled {d}" for d in held if re.match(r"(torch|nvidia)[-_]", d)]
     (work / "grades").mkdir()
-    runs = {"the kit's selfcheck.py": self_checks(kit, work / "venv", samples, work / "reports.json"),
-            "graders grade": grades(assignment, samples, work / "grades")}
+    runs = {"the kit's selfcheck.py": self_checks(kit, work / "venv", assignment, samples, work / "reports.json")}
+    runs |= {"graders grade": grades(assignment, samples, work / "grades")} if live else {}
     for what, run in runs.items():
         _, err = run.communicate()
         if run.returncode:
@@ -203,8 +217,11 @@ def compare(kit, assignment, samples, work, site):
     agreeing = 0
     for i, sample in enumerate(samples):
         kit_checks, _ = parse_report(reports[str(sample)], spec)
-        results = json.loads((work / "grades" / str(i) / "results.json").read_text())
-        lines = disagreements(kit_checks, autograder_verdicts(results, spec))
+        if live:
+            results = json.loads((work / "grades" / str(i) / "results.json").read_text())
+            lines = disagreements(kit_checks, autograder_verdicts(results, spec))
+        else:
+            lines = kitcheck.disagreements(kit_spec, Expected.read(sample), kit_checks)
         if sample.name == "reference":
             row["checks"] = f"{len(kit_checks)}/{len(visible)}"
             lines += [f"the reference fails {n} in the kit" for n, (passed, _) in kit_checks.items() if not passed]

