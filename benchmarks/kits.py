@@ -16,14 +16,16 @@ assignments (the reference and a known bug in the installed kit, compared with t
 
 No interpreter here has torch in its own site-packages (the project's lives in its venv, and a venv made from a
 venv sees the base interpreter's packages, not the venv's), so `--system-site-packages` cannot bring torch in.
-The fresh venv sees torch as it would see system site-packages: a .pth file names a folder of links to the torch
+The fresh venv sees torch as it would see system site-packages: a .pth file names a folder of hard links to the torch
 installed here and the distributions it requires, which pip then counts as installed, and nothing else.
 """
 import argparse
+import ast
 import importlib.metadata
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -72,7 +74,7 @@ FULL_MARKS = re.compile(r"^Score: (\S+)/\1$", re.M)
 
 
 def torch_site(folder):
-    """`folder` with links to the installed torch and every installed distribution it requires, transitively:
+    """`folder` with hard links to the installed torch and every installed distribution it requires, transitively:
     what a course environment that has torch holds, and nothing more."""
     folder.mkdir(parents=True, exist_ok=True)
     seen, todo = set(), ["torch"]
@@ -86,15 +88,37 @@ def torch_site(folder):
         seen.add(dist.metadata["Name"].lower())
         for top in {f.parts[0] for f in dist.files or () if f.parts[0] != ".."}:
             if not (folder / top).exists():
-                (folder / top).symlink_to(dist.locate_file(top))
+                hard_link(Path(dist.locate_file(top)), folder / top)
         requirements = (Requirement(r) for r in dist.requires or ())
         todo += [r.name for r in requirements if r.marker is None or r.marker.evaluate({"extra": ""})]
     return folder
 
 
+def hard_link(source, target):
+    """`target`, a file or a tree, made of hard links to `source`'s files (copies across file systems). Not symbolic
+    links: the sandbox's child may read only the folders on its sys.path (docs/limits.md), and a symbolic link's file
+    lies elsewhere, so a module torch or transformers imports after the child is confined would be denied."""
+    def link(src, dst):
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+    if source.is_dir():
+        shutil.copytree(source, target, symlinks=True, copy_function=link)
+    else:
+        link(source, target)
+
+
 def size(folder):
     """Bytes under `folder`, links counted as links."""
     return sum(p.lstat().st_size for p in folder.rglob("*"))
+
+
+def purelib(venv):
+    """The venv's site-packages."""
+    asked = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    return Path(subprocess.run([venv / "bin" / "python", "-c", asked], capture_output=True, text=True,
+                               check=True).stdout.strip())
 
 
 def install(kit, venv, site):
@@ -103,9 +127,7 @@ def install(kit, venv, site):
     (seconds, bytes added, the distributions the venv then holds)."""
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
-    purelib = Path(subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                                  capture_output=True, text=True, check=True).stdout.strip())
-    (purelib / "course-torch.pth").write_text(f"{site}\n")
+    (purelib(venv) / "course-torch.pth").write_text(f"{site}\n")
     before, started = size(venv), time.monotonic()
     for wanted in ("requirements.txt", "requirements-hf.txt"):  # the second: a kit with Hugging Face checks
         if not (kit / wanted).exists():
@@ -114,7 +136,22 @@ def install(kit, venv, site):
         if done.returncode:
             raise RuntimeError(f"pip install -r {wanted} failed: {done.stderr[-2000:]}")
     seconds = time.monotonic() - started
-    return seconds, size(venv) - before, sorted(p.name for p in purelib.glob("*.dist-info"))
+    return seconds, size(venv) - before, sorted(p.name for p in purelib(venv).glob("*.dist-info"))
+
+
+def own_imports(samples):
+    """The installed distributions that the samples' own Python files import (a handout-rule sample calls
+    transformers' RoPE): a student's environment holds what their code imports, whatever the kit lists, and so does
+    the venv the kit is compared in (installed after the kit's requirements, as pip would into a student's)."""
+    names = set()
+    for path in (p for sample in samples for p in Path(sample).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_bytes())):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names.add(node.module.split(".")[0])
+    distributions = importlib.metadata.packages_distributions()
+    return {d for name in names for d in distributions.get(name, []) if d.lower() != "graders"}
 
 
 def self_checks(kit, venv, assignment, samples, out):
@@ -204,6 +241,16 @@ def compare(kit, assignment, samples, work, site, live=True):
         return row, [str(e)]
     row |= {"install s": f"{seconds:.1f}", "MB": f"{grown / 1e6:.0f}"}
     problems = [f"the install pulled {d}" for d in held if re.match(r"(torch|nvidia)[-_]", d)]
+    present = {d.name.split("-")[0].lower().replace("_", "-") for folder in (site, purelib(work / "venv"))
+               for d in folder.glob("*.dist-info")}
+    if own := sorted(d for d in own_imports(samples) if d.lower().replace("_", "-") not in present):
+        # after the timed install, which they must not help; the versions installed here, as the other side has
+        pins = [f"{d}=={importlib.metadata.version(d)}" for d in own]
+        done = subprocess.run([work / "venv" / "bin" / "python", "-m", "pip", "install", *pins], capture_output=True,
+                              text=True)
+        if done.returncode:
+            return row, problems + [f"pip install {' '.join(pins)} (the samples' own imports) failed: "
+                                    f"{done.stderr[-2000:]}"]
     (work / "grades").mkdir()
     runs = {"the kit's selfcheck.py": self_checks(kit, work / "venv", assignment, samples, work / "reports.json")}
     runs |= {"graders grade": grades(assignment, samples, work / "grades")} if live else {}
